@@ -1,0 +1,1 @@
+"""Souverain — on-premise AI assistant for public agents."""

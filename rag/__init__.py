@@ -1,0 +1,1 @@
+"""Document ingestion and retrieval library (no web imports)."""

@@ -1,0 +1,1 @@
+"""Speech transcription and minutes library (no web imports)."""
