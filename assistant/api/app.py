@@ -1,0 +1,44 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from assistant import __version__
+from assistant.api.errors import install_error_handlers
+from assistant.api.middleware import HttpMetrics, RequestContextMiddleware
+from assistant.api.routes import health
+from assistant.core.config import Settings, get_settings
+from assistant.core.logging import configure_logging
+from assistant.runtime import open_runtime
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service. Resources open in the lifespan, so building the app itself is cheap and side-effect free."""
+    settings = settings or get_settings()
+    configure_logging(level=settings.log_level, fmt=settings.log_format)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_runtime(settings, with_worker=settings.run_worker_in_process) as runtime:
+            app.state.runtime = runtime
+            yield
+
+    app = FastAPI(
+        title="Souverain",
+        summary="Assistant IA souverain pour les agents publics",
+        version=__version__,
+        lifespan=lifespan,
+    )
+    registry = CollectorRegistry()
+    app.state.metrics_registry = registry
+    app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry))
+    install_error_handlers(app)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,32 @@
+"""Top-level command group."""
+
+from __future__ import annotations
+
+import typer
+
+from assistant import __version__
+from assistant.cli import _db, _serve, _users
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="assistant",
+    help="Souverain — assistant IA souverain : service web, worker, base de données, comptes.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command("serve")(_serve.serve)
+app.command("worker")(_serve.worker)
+app.add_typer(_db.app, name="db")
+app.add_typer(_users.app, name="user")
+
+
+@app.command("version")
+def version() -> None:
+    """Afficher la version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    """Entry point of the ``assistant`` console script."""
+    app()

@@ -1,0 +1,53 @@
+"""``assistant serve`` and ``assistant worker``: the two long-running processes."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from assistant.cli._common import run_async, settings_or_exit
+from assistant.core.config import Settings
+from assistant.core.logging import configure_logging
+from assistant.runtime import open_runtime
+
+__all__ = ["serve", "worker"]
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Adresse d'écoute (défaut : SOUVERAIN_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (défaut : SOUVERAIN_PORT).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Nombre de processus API.")] = 1,
+) -> None:
+    """Lancer le service web."""
+    settings = settings_or_exit()
+    configure_logging(level=settings.log_level, fmt=settings.log_format)
+    uvicorn.run(
+        "assistant.api.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=True,
+        timeout_graceful_shutdown=30,
+    )
+
+
+async def _run_worker(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with open_runtime(settings, with_worker=True):
+        await stop.wait()
+
+
+def worker() -> None:
+    """Lancer un worker de tâches de fond (ingestion, transcription…)."""
+    settings = settings_or_exit()
+    configure_logging(level=settings.log_level, fmt=settings.log_format)
+    run_async(_run_worker(settings))

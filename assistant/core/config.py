@@ -1,0 +1,148 @@
+"""The one settings object of the service.
+
+Every value comes from the environment (prefix ``SOUVERAIN_``) or an optional ``.env`` file. Nothing reads
+environment variables anywhere else: build :class:`Settings` with :func:`get_settings` and inject it.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from assistant.errors import ConfigurationError
+
+__all__ = ["ENV_PREFIX", "Settings", "get_settings", "load_settings"]
+
+ENV_PREFIX = "SOUVERAIN_"
+
+# Drivers the store is tested with; anything else would fail later with a less helpful message.
+_SUPPORTED_DATABASE_DRIVERS = {"sqlite+aiosqlite", "postgresql+asyncpg"}
+_DRIVER_ALIASES = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+_PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "please-change", "dev"}
+
+
+class Settings(BaseSettings):
+    """Service configuration, validated once at start-up."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    environment: Literal["dev", "production"] = "dev"
+    data_dir: Path = Field(default=Path("data"), description="Writable directory: SQLite files, indexes, uploads.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default is a SQLite file in data_dir. PostgreSQL: postgresql+asyncpg://…",
+    )
+    database_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    public_url: str | None = Field(default=None, description="External URL, used in links and OIDC redirects.")
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
+
+    secret_key: SecretStr | None = Field(
+        default=None, description="Signs sessions and CSRF tokens. Generated in data_dir in dev when unset."
+    )
+
+    jobs_backend: Literal["sqlite", "redis"] = "sqlite"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    run_worker_in_process: bool = Field(
+        default=True, description="Run the job worker inside the API process (embedded default)."
+    )
+    worker_concurrency: Annotated[int, Field(ge=1, le=64)] = 2
+    job_lease_seconds: Annotated[float, Field(gt=0)] = 60.0
+    job_recovery_interval_seconds: Annotated[float, Field(gt=0)] = 15.0
+    job_max_attempts: Annotated[int, Field(ge=1, le=20)] = 3
+    job_modules: list[str] = Field(
+        default_factory=list, description="Extra modules whose register(registry) adds job handlers."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a database URL ({exc})") from None
+        driver = _DRIVER_ALIASES.get(url.drivername, url.drivername)
+        if driver not in _SUPPORTED_DATABASE_DRIVERS:
+            supported = ", ".join(sorted(_SUPPORTED_DATABASE_DRIVERS))
+            raise ValueError(f"unsupported driver {url.drivername!r}; use one of {supported}")
+        if driver.startswith("postgresql") and not url.database:
+            raise ValueError("the PostgreSQL URL names no database")
+        return url.set(drivername=driver).render_as_string(hide_password=False)
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> Settings:
+        if self.environment != "production":
+            return self
+        key = self.secret_key.get_secret_value() if self.secret_key else ""
+        if key.lower() in _PLACEHOLDER_SECRETS or len(key) < 32:
+            raise ValueError(f"{ENV_PREFIX}SECRET_KEY must be a random value of 32+ characters in production")
+        if self.database_url is None or self.database_url.startswith("sqlite"):
+            raise ValueError(f"{ENV_PREFIX}DATABASE_URL must point to PostgreSQL in production")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured URL, or the embedded SQLite file under ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'souverain.db').resolve()}"
+
+    def ensure_data_dir(self) -> Path:
+        """Create the data directory (idempotent) and return it."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+    def effective_secret_key(self) -> str:
+        """The configured secret key; in dev, one generated once and kept in ``data_dir``."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        key_file = self.ensure_data_dir() / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+            key_file.chmod(0o600)
+        return key_file.read_text(encoding="utf-8").strip()
+
+
+def _describe(error: dict[str, Any]) -> str:
+    field = ".".join(str(part) for part in error["loc"]) if error["loc"] else ""
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if field:
+        return f"{ENV_PREFIX}{field.upper()}: {message}"
+    return message
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings, turning validation errors into a one-line :class:`ConfigurationError`."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        details = "; ".join(_describe(error) for error in exc.errors())
+        raise ConfigurationError(f"Invalid configuration — {details}") from None
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """Settings of this process, built once."""
+    return load_settings()

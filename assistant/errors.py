@@ -1,0 +1,128 @@
+"""Errors of the service.
+
+Domain code raises these; the web layer alone turns them into HTTP answers (``assistant.api.errors``), so
+nothing below ``assistant/api`` knows about status codes. Messages are meant for people: French, actionable.
+
+    SouverainError
+    ├── ConfigurationError        invalid settings at start-up
+    ├── StoreError                the database failed or is unreachable
+    ├── UserFacingError           the caller can fix it
+    │   ├── InvalidRequestError   malformed or inconsistent input
+    │   ├── AuthenticationError   no or bad credentials
+    │   ├── PermissionDeniedError authenticated, not allowed
+    │   ├── NotFoundError         no such resource (or not yours)
+    │   ├── ConflictError         the resource already exists or changed
+    │   └── RateLimitedError      quota or rate limit reached
+    ├── ServiceUnavailableError   a dependency is down; retry later
+    └── JobError                  background job machinery
+        └── UnknownJobKindError   no handler registered for a job kind
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthenticationError",
+    "ConfigurationError",
+    "ConflictError",
+    "InvalidRequestError",
+    "JobError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitedError",
+    "ServiceUnavailableError",
+    "SouverainError",
+    "StoreError",
+    "UnknownJobKindError",
+    "UserFacingError",
+]
+
+
+class SouverainError(Exception):
+    """Base of every error raised on purpose by the service.
+
+    ``code`` is a stable machine-readable identifier; ``message`` is for people.
+    """
+
+    code = "internal_error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class ConfigurationError(SouverainError):
+    """Raised at start-up when settings are invalid; the message names the variable to fix."""
+
+    code = "configuration_error"
+
+
+class StoreError(SouverainError):
+    """Raised when the database cannot be reached or refuses an operation unexpectedly."""
+
+    code = "store_error"
+
+
+class UserFacingError(SouverainError):
+    """Raised when the caller can fix the problem; the message tells how."""
+
+    code = "invalid_request"
+
+
+class InvalidRequestError(UserFacingError):
+    """Raised when input is malformed or inconsistent beyond what schema validation catches."""
+
+    code = "invalid_request"
+
+
+class AuthenticationError(UserFacingError):
+    """Raised when credentials are missing, expired or forged."""
+
+    code = "authentication_required"
+
+
+class PermissionDeniedError(UserFacingError):
+    """Raised when an authenticated caller lacks the permission a route or resource requires."""
+
+    code = "permission_denied"
+
+
+class NotFoundError(UserFacingError):
+    """Raised when a resource does not exist or belongs to someone else (the two are not told apart)."""
+
+    code = "not_found"
+
+
+class ConflictError(UserFacingError):
+    """Raised when creating something that exists already, or updating something that changed meanwhile."""
+
+    code = "conflict"
+
+
+class RateLimitedError(UserFacingError):
+    """Raised when a quota or rate limit is reached; ``retry_after`` says when to try again (seconds)."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class ServiceUnavailableError(SouverainError):
+    """Raised when a dependency (database, model server, queue) is down; the caller may retry later."""
+
+    code = "service_unavailable"
+
+
+class JobError(SouverainError):
+    """Raised by the background job machinery."""
+
+    code = "job_error"
+
+
+class UnknownJobKindError(JobError):
+    """Raised when a job is submitted or picked up for a kind that no handler is registered for."""
+
+    code = "unknown_job_kind"

@@ -1,0 +1,80 @@
+"""The lifespan container: every long-lived resource of a process, built once and closed once.
+
+The API (``assistant.api.app``) and the standalone worker (``assistant worker``) both build a :class:`Runtime`;
+nothing else holds process-wide state.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from assistant.core.config import Settings
+from assistant.jobs import JobQueue, JobRegistry, Worker, load_job_modules
+from assistant.store import create_engine, create_session_factory, upgrade_database_async
+
+__all__ = ["ReadinessCheck", "Runtime", "open_runtime"]
+
+logger = logging.getLogger(__name__)
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Runtime:
+    """Resources shared by the requests or jobs of one process."""
+
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    job_queue: JobQueue
+    job_registry: JobRegistry
+    worker: Worker | None = None
+    readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
+
+
+def _builtin_job_modules() -> list[str]:
+    # Features add their handler modules here as they land (ingestion, transcription, retention).
+    return []
+
+
+@asynccontextmanager
+async def open_runtime(settings: Settings, *, migrate: bool = True, with_worker: bool) -> AsyncIterator[Runtime]:
+    """Open the database (migrating it first), the job queue and, if asked, a worker; close them on exit."""
+    data_dir = settings.ensure_data_dir()
+    url = settings.effective_database_url
+    if migrate:
+        await upgrade_database_async(url)
+    engine = create_engine(url, pool_size=settings.database_pool_size)
+    sessions = create_session_factory(engine)
+    queue = JobQueue.create(
+        backend=settings.jobs_backend,
+        sqlite_path=data_dir / "jobs-queue.sqlite3",
+        redis_url=settings.redis_url,
+    )
+    registry = JobRegistry()
+    load_job_modules(registry, [*_builtin_job_modules(), *settings.job_modules])
+    runtime = Runtime(
+        settings=settings, engine=engine, session_factory=sessions, job_queue=queue, job_registry=registry
+    )
+    try:
+        if with_worker:
+            runtime.worker = Worker(
+                queue=queue,
+                registry=registry,
+                session_factory=sessions,
+                concurrency=settings.worker_concurrency,
+                lease=timedelta(seconds=settings.job_lease_seconds),
+                recovery_interval=settings.job_recovery_interval_seconds,
+            )
+            await runtime.worker.start()
+        yield runtime
+    finally:
+        if runtime.worker is not None:
+            await runtime.worker.stop()
+        await engine.dispose()
