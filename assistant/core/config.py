@@ -63,6 +63,7 @@ class Settings(BaseSettings):
 
     jobs_backend: Literal["sqlite", "redis"] = "sqlite"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    jobs_queue_name: str = Field(default="souverain", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     run_worker_in_process: bool = Field(
         default=True, description="Run the job worker inside the API process (embedded default)."
     )

@@ -1,0 +1,62 @@
+# Souverain — two commands on a fresh machine: `make run` and `make test`. Every target is idempotent.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+# Reinstall only when what decides the environment changes.
+INSTALL_STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha256sum | cut -c1-16)
+DATA_DIR ?= data
+
+.PHONY: help run test lint format install services clean
+
+help:
+	@echo "make run   — installe et lance l'assistant sur http://127.0.0.1:8000"
+	@echo "make test  — installe les dépendances de test et lance toute la suite"
+	@echo "make lint  — ruff (vérification et format)"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(INSTALL_STAMP): $(PY) pyproject.toml Makefile
+	$(PIP) install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(INSTALL_STAMP)
+
+# PostgreSQL and Redis are the real services the tests talk to; start them if this machine has them stopped.
+services:
+	@if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then \
+		echo "Démarrage de PostgreSQL…"; \
+		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -1) main start || true; \
+	fi
+	@if command -v redis-cli >/dev/null && ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then \
+		echo "Démarrage de Redis…"; \
+		redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+			--dir /var/lib/redis --logfile /var/log/redis/ci.log || true; \
+	fi
+
+run: install
+	mkdir -p $(DATA_DIR)
+	SOUVERAIN_DATA_DIR=$${SOUVERAIN_DATA_DIR:-$(DATA_DIR)} SOUVERAIN_LOG_FORMAT=$${SOUVERAIN_LOG_FORMAT:-console} \
+		$(VENV)/bin/assistant serve --host 127.0.0.1 --port 8000
+
+test: install services
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

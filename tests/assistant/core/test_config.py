@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.core.config import load_settings
+from assistant.errors import ConfigurationError
+from tests.factories import make_settings
+
+
+def test_defaults_give_an_embedded_sqlite_database_under_the_data_dir(tmp_path: Path) -> None:
+    settings = make_settings(data_dir=tmp_path)
+    assert settings.effective_database_url == f"sqlite+aiosqlite:///{tmp_path.resolve() / 'souverain.db'}"
+    assert settings.environment == "dev"
+    assert settings.run_worker_in_process is True
+
+
+def test_values_come_from_prefixed_environment_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SOUVERAIN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SOUVERAIN_PORT", "9000")
+    monkeypatch.setenv("SOUVERAIN_JOB_MODULES", '["a.b"]')
+    settings = load_settings(_env_file=None)
+    assert (settings.data_dir, settings.port, settings.job_modules) == (tmp_path, 9000, ["a.b"])
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://u:p@db:5432/souverain", "postgresql+asyncpg://u:p@db:5432/souverain"),
+        ("postgres://u@db/souverain", "postgresql+asyncpg://u@db/souverain"),
+        ("sqlite:////var/lib/s.db", "sqlite+aiosqlite:////var/lib/s.db"),
+    ],
+)
+def test_database_url_drivers_are_normalised_to_the_async_ones(url: str, expected: str) -> None:
+    assert make_settings(database_url=url).effective_database_url == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("not a url", "not a database URL"),
+        ("mysql://root@localhost/db", "unsupported driver 'mysql'"),
+        ("postgresql+asyncpg://localhost", "names no database"),
+    ],
+)
+def test_bad_database_url_is_a_one_line_error_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, url: str, reason: str
+) -> None:
+    monkeypatch.setenv("SOUVERAIN_DATABASE_URL", url)
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(_env_file=None)
+    message = caught.value.message
+    assert "SOUVERAIN_DATABASE_URL" in message
+    assert reason in message
+    assert "\n" not in message
+
+
+def test_bad_typed_value_names_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOUVERAIN_PORT", "huit-mille")
+    with pytest.raises(ConfigurationError, match="SOUVERAIN_PORT"):
+        load_settings(_env_file=None)
+
+
+def test_production_refuses_a_placeholder_secret_key() -> None:
+    with pytest.raises(ConfigurationError, match="SOUVERAIN_SECRET_KEY"):
+        make_settings(environment="production", secret_key="changeme", database_url="postgresql://u@db/souverain")
+
+
+def test_production_refuses_sqlite() -> None:
+    with pytest.raises(ConfigurationError, match="SOUVERAIN_DATABASE_URL must point to PostgreSQL"):
+        make_settings(environment="production", secret_key="k" * 40)
+
+
+def test_production_accepts_a_real_configuration() -> None:
+    settings = make_settings(environment="production", secret_key="x7" * 20, database_url="postgresql://u@db/souverain")
+    assert settings.effective_secret_key() == "x7" * 20
+
+
+def test_dev_secret_key_is_generated_once_and_kept_private(tmp_path: Path) -> None:
+    settings = make_settings(data_dir=tmp_path)
+    first = settings.effective_secret_key()
+    assert len(first) >= 32
+    assert make_settings(data_dir=tmp_path).effective_secret_key() == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0

@@ -1,0 +1,54 @@
+"""The dependency rules of the code base, checked on the source (design: one-way flow, libraries stay pure)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _imports(package: str) -> dict[Path, set[str]]:
+    found: dict[Path, set[str]] = {}
+    for path in (ROOT / package).rglob("*.py"):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module)
+        found[path.relative_to(ROOT)] = names
+    return found
+
+
+def _offenders(package: str, forbidden: tuple[str, ...]) -> list[str]:
+    return [
+        f"{path}: {name}"
+        for path, names in _imports(package).items()
+        for name in sorted(names)
+        if any(name == prefix or name.startswith(prefix + ".") for prefix in forbidden)
+    ]
+
+
+@pytest.mark.parametrize("library", ["rag", "transcription"])
+def test_libraries_never_import_the_service_or_the_web(library: str) -> None:
+    assert _offenders(library, ("assistant", "fastapi", "starlette", "pydantic_settings")) == []
+
+
+@pytest.mark.parametrize(
+    "layer", ["assistant/services", "assistant/store", "assistant/jobs", "assistant/llm", "assistant/core"]
+)
+def test_lower_layers_never_import_the_api(layer: str) -> None:
+    if not (ROOT / layer).exists():
+        pytest.skip(f"{layer} does not exist yet")
+    assert _offenders(layer, ("assistant.api", "fastapi", "assistant.cli")) == []
+
+
+def test_store_never_reaches_up_into_services() -> None:
+    assert _offenders("assistant/store", ("assistant.services", "assistant.runtime")) == []
+
+
+def test_service_never_imports_vllm() -> None:
+    assert _offenders("assistant", ("vllm",)) == []
