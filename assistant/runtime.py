@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from assistant.audit import AuditLog
 from assistant.core.config import Settings
 from assistant.jobs import JobQueue, JobRegistry, Worker, load_job_modules
 from assistant.store import create_engine, create_session_factory, upgrade_database_async
@@ -34,6 +35,7 @@ class Runtime:
     session_factory: async_sessionmaker[AsyncSession]
     job_queue: JobQueue
     job_registry: JobRegistry
+    audit: AuditLog
     worker: Worker | None = None
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
 
@@ -60,7 +62,12 @@ async def open_runtime(settings: Settings, *, migrate: bool = True, with_worker:
     registry = JobRegistry()
     load_job_modules(registry, [*_builtin_job_modules(), *settings.job_modules])
     runtime = Runtime(
-        settings=settings, engine=engine, session_factory=sessions, job_queue=queue, job_registry=registry
+        settings=settings,
+        engine=engine,
+        session_factory=sessions,
+        job_queue=queue,
+        job_registry=registry,
+        audit=AuditLog(sessions),
     )
     try:
         if with_worker:
