@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from assistant.audit import AuditLog
 from assistant.core.config import Settings
 from assistant.jobs import JobQueue, JobRegistry, Worker, load_job_modules
+from assistant.provenance import ProvenanceSigner, load_or_create_signing_key
 from assistant.store import create_engine, create_session_factory, upgrade_database_async
 
 __all__ = ["ReadinessCheck", "Runtime", "open_runtime"]
@@ -36,6 +37,7 @@ class Runtime:
     job_queue: JobQueue
     job_registry: JobRegistry
     audit: AuditLog
+    signer: ProvenanceSigner
     worker: Worker | None = None
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
 
@@ -68,6 +70,12 @@ async def open_runtime(settings: Settings, *, migrate: bool = True, with_worker:
         job_queue=queue,
         job_registry=registry,
         audit=AuditLog(sessions),
+        signer=ProvenanceSigner(
+            load_or_create_signing_key(
+                configured=settings.signing_key.get_secret_value() if settings.signing_key else None,
+                key_file=data_dir / "signing_key.pem",
+            )
+        ),
     )
     try:
         if with_worker:

@@ -61,6 +61,11 @@ class Settings(BaseSettings):
         default=None, description="Signs sessions and CSRF tokens. Generated in data_dir in dev when unset."
     )
 
+    signing_key: SecretStr | None = Field(
+        default=None,
+        description="Ed25519 private key (PEM or base64 seed) signing provenance manifests; generated in dev.",
+    )
+
     jobs_backend: Literal["sqlite", "redis"] = "sqlite"
     redis_url: str = "redis://127.0.0.1:6379/0"
     jobs_queue_name: str = Field(default="souverain", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
@@ -99,6 +104,8 @@ class Settings(BaseSettings):
         key = self.secret_key.get_secret_value() if self.secret_key else ""
         if key.lower() in _PLACEHOLDER_SECRETS or len(key) < 32:
             raise ValueError(f"{ENV_PREFIX}SECRET_KEY must be a random value of 32+ characters in production")
+        if self.signing_key is None:
+            raise ValueError(f"{ENV_PREFIX}SIGNING_KEY must be set in production (every replica signs alike)")
         if self.database_url is None or self.database_url.startswith("sqlite"):
             raise ValueError(f"{ENV_PREFIX}DATABASE_URL must point to PostgreSQL in production")
         return self

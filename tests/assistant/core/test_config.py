@@ -64,16 +64,28 @@ def test_bad_typed_value_names_its_variable(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_production_refuses_a_placeholder_secret_key() -> None:
     with pytest.raises(ConfigurationError, match="SOUVERAIN_SECRET_KEY"):
-        make_settings(environment="production", secret_key="changeme", database_url="postgresql://u@db/souverain")
+        make_settings(
+            environment="production", secret_key="changeme", signing_key="x", database_url="postgresql://u@db/s"
+        )
 
 
 def test_production_refuses_sqlite() -> None:
     with pytest.raises(ConfigurationError, match="SOUVERAIN_DATABASE_URL must point to PostgreSQL"):
-        make_settings(environment="production", secret_key="k" * 40)
+        make_settings(environment="production", secret_key="k" * 40, signing_key="x")
+
+
+def test_production_requires_a_shared_signing_key() -> None:
+    with pytest.raises(ConfigurationError, match="SOUVERAIN_SIGNING_KEY"):
+        make_settings(environment="production", secret_key="k" * 40, database_url="postgresql://u@db/s")
 
 
 def test_production_accepts_a_real_configuration() -> None:
-    settings = make_settings(environment="production", secret_key="x7" * 20, database_url="postgresql://u@db/souverain")
+    settings = make_settings(
+        environment="production",
+        secret_key="x7" * 20,
+        signing_key="MC4CAQAwBQYDK2VwBCIEIA==",
+        database_url="postgresql://u@db/souverain",
+    )
     assert settings.effective_secret_key() == "x7" * 20
 
 
