@@ -114,7 +114,7 @@ SOUVERAIN_{{ $name }}: {{ $value | toString | quote }}
 
 {{/* Secret-backed variables; required keys make the pod fail to start (not silently run) when missing. */}}
 {{- define "souverain.secretEnv" -}}
-{{- $secret := include "souverain.secretName" . }}
+{{- $secret := include "souverain.secretName" . -}}
 - name: SOUVERAIN_DATABASE_URL
   valueFrom:
     secretKeyRef: {name: {{ $secret }}, key: database-url}

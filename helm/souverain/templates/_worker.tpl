@@ -35,6 +35,7 @@ spec:
           image: {{ .image }}
           imagePullPolicy: {{ $ctx.Values.image.pullPolicy }}
           args:
+            - assistant
             - worker
           envFrom:
             - configMapRef:
@@ -44,7 +45,9 @@ spec:
             {{- include "souverain.runtimeEnv" $ctx | nindent 12 }}
             - name: SOUVERAIN_WORKER_HEARTBEAT_FILE
               value: {{ $ctx.Values.worker.heartbeatFile | quote }}
-            {{- include "souverain.extraEnv" $cfg.extraEnv | nindent 12 }}
+            {{- with $cfg.extraEnv }}
+            {{- include "souverain.extraEnv" . | nindent 12 }}
+            {{- end }}
           securityContext:
             {{- toYaml $ctx.Values.containerSecurityContext | nindent 12 }}
           resources:
@@ -55,7 +58,7 @@ spec:
             {{- end }}
             {{- toYaml $resources | nindent 12 }}
           {{- $probe := include "souverain.heartbeatProbe" (dict "file" $ctx.Values.worker.heartbeatFile "maxAge" $ctx.Values.worker.heartbeatMaxAgeSeconds) }}
-          # No HTTP port: the worker proves it is alive by touching its heartbeat file between jobs.
+          # No HTTP port: the worker proves it is alive by touching its heartbeat file every few seconds.
           startupProbe:
             {{- $probe | nindent 12 }}
             {{- toYaml $cfg.startupProbe | nindent 12 }}
