@@ -88,7 +88,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
     "model" .Values.vllm.servedModelName
     "sovereign" .Values.vllm.sovereign) }}
 {{- end }}
-{{- concat $backends .Values.config.llmBackends | toJson }}
+{{- $all := concat $backends .Values.config.llmBackends }}
+{{- /* concat of two empty lists is nil, which toJson writes as null */}}
+{{- if $all }}{{ toJson $all }}{{ else }}[]{{ end }}
 {{- end }}
 
 {{/* Non-secret settings as a flat map of SOUVERAIN_* names to strings (ConfigMap data and Job env). */}}
