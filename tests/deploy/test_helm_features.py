@@ -1,4 +1,4 @@
-"""What the rendered resources do: vLLM on GPUs, migrations hook, autoscaling, Ingress, configuration wiring."""
+"""What the rendered resources do: vLLM on GPUs, migrations, autoscaling, Ingress, configuration."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def _probe_budget_seconds(probe: dict[str, Any]) -> int:
     return int(probe.get("periodSeconds", 10)) * int(probe.get("failureThreshold", 3))
 
 
-# -- vLLM -------------------------------------------------------------------------------------------------------
+# -- vLLM --------------------------------------------------------------------------------------------------
 
 
 def test_vllm_requests_its_gpus(production_manifests: list[Manifest]) -> None:
@@ -89,8 +89,13 @@ def test_vllm_model_source_must_be_exactly_one(model: dict[str, str]) -> None:
 
 
 def test_vllm_can_be_disabled_for_an_external_backend() -> None:
-    external = {"id": "albert", "kind": "openai", "base_url": "https://llm.interne.example/v1", "model": "albert",
-                "sovereign": True}
+    external = {
+        "id": "albert",
+        "kind": "openai",
+        "base_url": "https://llm.interne.example/v1",
+        "model": "albert",
+        "sovereign": True,
+    }
     manifests = render({"vllm": {"enabled": False}, "config": {"llmBackends": [external]}})
     assert not [m for m in manifests if m["metadata"]["name"].endswith("-vllm")]
     config = one(manifests, "ConfigMap", "config")
@@ -99,7 +104,7 @@ def test_vllm_can_be_disabled_for_an_external_backend() -> None:
     assert json.loads(bare["data"]["SOUVERAIN_LLM_BACKENDS"]) == []
 
 
-# -- Transcription GPU worker ---------------------------------------------------------------------------------
+# -- Transcription GPU worker ------------------------------------------------------------------------------
 
 
 def test_transcription_worker_runs_the_gpu_image_on_a_gpu(full_manifests: list[Manifest]) -> None:
@@ -117,7 +122,7 @@ def test_transcription_worker_is_off_by_default(default_manifests: list[Manifest
     assert not [m for m in default_manifests if m["metadata"]["name"].endswith("-transcription")]
 
 
-# -- Migrations -------------------------------------------------------------------------------------------------
+# -- Migrations --------------------------------------------------------------------------------------------
 
 
 def test_migrations_run_as_a_pre_install_and_pre_upgrade_hook(default_manifests: list[Manifest]) -> None:
@@ -152,7 +157,7 @@ def test_chart_managed_secret_exists_before_the_migration_hook(full_manifests: l
     assert "pre-install" in secret["metadata"]["annotations"]["helm.sh/hook"]
 
 
-# -- API: autoscaling, disruption budget, Services, Ingress ----------------------------------------------------
+# -- API: autoscaling, disruption budget, Services, Ingress ------------------------------------------------
 
 
 def test_api_autoscales_and_survives_drains(production_manifests: list[Manifest]) -> None:
@@ -160,7 +165,11 @@ def test_api_autoscales_and_survives_drains(production_manifests: list[Manifest]
     # The HPA owns the replica count: a fixed one would be reset at each upgrade.
     assert "replicas" not in api["spec"]
     hpa = one(production_manifests, "HorizontalPodAutoscaler", "api")
-    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": api["metadata"]["name"]}
+    assert hpa["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": api["metadata"]["name"],
+    }
     assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (3, 10)
     pdb = one(production_manifests, "PodDisruptionBudget", "api")
     assert selector_matches(pdb["spec"]["selector"], pod_labels(api))
@@ -182,7 +191,11 @@ def test_autoscaling_bounds_are_checked() -> None:
 def test_services_select_their_pods_and_named_ports(any_manifests: list[Manifest]) -> None:
     deployments = by_kind(any_manifests, "Deployment")
     for service in by_kind(any_manifests, "Service"):
-        targets = [d for d in deployments if selector_matches({"matchLabels": service["spec"]["selector"]}, pod_labels(d))]
+        targets = [
+            d
+            for d in deployments
+            if selector_matches({"matchLabels": service["spec"]["selector"]}, pod_labels(d))
+        ]
         assert len(targets) == 1, service["metadata"]["name"]
         port_names = {p["name"] for c in pod_spec(targets[0])["containers"] for p in c.get("ports", [])}
         for port in service["spec"]["ports"]:
@@ -209,13 +222,15 @@ def test_service_monitors_scrape_named_ports(full_manifests: list[Manifest]) -> 
     assert {m["metadata"]["name"].rsplit("-", 1)[1] for m in monitors} == {"api", "vllm"}
     services = by_kind(full_manifests, "Service")
     for monitor in monitors:
-        matched = [s for s in services if selector_matches(monitor["spec"]["selector"], s["metadata"]["labels"])]
+        matched = [
+            s for s in services if selector_matches(monitor["spec"]["selector"], s["metadata"]["labels"])
+        ]
         assert len(matched) == 1
         assert monitor["spec"]["endpoints"][0]["port"] in {p["name"] for p in matched[0]["spec"]["ports"]}
         assert monitor["spec"]["endpoints"][0]["path"] == "/metrics"
 
 
-# -- Configuration and secrets ----------------------------------------------------------------------------------
+# -- Configuration and secrets -----------------------------------------------------------------------------
 
 
 def test_configmap_describes_the_production_service(full_manifests: list[Manifest]) -> None:
@@ -262,8 +277,10 @@ def test_existing_secret_is_the_only_source_of_secrets(production_manifests: lis
         assert not refs["redis-url"].get("optional", False)
 
 
-def test_no_secret_holds_a_literal_default(full_manifests: list[Manifest], default_manifests: list[Manifest]) -> None:
-    """Secrets come only from the operator: the default render has none, the managed one holds the given values."""
+def test_no_secret_holds_a_literal_default(
+    full_manifests: list[Manifest], default_manifests: list[Manifest]
+) -> None:
+    """Secrets come only from the operator: none in the default render, given values in the managed one."""
     assert not by_kind(default_manifests, "Secret")
     secret = one(full_manifests, "Secret", "secrets")
     given = full_values()["secrets"]["values"]
@@ -272,7 +289,9 @@ def test_no_secret_holds_a_literal_default(full_manifests: list[Manifest], defau
     assert data["secret-key"] != given["secretKey"]  # fresh values at each call: nothing is hard-coded
     for value in data.values():
         lowered = value.lower()
-        assert not any(word in lowered for word in ("changeme", "change-me", "placeholder", "password", "secret"))
+        assert not any(
+            word in lowered for word in ("changeme", "change-me", "placeholder", "password", "secret")
+        )
     assert secret["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
 
 
@@ -287,7 +306,9 @@ def test_no_secret_holds_a_literal_default(full_manifests: list[Manifest], defau
         ("redisUrl", "", "redisUrl"),
     ],
 )
-def test_chart_managed_secrets_refuse_missing_or_placeholder_values(key: str, value: str, expected: str) -> None:
+def test_chart_managed_secrets_refuse_missing_or_placeholder_values(
+    key: str, value: str, expected: str
+) -> None:
     secret_values = generated_secret_values()
     secret_values[key] = value
     with pytest.raises(RenderError) as excinfo:

@@ -19,7 +19,9 @@ from tests.deploy.helpers import (
 
 
 def _policies_for(manifests: list[Manifest], labels: dict[str, str]) -> list[Manifest]:
-    return [p for p in by_kind(manifests, "NetworkPolicy") if selector_matches(p["spec"]["podSelector"], labels)]
+    return [
+        p for p in by_kind(manifests, "NetworkPolicy") if selector_matches(p["spec"]["podSelector"], labels)
+    ]
 
 
 def _egress_ports(rules: list[dict[str, Any]]) -> set[tuple[Any, str]]:
@@ -47,7 +49,9 @@ def test_release_scoped_default_deny_selects_every_pod(full_manifests: list[Mani
     workloads = [m for m in full_manifests if m["kind"] in {"Deployment", "Job"}]
     assert len(workloads) == 5
     for workload in workloads:
-        assert selector_matches(deny["spec"]["podSelector"], pod_labels(workload)), workload["metadata"]["name"]
+        assert selector_matches(deny["spec"]["podSelector"], pod_labels(workload)), workload["metadata"][
+            "name"
+        ]
 
 
 def test_no_policy_opens_everything(any_manifests: list[Manifest]) -> None:
@@ -65,7 +69,9 @@ def test_no_policy_opens_everything(any_manifests: list[Manifest]) -> None:
 
 def test_api_is_reached_only_from_the_ingress_controller(production_manifests: list[Manifest]) -> None:
     api = one(production_manifests, "Deployment", "api")
-    ingress_rules = [r for p in _policies_for(production_manifests, pod_labels(api)) for r in p["spec"].get("ingress", [])]
+    ingress_rules = [
+        r for p in _policies_for(production_manifests, pod_labels(api)) for r in p["spec"].get("ingress", [])
+    ]
     namespaces = {
         peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
         for rule in ingress_rules
@@ -81,7 +87,14 @@ def test_api_egress_is_limited_to_its_dependencies(production_manifests: list[Ma
     policies = _policies_for(production_manifests, pod_labels(api))
     assert all("Egress" in p["spec"]["policyTypes"] for p in policies)
     rules = [r for p in policies for r in p["spec"].get("egress", [])]
-    assert _egress_ports(rules) == {(53, "UDP"), (53, "TCP"), (5432, "TCP"), (6379, "TCP"), (8000, "TCP"), (443, "TCP")}
+    assert _egress_ports(rules) == {
+        (53, "UDP"),
+        (53, "TCP"),
+        (5432, "TCP"),
+        (6379, "TCP"),
+        (8000, "TCP"),
+        (443, "TCP"),
+    }
     cidrs = {peer["ipBlock"]["cidr"] for rule in rules for peer in rule["to"] if "ipBlock" in peer}
     assert cidrs == {"10.20.0.15/32", "10.20.0.16/32", "10.20.1.0/28"}
     vllm = one(production_manifests, "Deployment", "vllm")
@@ -113,14 +126,23 @@ def test_vllm_has_no_egress_and_only_application_clients(full_manifests: list[Ma
         if "namespaceSelector" not in peer
     ]
     clients = {"api", "worker", "transcription", "migrations"}
-    allowed = {c for c in clients for peer in app_peers
-               if selector_matches(peer["podSelector"], pod_labels(one(full_manifests, "Job" if c == "migrations" else "Deployment", c)))}
+    allowed = {
+        c
+        for c in clients
+        for peer in app_peers
+        if selector_matches(
+            peer["podSelector"],
+            pod_labels(one(full_manifests, "Job" if c == "migrations" else "Deployment", c)),
+        )
+    }
     assert allowed == {"api", "worker", "transcription"}
 
 
 def test_migrations_reach_only_dns_and_the_database(production_manifests: list[Manifest]) -> None:
     job = one(production_manifests, "Job", "migrations")
-    rules = [r for p in _policies_for(production_manifests, pod_labels(job)) for r in p["spec"].get("egress", [])]
+    rules = [
+        r for p in _policies_for(production_manifests, pod_labels(job)) for r in p["spec"].get("egress", [])
+    ]
     assert _egress_ports(rules) == {(53, "UDP"), (53, "TCP"), (5432, "TCP")}
 
 

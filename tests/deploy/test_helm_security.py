@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.deploy.helpers import Manifest, RenderError, by_kind, containers, one, pod_spec, render
 
 # Volume types the `restricted` Pod Security level allows.
 RESTRICTED_VOLUME_TYPES = {
-    "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret",
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
 }
 
 
-def _effective(container_ctx: dict, pod_ctx: dict, key: str) -> object:
+def _effective(container_ctx: dict[str, Any], pod_ctx: dict[str, Any], key: str) -> object:
     """A container field falls back to the pod-level security context, as the kubelet does."""
     return container_ctx.get(key, pod_ctx.get(key))
 

@@ -99,6 +99,8 @@ SOUVERAIN_ENVIRONMENT: {{ .Values.config.environment | quote }}
 SOUVERAIN_DATA_DIR: {{ .Values.config.dataDir | quote }}
 SOUVERAIN_JOBS_BACKEND: {{ .Values.config.jobsBackend | quote }}
 SOUVERAIN_RUN_WORKER_IN_PROCESS: "false"
+{{- /* The migration Job owns schema upgrades; replicas migrating at start would race each other. */}}
+SOUVERAIN_MIGRATE_ON_START: "false"
 SOUVERAIN_LLM_BACKENDS: {{ include "souverain.llmBackends" . | quote }}
 SOUVERAIN_LOG_FORMAT: {{ .Values.config.logFormat | quote }}
 SOUVERAIN_LOG_LEVEL: {{ .Values.config.logLevel | quote }}
