@@ -91,9 +91,7 @@ def by_kind(manifests: list[Manifest], kind: str) -> list[Manifest]:
 def one(manifests: list[Manifest], kind: str, name_suffix: str) -> Manifest:
     """The single manifest of `kind` whose name ends with `-<name_suffix>`."""
     found = [m for m in by_kind(manifests, kind) if m["metadata"]["name"].endswith(f"-{name_suffix}")]
-    assert len(found) == 1, (
-        f"expected one {kind} named *-{name_suffix}, got {[m['metadata']['name'] for m in found]}"
-    )
+    assert len(found) == 1, f"expected one {kind} named *-{name_suffix}, got {[m['metadata']['name'] for m in found]}"
     return found[0]
 
 

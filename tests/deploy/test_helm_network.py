@@ -19,9 +19,7 @@ from tests.deploy.helpers import (
 
 
 def _policies_for(manifests: list[Manifest], labels: dict[str, str]) -> list[Manifest]:
-    return [
-        p for p in by_kind(manifests, "NetworkPolicy") if selector_matches(p["spec"]["podSelector"], labels)
-    ]
+    return [p for p in by_kind(manifests, "NetworkPolicy") if selector_matches(p["spec"]["podSelector"], labels)]
 
 
 def _egress_ports(rules: list[dict[str, Any]]) -> set[tuple[Any, str]]:
@@ -31,9 +29,7 @@ def _egress_ports(rules: list[dict[str, Any]]) -> set[tuple[Any, str]]:
 def _is_default_deny(policy: Manifest) -> bool:
     spec = policy["spec"]
     return (
-        set(spec.get("policyTypes", [])) == {"Ingress", "Egress"}
-        and not spec.get("ingress")
-        and not spec.get("egress")
+        set(spec.get("policyTypes", [])) == {"Ingress", "Egress"} and not spec.get("ingress") and not spec.get("egress")
     )
 
 
@@ -49,9 +45,7 @@ def test_release_scoped_default_deny_selects_every_pod(full_manifests: list[Mani
     workloads = [m for m in full_manifests if m["kind"] in {"Deployment", "Job"}]
     assert len(workloads) == 5
     for workload in workloads:
-        assert selector_matches(deny["spec"]["podSelector"], pod_labels(workload)), workload["metadata"][
-            "name"
-        ]
+        assert selector_matches(deny["spec"]["podSelector"], pod_labels(workload)), workload["metadata"]["name"]
 
 
 def test_no_policy_opens_everything(any_manifests: list[Manifest]) -> None:
@@ -140,9 +134,7 @@ def test_vllm_has_no_egress_and_only_application_clients(full_manifests: list[Ma
 
 def test_migrations_reach_only_dns_and_the_database(production_manifests: list[Manifest]) -> None:
     job = one(production_manifests, "Job", "migrations")
-    rules = [
-        r for p in _policies_for(production_manifests, pod_labels(job)) for r in p["spec"].get("egress", [])
-    ]
+    rules = [r for p in _policies_for(production_manifests, pod_labels(job)) for r in p["spec"].get("egress", [])]
     assert _egress_ports(rules) == {(53, "UDP"), (53, "TCP"), (5432, "TCP")}
 
 
