@@ -310,3 +310,11 @@ def test_shared_data_volume_when_a_claim_is_given(full_manifests: list[Manifest]
     for name in ("api", "worker"):
         volumes = {v["name"]: v for v in pod_spec(one(full_manifests, "Deployment", name))["volumes"]}
         assert volumes["data"]["persistentVolumeClaim"]["claimName"] == "souverain-data"
+
+
+def test_pod_templates_do_not_change_with_the_chart_version(any_manifests: list[Manifest]) -> None:
+    """Version labels on pod templates would restart every pod (and reload vLLM) at each chart release."""
+    for workload in (m for m in any_manifests if m["kind"] in {"Deployment", "Job"}):
+        labels = pod_labels(workload)
+        assert "helm.sh/chart" not in labels and "app.kubernetes.io/version" not in labels
+        assert selector_matches(workload["spec"].get("selector", {"matchLabels": {}}), labels)

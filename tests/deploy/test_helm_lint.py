@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
+from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.deploy.conftest import PRODUCTION_VALUES
+from tests.deploy.conftest import PRODUCTION_VALUES, full_values
 from tests.deploy.helpers import CHART_DIR, REPO_ROOT, run_helm
 
 
@@ -17,6 +19,16 @@ def test_helm_lint_strict_passes(values_args: list[str]) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "[ERROR]" not in result.stdout
     assert "[WARNING]" not in result.stdout
+
+
+def test_helm_lint_strict_passes_with_every_option(tmp_path: Path) -> None:
+    """Also renders the NOTES.txt branches (chart-managed Secret, OIDC, host path) the other values skip."""
+    values = full_values()
+    values["vllm"] = {"model": {"existingClaim": "", "hostPath": "/srv/models"}}
+    values_file = tmp_path / "values.json"
+    values_file.write_text(json.dumps(values))
+    result = run_helm("lint", "--strict", str(CHART_DIR), "--values", str(values_file))
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_helm_lint_reports_invalid_values() -> None:

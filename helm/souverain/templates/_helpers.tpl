@@ -37,6 +37,15 @@ app.kubernetes.io/version: {{ .ctx.Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
 {{- end }}
 
+{{/*
+Pod template labels: no chart or app version, so that a chart upgrade that changes nothing in a pod does not
+restart it (for vLLM, a Recreate and minutes of model loading).
+*/}}
+{{- define "souverain.podLabels" -}}
+{{ include "souverain.selectorLabels" . }}
+app.kubernetes.io/part-of: souverain
+{{- end }}
+
 {{/* Selects every pod of this release, whatever the component. */}}
 {{- define "souverain.releaseSelector" -}}
 app.kubernetes.io/name: {{ include "souverain.name" . }}

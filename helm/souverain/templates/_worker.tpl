@@ -20,7 +20,7 @@ spec:
   template:
     metadata:
       labels:
-        {{- include "souverain.labels" (dict "ctx" $ctx "component" .component) | nindent 8 }}
+        {{- include "souverain.podLabels" (dict "ctx" $ctx "component" .component) | nindent 8 }}
       annotations:
         {{- include "souverain.configChecksum" $ctx | nindent 8 }}
         {{- with $cfg.podAnnotations }}
