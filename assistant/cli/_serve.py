@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -37,13 +39,27 @@ def serve(
     )
 
 
+_HEARTBEAT_SECONDS = 10.0
+
+
+async def _beat(path: Path, stop: asyncio.Event) -> None:
+    # Touched from the event loop itself: a loop blocked by a runaway job stops the beat and the probe restarts us.
+    while not stop.is_set():
+        path.touch()  # noqa: ASYNC240  (a microsecond; being on the loop is the point)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=_HEARTBEAT_SECONDS)
+
+
 async def _run_worker(settings: Settings) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     async with open_runtime(settings, with_worker=True):
-        await stop.wait()
+        if settings.worker_heartbeat_file is not None:
+            await _beat(settings.worker_heartbeat_file, stop)
+        else:
+            await stop.wait()
 
 
 def worker() -> None:

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         validate_default=True,
+        # Compose and Helm pass unset optional variables as empty strings; treat them as unset.
+        env_ignore_empty=True,
     )
 
     environment: Literal["dev", "production"] = "dev"
@@ -48,6 +50,9 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL; default is a SQLite file in data_dir. PostgreSQL: postgresql+asyncpg://…",
+    )
+    migrate_on_start: bool = Field(
+        default=True, description="Apply migrations at start-up; false when a dedicated job migrates (Helm, compose)."
     )
     database_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
     host: str = "127.0.0.1"
@@ -76,6 +81,9 @@ class Settings(BaseSettings):
     job_lease_seconds: Annotated[float, Field(gt=0)] = 60.0
     job_recovery_interval_seconds: Annotated[float, Field(gt=0)] = 15.0
     job_max_attempts: Annotated[int, Field(ge=1, le=20)] = 3
+    worker_heartbeat_file: Path | None = Field(
+        default=None, description="File the standalone worker touches every few seconds (container health probe)."
+    )
     job_modules: list[str] = Field(
         default_factory=list, description="Extra modules whose register(registry) adds job handlers."
     )

@@ -119,11 +119,14 @@ def _environment(settings: Settings) -> dict[str, str]:
     return env
 
 
-def _start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
+def _start_worker(settings: Settings, log: Path, heartbeat: Path | None = None) -> subprocess.Popen[bytes]:
+    env = _environment(settings)
+    if heartbeat is not None:
+        env["SOUVERAIN_WORKER_HEARTBEAT_FILE"] = str(heartbeat)
     with log.open("ab") as output:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
             [sys.executable, "-m", "assistant.cli", "worker"],
-            env=_environment(settings),
+            env=env,
             cwd=ROOT,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -151,10 +154,12 @@ async def test_job_queued_while_no_worker_runs_is_done_by_a_worker_started_later
     # The API process is stopped with the job still queued: nothing runs it yet.
     async with open_runtime(deployment, with_worker=False) as runtime:
         job = await submit_job(runtime, kind="test.count_words", payload={"text": "réunion du conseil"})
-    worker = _start_worker(deployment, tmp_path / "worker.log")
+    heartbeat = tmp_path / "worker.heartbeat"
+    worker = _start_worker(deployment, tmp_path / "worker.log", heartbeat=heartbeat)
     try:
         async with open_runtime(deployment, with_worker=False, migrate=False) as runtime:
             done = await _wait_for(runtime, job.id)
+        assert time.time() - heartbeat.stat().st_mtime < 15, "the worker's liveness file is kept fresh"
     finally:
         exit_code = _stop(worker)
     assert (done.status, done.result, done.attempts) == (JobStatus.SUCCEEDED, {"words": 3}, 1)
