@@ -28,8 +28,13 @@ from httpx_sse import EventSource, SSEError
 from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, ValidationError
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
-from tenacity.wait import wait_exponential_jitter
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
 from assistant.llm._base import BackendHealth, ChatBackend
 from assistant.llm._types import ChatChunk, ChatRequest, ChoiceDelta, Message, Usage, _Assembler
@@ -184,7 +189,8 @@ class OpenAICompatibleBackend(ChatBackend):
         request = self._client.build_request("POST", "chat/completions", json=body)
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.options.max_retries + 1),
-            wait=wait_exponential_jitter(initial=self.options.retry_backoff, max=5.0),
+            # Full jitter, so replicas that lost the same server do not come back in step.
+            wait=wait_random_exponential(multiplier=self.options.retry_backoff, max=5.0),
             retry=retry_if_exception_type(
                 (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError, _RetryableStatusError)
             ),
