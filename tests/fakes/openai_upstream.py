@@ -1,4 +1,4 @@
-"""A real OpenAI/vLLM-protocol HTTP server for tests and benchmarks: a tiny ASGI app served by uvicorn in a thread.
+"""A real OpenAI/vLLM-protocol HTTP server for tests and benchmarks: tiny ASGI app, uvicorn in a thread.
 
 Its answers are a deterministic function of the request, so tests can compute what to expect:
 
@@ -6,8 +6,8 @@ Its answers are a deterministic function of the request, so tests can compute wh
   choice ``index`` rotating them by ``index`` more places, ``seed`` by ``seed`` more;
 - each word (with its leading space) is one token; ``max_tokens`` truncates (``finish_reason="length"``),
   ``stop`` cuts before the first stop string (``"stop"``);
-- with ``tools`` and ``tool_choice`` ``"required"``/a named function (or ``"auto"`` when the user message names a
-  tool), it calls that tool with ``{"texte": <last user message>}`` in two argument fragments;
+- with ``tools`` and ``tool_choice`` ``"required"``/a named function (or ``"auto"`` when the user message
+  names a tool), it calls that tool with ``{"texte": <last user message>}`` in two argument fragments;
 - prompt tokens are the words of every message; embeddings are signed feature-hashing vectors.
 
 Faults are set per test on :attr:`FakeUpstream.faults` (see :class:`Faults`); ``stop()``/``start()`` take the
@@ -165,8 +165,10 @@ class FakeUpstream:
         if path == "/health":
             await _json(send, 200, {})
         elif path == "/v1/models":
-            data = [{"id": m, "object": "model", "created": 0, "owned_by": "fake", "max_model_len": 4096}
-                    for m in self.models]
+            data = [
+                {"id": m, "object": "model", "created": 0, "owned_by": "fake", "max_model_len": 4096}
+                for m in self.models
+            ]
             await _json(send, 200, {"object": "list", "data": data})
         elif path == "/tokenize" and body is not None:
             count = sum(len(fake_tokens(_text(m))) for m in body.get("messages", []))
@@ -182,10 +184,21 @@ class FakeUpstream:
         inputs = body.get("input", [])
         texts = [inputs] if isinstance(inputs, str) else [str(i) for i in inputs]
         size = int(body.get("dimensions") or 32)
-        data = [{"object": "embedding", "index": i, "embedding": _hash_vector(t, size)} for i, t in enumerate(texts)]
+        data = [
+            {"object": "embedding", "index": i, "embedding": _hash_vector(t, size)}
+            for i, t in enumerate(texts)
+        ]
         tokens = sum(len(fake_tokens(t)) for t in texts)
-        await _json(send, 200, {"object": "list", "data": data, "model": body.get("model"),
-                                "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+        await _json(
+            send,
+            200,
+            {
+                "object": "list",
+                "data": data,
+                "model": body.get("model"),
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            },
+        )
 
     async def _chat(self, send: Send, body: dict[str, Any]) -> None:
         faults = self.faults
@@ -199,24 +212,40 @@ class FakeUpstream:
                 await asyncio.sleep(0.02)
             return
         if body.get("model") not in self.models:
-            await _json(send, 404, _error(f"The model `{body.get('model')}` does not exist.", "NotFoundError"))
+            await _json(
+                send, 404, _error(f"The model `{body.get('model')}` does not exist.", "NotFoundError")
+            )
             return
         plan = _plan(body)
         if not body.get("stream"):
             await _json(send, 200, _full_response(body, plan))
             return
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"text/event-stream; charset=utf-8")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"text/event-stream; charset=utf-8")],
+            }
+        )
         await self._stream(send, body, plan, faults)
 
     async def _stream(self, send: Send, body: dict[str, Any], plan: list[_Choice], faults: Faults) -> None:
-        base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": body["model"]}
+        base = {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": body["model"],
+        }
 
         async def event(payload: dict[str, Any] | str) -> None:
             data = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
-            await send({"type": "http.response.body", "body": f"data: {data}\n\n".encode(), "more_body": True})
+            await send(
+                {"type": "http.response.body", "body": f"data: {data}\n\n".encode(), "more_body": True}
+            )
 
-        def chunk(index: int, delta: dict[str, Any], finish: str | None = None, **more: Any) -> dict[str, Any]:
+        def chunk(
+            index: int, delta: dict[str, Any], finish: str | None = None, **more: Any
+        ) -> dict[str, Any]:
             return {**base, "choices": [{"index": index, "delta": delta, "finish_reason": finish, **more}]}
 
         for choice in plan:
@@ -240,8 +269,12 @@ class FakeUpstream:
             for position, call in enumerate(choice.tool_calls):
                 arguments = call["function"]["arguments"]
                 half = len(arguments) // 2
-                head = {"index": position, "id": call["id"], "type": "function",
-                        "function": {"name": call["function"]["name"], "arguments": arguments[:half]}}
+                head = {
+                    "index": position,
+                    "id": call["id"],
+                    "type": "function",
+                    "function": {"name": call["function"]["name"], "arguments": arguments[:half]},
+                }
                 await event(chunk(choice.index, {"tool_calls": [head]}))
                 tail = {"index": position, "function": {"arguments": arguments[half:]}}
                 await event(chunk(choice.index, {"tool_calls": [tail]}))
@@ -272,7 +305,11 @@ def _plan(body: dict[str, Any]) -> list[_Choice]:
     for index in range(int(body.get("n") or 1)):
         if tool is not None:
             arguments = json.dumps({"texte": user}, ensure_ascii=False)
-            call = {"id": f"call_{index}", "type": "function", "function": {"name": tool, "arguments": arguments}}
+            call = {
+                "id": f"call_{index}",
+                "type": "function",
+                "function": {"name": tool, "arguments": arguments},
+            }
             plan.append(_Choice(index, [], "tool_calls", [call]))
             continue
         text = fake_reply(user, index=index, seed=body.get("seed"))
@@ -306,10 +343,22 @@ def _full_response(body: dict[str, Any], plan: list[_Choice]) -> dict[str, Any]:
         if choice.tool_calls:
             message["tool_calls"] = choice.tool_calls
         logprobs = {"content": [_logprob(t) for t in choice.tokens]} if body.get("logprobs") else None
-        choices.append({"index": choice.index, "message": message, "finish_reason": choice.finish_reason,
-                        "logprobs": logprobs})
-    return {"id": "chatcmpl-fake", "object": "chat.completion", "created": 0, "model": body["model"],
-            "choices": choices, "usage": _usage(body, plan)}
+        choices.append(
+            {
+                "index": choice.index,
+                "message": message,
+                "finish_reason": choice.finish_reason,
+                "logprobs": logprobs,
+            }
+        )
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": 0,
+        "model": body["model"],
+        "choices": choices,
+        "usage": _usage(body, plan),
+    }
 
 
 def _usage(body: dict[str, Any], plan: list[_Choice]) -> dict[str, int]:
@@ -345,8 +394,13 @@ def _error(message: str, kind: str) -> dict[str, Any]:
 
 async def _json(send: Send, status: int, payload: dict[str, Any]) -> None:
     data = json.dumps(payload, ensure_ascii=False).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": data})
 
 

