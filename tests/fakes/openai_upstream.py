@@ -261,7 +261,9 @@ class FakeUpstream:
                     await event('{"choices": [{"delta": {"content": "oups"')
                     await send({"type": "http.response.body", "body": b""})
                     return
-                extra = {"logprobs": {"content": [_logprob(token)]}} if body.get("logprobs") else {}
+                extra: dict[str, Any] = (
+                    {"logprobs": {"content": [_logprob(token)]}} if body.get("logprobs") else {}
+                )
                 await event(chunk(choice.index, {"content": token}, **extra))
                 sent += 1
                 if faults.tokens_per_second:
@@ -332,7 +334,7 @@ def _chosen_tool(body: dict[str, Any], user: str) -> str | None:
     if isinstance(choice, dict):
         return str(choice["function"]["name"])
     if choice == "required":
-        return tools[0]
+        return str(tools[0])
     return next((name for name in tools if name in user), None)
 
 
