@@ -16,8 +16,9 @@ import importlib.util
 import logging
 import os
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -32,6 +33,7 @@ from assistant.llm.errors import (
     UnsupportedParameterError,
     UpstreamBadResponseError,
     UpstreamRejectedError,
+    UpstreamUnavailableError,
 )
 
 if TYPE_CHECKING:
@@ -116,6 +118,9 @@ class EmbeddedBackend(ChatBackend):
         sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
         n_ctx: int = Field(default=2048, ge=256)
         n_threads: int | None = Field(default=None, ge=1)
+        max_waiting: int = Field(
+            default=8, ge=1, description="Requests queued behind the running one before refusing (503)."
+        )
         default_max_tokens: int = Field(
             default=512, ge=1, description="Cap when a request sets none, so a small model cannot ramble on."
         )
@@ -138,6 +143,7 @@ class EmbeddedBackend(ChatBackend):
         self.sha256 = options.sha256 or SMOLLM2_SHA256
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama-cpp")
         self._llama: Llama | None = None
+        self._pending = 0  # requests admitted and not finished; only touched from the event loop
 
     def model_card(self, upstream_name: str) -> ModelCard | None:
         if self.options.model_path is None:
@@ -160,6 +166,22 @@ class EmbeddedBackend(ChatBackend):
     async def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         """Generate in the worker thread; chunks arrive as llama.cpp produces tokens."""
         kwargs = self._generation_kwargs(request.params)
+        if self._pending > self.options.max_waiting:
+            # One CPU model serves one request at a time: past a short queue, waiting is worse than a retry.
+            raise UpstreamUnavailableError(
+                f"Le modèle embarqué est occupé ({self._pending} demandes en cours ou en attente). "
+                "Réessayez dans un instant."
+            )
+        self._pending += 1
+        try:
+            # aclosing: an abandoned outer stream must close the inner one now, not at garbage collection.
+            async with aclosing(self._run(request.messages, kwargs)) as chunks:
+                async for chunk in chunks:
+                    yield chunk
+        finally:
+            self._pending -= 1
+
+    async def _run(self, messages: list[Message], kwargs: dict[str, Any]) -> AsyncGenerator[ChatChunk, None]:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[ChatChunk | _Done | BaseException] = asyncio.Queue()
         stopped = threading.Event()
@@ -170,7 +192,7 @@ class EmbeddedBackend(ChatBackend):
             except RuntimeError:  # the event loop is gone: nobody is listening any more
                 stopped.set()
 
-        loop.run_in_executor(self._executor, self._generate, request.messages, kwargs, emit, stopped)
+        loop.run_in_executor(self._executor, self._generate, messages, kwargs, emit, stopped)
         try:
             while True:
                 item = await queue.get()

@@ -27,7 +27,7 @@ import httpx
 from httpx_sse import EventSource, SSEError
 from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, FilePath, SecretStr, ValidationError
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -104,6 +104,9 @@ class OpenAICompatibleBackend(ChatBackend):
 
         base_url: AnyHttpUrl
         api_key: SecretStr | None = None
+        api_key_file: FilePath | None = Field(
+            default=None, description="File holding the key (a mounted Kubernetes Secret); wins over api_key."
+        )
         headers: dict[str, str] = Field(default_factory=dict)
         connect_timeout: float = Field(default=5.0, gt=0)
         first_token_timeout: float = Field(default=60.0, gt=0)
@@ -124,8 +127,11 @@ class OpenAICompatibleBackend(ChatBackend):
         super().__init__(options)
         base_url = str(options.base_url).rstrip("/") + "/"
         headers = dict(options.headers)
-        if options.api_key is not None:
-            headers["Authorization"] = f"Bearer {options.api_key.get_secret_value()}"
+        api_key = options.api_key.get_secret_value() if options.api_key is not None else None
+        if options.api_key_file is not None:
+            api_key = options.api_key_file.read_text(encoding="utf-8").strip()
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
         self._client = httpx.AsyncClient(
             base_url=base_url,
             headers=headers,

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from assistant.llm import ChatRequest, ModelRegistry, SamplingParams, UnsupportedParameterError
-from assistant.llm.errors import BackendConfigError, UpstreamRejectedError
+from assistant.llm.errors import BackendConfigError, UpstreamRejectedError, UpstreamUnavailableError
 
 pytest.importorskip("llama_cpp", reason="extra llm-embedded absent : pip install 'souverain[llm-embedded]'")
 # find_spec, not import: the package's own module imports the `llm` CLI, which is deliberately not installed.
@@ -157,3 +157,16 @@ async def test_default_config_registers_smollm2_with_its_card_and_verified_weigh
 def test_custom_weights_require_a_sha256(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(BackendConfigError, match="sha256"):
         EmbeddedBackend.from_options({"model_path": str(tmp_path / "x.gguf")})
+
+
+async def test_a_full_queue_is_refused_instead_of_waiting_forever() -> None:
+    backend = EmbeddedBackend(EmbeddedBackend.Options(n_threads=2, max_waiting=1))
+    request = ChatRequest(model="m", messages=FRENCH, params=SamplingParams(temperature=0, max_tokens=30))
+
+    outcomes = await asyncio.gather(*(backend.complete(request) for _ in range(3)), return_exceptions=True)
+
+    refused = [o for o in outcomes if isinstance(o, UpstreamUnavailableError)]
+    assert len(refused) == 1 and "occupé" in refused[0].message
+    assert sum(1 for o in outcomes if not isinstance(o, BaseException)) == 2
+    assert (await backend.complete(request)).choices[0].text  # the counter went back down
+    await backend.aclose()

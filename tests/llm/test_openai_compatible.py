@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -152,6 +153,20 @@ async def test_api_key_is_sent_as_bearer(openai_upstream: FakeUpstream) -> None:
     (sent,) = openai_upstream.chat_requests()
     assert sent.headers["authorization"] == "Bearer s3cret"
     assert sent.headers["x-tenant"] == "dinum"
+
+
+async def test_api_key_can_come_from_a_mounted_secret_file(
+    openai_upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    secret = tmp_path / "vllm-api-key"
+    secret.write_text("depuis-le-secret\n", encoding="utf-8")
+    backend = make_backend(openai_upstream.url, api_key="ignorée", api_key_file=str(secret))
+
+    await backend.complete(ask())
+    await backend.aclose()
+
+    assert openai_upstream.chat_requests()[0].headers["authorization"] == "Bearer depuis-le-secret"
+    assert "depuis-le-secret" not in repr(backend.options)
 
 
 async def test_slow_first_token_raises_timeout_quickly(openai_upstream: FakeUpstream) -> None:
