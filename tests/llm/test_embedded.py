@@ -32,7 +32,7 @@ FRENCH = [
 
 @pytest.fixture
 async def embedded() -> AsyncIterator[EmbeddedBackend]:
-    backend = EmbeddedBackend(EmbeddedBackend.Options(n_threads=2))
+    backend = EmbeddedBackend(EmbeddedBackend.Options())
     yield backend
     await backend.aclose()
 
@@ -124,7 +124,7 @@ async def test_unsupported_parameters_are_refused_clearly(embedded: EmbeddedBack
 
 
 async def test_prompt_longer_than_the_context_is_rejected() -> None:
-    backend = EmbeddedBackend(EmbeddedBackend.Options(n_ctx=256, n_threads=2))
+    backend = EmbeddedBackend(EmbeddedBackend.Options(n_ctx=256))
     long = [{"role": "user", "content": "mot " * 600}]
 
     with pytest.raises(UpstreamRejectedError, match="256 jetons"):
@@ -160,7 +160,7 @@ def test_custom_weights_require_a_sha256(tmp_path) -> None:  # type: ignore[no-u
 
 
 async def test_a_full_queue_is_refused_instead_of_waiting_forever() -> None:
-    backend = EmbeddedBackend(EmbeddedBackend.Options(n_threads=2, max_waiting=1))
+    backend = EmbeddedBackend(EmbeddedBackend.Options(max_waiting=1))
     request = ChatRequest(model="m", messages=FRENCH, params=SamplingParams(temperature=0, max_tokens=30))
 
     outcomes = await asyncio.gather(*(backend.complete(request) for _ in range(3)), return_exceptions=True)
