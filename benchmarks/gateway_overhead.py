@@ -98,20 +98,14 @@ async def measure(run: Runner, text: str, requests: int, concurrency: int) -> li
 
 
 def percentile(values: list[float], q: float) -> float:
-    return (
-        statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
-    )
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument(
-        "--words", type=int, default=64, help="tokens per answer (the fake answers word by word)"
-    )
+    parser.add_argument("--words", type=int, default=64, help="tokens per answer (the fake answers word by word)")
     parser.add_argument("--gateway-url", help="Souverain API base URL, e.g. http://127.0.0.1:8000/v1")
     parser.add_argument("--gateway-model", default="fake-model")
     parser.add_argument("--api-key", default="")
@@ -133,9 +127,7 @@ async def main() -> None:
                 args.requests,
                 args.concurrency,
             )
-        backend = OpenAICompatibleBackend(
-            OpenAICompatibleBackend.Options.model_validate({"base_url": upstream.url})
-        )
+        backend = OpenAICompatibleBackend(OpenAICompatibleBackend.Options.model_validate({"base_url": upstream.url}))
         results["backend"] = await measure(
             lambda t: backend_run(backend, "fake-model", t), text, args.requests, args.concurrency
         )

@@ -71,7 +71,5 @@ class BackendConfig(BaseModel):
     kind: str = Field(description="Registered backend kind, e.g. 'openai' or 'embedded'.")
     sovereign: bool = Field(description="True when data sent there stays under the administration's control.")
     # repr=False: options may hold an API key, and configs end up in logs and tracebacks.
-    options: dict[str, Any] = Field(
-        default_factory=dict, repr=False, description="Validated by the kind's Options."
-    )
+    options: dict[str, Any] = Field(default_factory=dict, repr=False, description="Validated by the kind's Options.")
     models: list[ModelConfig] = Field(min_length=1)

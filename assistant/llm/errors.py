@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from assistant.errors import SouverainError
+
 if TYPE_CHECKING:
     from assistant.llm._types import ChatResult
 
@@ -40,20 +42,10 @@ __all__ = [
 ]
 
 
-class LLMError(Exception):
-    """Base of every error raised on purpose by the LLM layer.
-
-    Same constructor shape as the service-wide error base so the two trees can be joined: ``code`` is a stable
-    machine-readable identifier, ``message`` a French sentence for people.
-    """
+class LLMError(SouverainError):
+    """Base of every error raised on purpose by the LLM layer (``code`` stable, ``message`` French)."""
 
     code = "llm_error"
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
 
 
 class UnknownModelError(LLMError):

@@ -223,9 +223,7 @@ class OpenAICompatibleBackend(ChatBackend):
                 "Vérifiez qu'il est démarré ou contactez l'exploitation."
             ) from exc
         except httpx.TimeoutException as exc:
-            raise UpstreamTimeoutError(
-                f"Le serveur de modèle {self.display_url} n'a pas répondu à temps."
-            ) from exc
+            raise UpstreamTimeoutError(f"Le serveur de modèle {self.display_url} n'a pas répondu à temps.") from exc
         except httpx.TransportError as exc:
             raise UpstreamUnavailableError(
                 f"La connexion au serveur de modèle {self.display_url} a échoué : {type(exc).__name__}."
@@ -245,9 +243,7 @@ class OpenAICompatibleBackend(ChatBackend):
             async with aclosing(EventSource(response).aiter_sse()) as events:
                 while True:
                     deadline = (
-                        min(total_deadline, loop.time() + self.options.idle_timeout)
-                        if started
-                        else first_deadline
+                        min(total_deadline, loop.time() + self.options.idle_timeout) if started else first_deadline
                     )
                     try:
                         async with asyncio.timeout_at(deadline):

@@ -56,9 +56,7 @@ class BackendKinds:
         """Add a backend class under its ``kind``; two classes may not claim the same kind."""
         kind = getattr(backend_class, "kind", None)
         if not kind:
-            raise BackendConfigError(
-                f"Le backend {backend_class.__qualname__} ne déclare pas d'attribut kind."
-            )
+            raise BackendConfigError(f"Le backend {backend_class.__qualname__} ne déclare pas d'attribut kind.")
         existing = self._classes.get(kind)
         if existing is not None and existing is not backend_class:
             raise BackendConfigError(
@@ -81,9 +79,7 @@ class BackendKinds:
         return sorted(self._classes)
 
     @classmethod
-    def with_plugins(
-        cls, modules: Iterable[str] = DEFAULT_PLUGINS, *, load_entry_points: bool = True
-    ) -> BackendKinds:
+    def with_plugins(cls, modules: Iterable[str] = DEFAULT_PLUGINS, *, load_entry_points: bool = True) -> BackendKinds:
         """Kinds from the built-in plugin modules, then from installed entry points."""
         kinds = cls()
         for name in modules:
@@ -148,9 +144,7 @@ class ModelRegistry:
         self._integrity: IntegrityReport | None = None
 
     @classmethod
-    def from_configs(
-        cls, configs: Iterable[BackendConfig], *, kinds: BackendKinds | None = None
-    ) -> ModelRegistry:
+    def from_configs(cls, configs: Iterable[BackendConfig], *, kinds: BackendKinds | None = None) -> ModelRegistry:
         """Instantiate every configured backend and register its models. Raises ``BackendConfigError``."""
         kinds = kinds if kinds is not None else BackendKinds.with_plugins()
         registry = cls()
@@ -159,9 +153,7 @@ class ModelRegistry:
             registry.add_backend(config.name, backend, models=config.models, sovereign=config.sovereign)
         return registry
 
-    def add_backend(
-        self, name: str, backend: ChatBackend, *, models: Iterable[ModelConfig], sovereign: bool
-    ) -> None:
+    def add_backend(self, name: str, backend: ChatBackend, *, models: Iterable[ModelConfig], sovereign: bool) -> None:
         """Register a backend instance and its models; ids must be unique across backends."""
         if name in self._backends:
             raise BackendConfigError(f"Deux backends portent le nom « {name} » dans SOUVERAIN_LLM_BACKENDS.")
@@ -205,11 +197,7 @@ class ModelRegistry:
             raise UnknownModelError(model_id, available=available) from None
 
     def models(self, *, include_withdrawn: bool = False) -> list[RegisteredModel]:
-        return [
-            model
-            for model in self._models.values()
-            if include_withdrawn or model.status is ModelStatus.ACTIVE
-        ]
+        return [model for model in self._models.values() if include_withdrawn or model.status is ModelStatus.ACTIVE]
 
     def withdraw(self, model_id: str, *, reason: str) -> None:
         """Withdraw a model (in memory; persisting the decision is the admin service's job)."""

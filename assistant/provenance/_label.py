@@ -22,8 +22,10 @@ class SourceRef(BaseModel):
 
     document_id: str
     title: str | None = None
-    page: int | None = None
+    collection_id: str | None = None
+    page: int | None = Field(default=None, ge=1)
     passage_id: str | None = None
+    passage: str | None = Field(default=None, description="Short excerpt cited, not the whole chunk.")
 
 
 class Provenance(BaseModel):

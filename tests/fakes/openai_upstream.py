@@ -184,10 +184,7 @@ class FakeUpstream:
         inputs = body.get("input", [])
         texts = [inputs] if isinstance(inputs, str) else [str(i) for i in inputs]
         size = int(body.get("dimensions") or 32)
-        data = [
-            {"object": "embedding", "index": i, "embedding": _hash_vector(t, size)}
-            for i, t in enumerate(texts)
-        ]
+        data = [{"object": "embedding", "index": i, "embedding": _hash_vector(t, size)} for i, t in enumerate(texts)]
         tokens = sum(len(fake_tokens(t)) for t in texts)
         await _json(
             send,
@@ -212,9 +209,7 @@ class FakeUpstream:
                 await asyncio.sleep(0.02)
             return
         if body.get("model") not in self.models:
-            await _json(
-                send, 404, _error(f"The model `{body.get('model')}` does not exist.", "NotFoundError")
-            )
+            await _json(send, 404, _error(f"The model `{body.get('model')}` does not exist.", "NotFoundError"))
             return
         plan = _plan(body)
         if not body.get("stream"):
@@ -239,13 +234,9 @@ class FakeUpstream:
 
         async def event(payload: dict[str, Any] | str) -> None:
             data = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
-            await send(
-                {"type": "http.response.body", "body": f"data: {data}\n\n".encode(), "more_body": True}
-            )
+            await send({"type": "http.response.body", "body": f"data: {data}\n\n".encode(), "more_body": True})
 
-        def chunk(
-            index: int, delta: dict[str, Any], finish: str | None = None, **more: Any
-        ) -> dict[str, Any]:
+        def chunk(index: int, delta: dict[str, Any], finish: str | None = None, **more: Any) -> dict[str, Any]:
             return {**base, "choices": [{"index": index, "delta": delta, "finish_reason": finish, **more}]}
 
         for choice in plan:
@@ -261,9 +252,7 @@ class FakeUpstream:
                     await event('{"choices": [{"delta": {"content": "oups"')
                     await send({"type": "http.response.body", "body": b""})
                     return
-                extra: dict[str, Any] = (
-                    {"logprobs": {"content": [_logprob(token)]}} if body.get("logprobs") else {}
-                )
+                extra: dict[str, Any] = {"logprobs": {"content": [_logprob(token)]}} if body.get("logprobs") else {}
                 await event(chunk(choice.index, {"content": token}, **extra))
                 sent += 1
                 if faults.tokens_per_second:

@@ -26,7 +26,7 @@ from assistant.api.openai.chat import (
 from assistant.api.openai.embeddings import Embedding, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage
 from assistant.api.openai.errors import ErrorDetail, ErrorResponse, llm_error_response
 from assistant.api.openai.models import Model, ModelList
-from assistant.api.openai.provenance import Provenance, ProvenanceSource
+from assistant.api.openai.provenance import Manifest, Provenance, SourceRef
 
 __all__ = [
     "AssistantMessage",
@@ -47,11 +47,12 @@ __all__ = [
     "ErrorResponse",
     "ImagePart",
     "JsonSchemaFormat",
+    "Manifest",
     "Model",
     "ModelList",
     "Provenance",
-    "ProvenanceSource",
     "ResponseFormat",
+    "SourceRef",
     "StreamOptions",
     "SystemMessage",
     "TextPart",

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from assistant.api.openai._base import OpenAIBaseModel
-from assistant.api.openai.provenance import Provenance
+from assistant.api.openai.provenance import Manifest, Provenance
 from assistant.llm import ChatChunk, ChatRequest, ChatResult, SamplingParams
 from assistant.llm import Usage as LLMUsage
 
@@ -167,9 +167,7 @@ class ChatCompletionRequest(OpenAIBaseModel):
     logit_bias: dict[str, float] | None = None
     logprobs: bool | None = None
     max_completion_tokens: int | None = Field(default=None, ge=1)
-    max_tokens: int | None = Field(
-        default=None, ge=1, description="Deprecated by OpenAI for max_completion_tokens."
-    )
+    max_tokens: int | None = Field(default=None, ge=1, description="Deprecated by OpenAI for max_completion_tokens.")
     n: int = Field(default=1, ge=1, le=16)
     parallel_tool_calls: bool | None = None
     presence_penalty: float | None = Field(default=None, ge=-2, le=2)
@@ -187,17 +185,11 @@ class ChatCompletionRequest(OpenAIBaseModel):
 
     # -- vLLM extra sampling parameters (https://docs.vllm.ai/en/latest/serving/openai_compatible_server.html)
     top_k: int | None = Field(default=None, description="vLLM: keep the k most likely tokens (-1: all).")
-    min_p: float | None = Field(
-        default=None, ge=0, le=1, description="vLLM: minimum probability vs. the top."
-    )
+    min_p: float | None = Field(default=None, ge=0, le=1, description="vLLM: minimum probability vs. the top.")
     repetition_penalty: float | None = Field(default=None, gt=0, description="vLLM: >1 discourages repeats.")
-    min_tokens: int | None = Field(
-        default=None, ge=0, description="vLLM: generate at least this many tokens."
-    )
+    min_tokens: int | None = Field(default=None, ge=0, description="vLLM: generate at least this many tokens.")
     ignore_eos: bool | None = Field(default=None, description="vLLM: keep generating after end-of-sequence.")
-    stop_token_ids: list[int] | None = Field(
-        default=None, description="vLLM: token ids that stop generation."
-    )
+    stop_token_ids: list[int] | None = Field(default=None, description="vLLM: token ids that stop generation.")
     include_stop_str_in_output: bool | None = Field(default=None, description="vLLM: keep the stop string.")
     skip_special_tokens: bool | None = Field(default=None, description="vLLM: drop special tokens in output.")
     chat_template_kwargs: dict[str, Any] | None = Field(
@@ -210,11 +202,7 @@ class ChatCompletionRequest(OpenAIBaseModel):
             raise ValueError("stream_options n'est permis qu'avec stream=true")
         if self.top_logprobs is not None and not self.logprobs:
             raise ValueError("top_logprobs exige logprobs=true")
-        if (
-            self.response_format
-            and self.response_format.type == "json_schema"
-            and not self.response_format.json_schema
-        ):
+        if self.response_format and self.response_format.type == "json_schema" and not self.response_format.json_schema:
             raise ValueError("response_format de type json_schema exige le champ json_schema")
         return self
 
@@ -227,9 +215,7 @@ class ChatCompletionRequest(OpenAIBaseModel):
         """The one mapping from API fields to backend parameters."""
         stop = [self.stop] if isinstance(self.stop, str) else self.stop
         tool_choice: str | dict[str, Any] | None = (
-            self.tool_choice.model_dump()
-            if isinstance(self.tool_choice, NamedToolChoice)
-            else self.tool_choice
+            self.tool_choice.model_dump() if isinstance(self.tool_choice, NamedToolChoice) else self.tool_choice
         )
         vllm_extras = {
             "min_tokens": self.min_tokens,
@@ -266,9 +252,7 @@ class ChatCompletionRequest(OpenAIBaseModel):
     def to_backend_request(self, *, upstream_model: str) -> ChatRequest:
         """The backend request, once the registry has resolved the public id to the upstream name."""
         messages = [message.model_dump(exclude_none=True) for message in self.messages]
-        return ChatRequest(
-            model=upstream_model, messages=messages, params=self.to_backend_params(), user=self.user
-        )
+        return ChatRequest(model=upstream_model, messages=messages, params=self.to_backend_params(), user=self.user)
 
 
 # ---- Responses ------------------------------------------------------------------------------------------
@@ -279,6 +263,12 @@ class Usage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+
+    # -- Souverain extensions (design §9): frugality, measured per request
+    energy_wh: float | None = Field(default=None, description="Estimated energy of the request (Wh).")
+    gco2e: float | None = Field(default=None, description="Estimated emissions (g CO2e) at the configured grid mix.")
+    energy_method: str | None = Field(default=None, description="'ecologits' or 'power_time' (see docs).")
+    latency_ms: float | None = Field(default=None, description="Time spent generating, in milliseconds.")
 
     @classmethod
     def from_llm(cls, usage: LLMUsage) -> Usage:
@@ -328,11 +318,10 @@ class ChatCompletionResponse(OpenAIBaseModel):
     system_fingerprint: str | None = None
 
     # -- Souverain extensions (design §4): mandatory AI label, cannot be switched off
-    ai_generated: Literal[True] = Field(
-        default=True, description="Always true: this content was generated by AI."
-    )
-    provenance: Provenance = Field(
-        description="Model, backend, sovereignty, sources and signature of the answer."
+    ai_generated: Literal[True] = Field(default=True, description="Always true: this content was generated by AI.")
+    provenance: Provenance = Field(description="Model, backend, sovereignty, sources and signature of the answer.")
+    provenance_manifests: list[Manifest] | None = Field(
+        default=None, description="One Ed25519-signed manifest per choice, to verify the text later."
     )
 
     @classmethod
@@ -391,11 +380,12 @@ class ChatCompletionChunk(OpenAIBaseModel):
     system_fingerprint: str | None = None
 
     # -- Souverain extensions (design §4)
-    ai_generated: Literal[True] = Field(
-        default=True, description="Always true: this content was generated by AI."
-    )
+    ai_generated: Literal[True] = Field(default=True, description="Always true: this content was generated by AI.")
     provenance: Provenance | None = Field(
         default=None, description="Present on the first and the last event of a stream."
+    )
+    provenance_manifests: list[Manifest] | None = Field(
+        default=None, description="On the last event: one signed manifest per choice of the whole stream."
     )
 
     @classmethod

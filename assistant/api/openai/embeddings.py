@@ -33,9 +33,7 @@ class EmbeddingRequest(OpenAIBaseModel):
             return [self.input]
         if all(isinstance(item, str) for item in self.input):
             return [str(item) for item in self.input]
-        raise ValueError(
-            "les entrées en identifiants de jetons ne sont pas prises en charge ; envoyez du texte"
-        )
+        raise ValueError("les entrées en identifiants de jetons ne sont pas prises en charge ; envoyez du texte")
 
 
 class Embedding(BaseModel):

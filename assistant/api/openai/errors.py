@@ -35,9 +35,7 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
     @classmethod
-    def of(
-        cls, message: str, *, type: str, code: str | None = None, param: str | None = None
-    ) -> ErrorResponse:
+    def of(cls, message: str, *, type: str, code: str | None = None, param: str | None = None) -> ErrorResponse:
         return cls(error=ErrorDetail(message=message, type=type, param=param, code=code))
 
 

@@ -24,14 +24,10 @@ class Model(OpenAIBaseModel):
     owned_by: str = "souverain"
 
     # -- Souverain extensions
-    sovereign: bool = Field(
-        description="True when requests stay on infrastructure the administration controls."
-    )
+    sovereign: bool = Field(description="True when requests stay on infrastructure the administration controls.")
     status: ModelStatus = Field(default=ModelStatus.ACTIVE, description="'withdrawn' models refuse requests.")
     context_length: int | None = Field(default=None, description="Maximum prompt + completion tokens.")
-    card: ModelCard = Field(
-        description="Name, licence, languages, size, weights sha256 and known limitations."
-    )
+    card: ModelCard = Field(description="Name, licence, languages, size, weights sha256 and known limitations.")
 
     @classmethod
     def from_registered(cls, model: RegisteredModel, *, created: int = 0) -> Model:

@@ -106,9 +106,7 @@ async def test_sampling_parameters_reach_the_upstream_unchanged(
         tool_choice="none",
         extra={"min_tokens": 2, "skip_special_tokens": False},
     )
-    request = ChatRequest(
-        model="fake-model", messages=[{"role": "user", "content": "x"}], params=params, user="u1"
-    )
+    request = ChatRequest(model="fake-model", messages=[{"role": "user", "content": "x"}], params=params, user="u1")
 
     await backend.complete(request)
 
@@ -124,9 +122,7 @@ async def test_sampling_parameters_reach_the_upstream_unchanged(
 
 
 async def test_tool_calls_are_assembled_from_fragments(backend: OpenAICompatibleBackend) -> None:
-    tools = [
-        {"type": "function", "function": {"name": "chercher_document", "parameters": {"type": "object"}}}
-    ]
+    tools = [{"type": "function", "function": {"name": "chercher_document", "parameters": {"type": "object"}}}]
 
     result = await backend.complete(ask(tools=tools, tool_choice="required"))
 
@@ -155,9 +151,7 @@ async def test_api_key_is_sent_as_bearer(openai_upstream: FakeUpstream) -> None:
     assert sent.headers["x-tenant"] == "dinum"
 
 
-async def test_api_key_can_come_from_a_mounted_secret_file(
-    openai_upstream: FakeUpstream, tmp_path: Path
-) -> None:
+async def test_api_key_can_come_from_a_mounted_secret_file(openai_upstream: FakeUpstream, tmp_path: Path) -> None:
     secret = tmp_path / "vllm-api-key"
     secret.write_text("depuis-le-secret\n", encoding="utf-8")
     backend = make_backend(openai_upstream.url, api_key="ignorée", api_key_file=str(secret))
@@ -263,9 +257,7 @@ async def test_http_500_is_a_bad_response_without_retry(
     assert len(openai_upstream.chat_requests()) == 1
 
 
-async def test_http_400_is_the_callers_problem(
-    backend: OpenAICompatibleBackend, openai_upstream: FakeUpstream
-) -> None:
+async def test_http_400_is_the_callers_problem(backend: OpenAICompatibleBackend, openai_upstream: FakeUpstream) -> None:
     openai_upstream.faults.status = 400
 
     with pytest.raises(UpstreamRejectedError) as caught:

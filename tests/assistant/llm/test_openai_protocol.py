@@ -6,6 +6,7 @@ import base64
 import json
 import logging
 import struct
+from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
@@ -38,7 +39,13 @@ from assistant.llm import (
 )
 from assistant.llm.openai_compatible import OpenAICompatibleBackend
 
-PROVENANCE = Provenance(model="albert-large", backend="vllm-dgx", sovereign=True, model_version="fake-model")
+PROVENANCE = Provenance(
+    model_id="albert-large",
+    backend="vllm-dgx",
+    sovereign=True,
+    model_version="fake-model",
+    created_at=datetime.now(UTC),
+)
 
 
 def full_request() -> dict[str, object]:
@@ -104,9 +111,7 @@ def test_request_maps_every_field_to_backend_params() -> None:
     assert (params.top_k, params.min_p, params.repetition_penalty) == (20, 0.1, 1.05)
     assert params.logprobs is True and params.top_logprobs == 2
     assert params.tool_choice == {"type": "function", "function": {"name": "chercher"}}
-    assert params.tools == [
-        {"type": "function", "function": {"name": "chercher", "parameters": {"type": "object"}}}
-    ]
+    assert params.tools == [{"type": "function", "function": {"name": "chercher", "parameters": {"type": "object"}}}]
     assert params.response_format == {
         "type": "json_schema",
         "json_schema": {"name": "r", "schema": {"type": "object"}},
@@ -182,9 +187,7 @@ def test_response_carries_label_provenance_and_tool_calls() -> None:
                     ),
                 )
             ),
-            ChatChunk(
-                deltas=(ChoiceDelta(index=1, tool_calls=[{"index": 0, "function": {"arguments": ": 1}"}}]),)
-            ),
+            ChatChunk(deltas=(ChoiceDelta(index=1, tool_calls=[{"index": 0, "function": {"arguments": ": 1}"}}]),)),
             ChatChunk(
                 deltas=(
                     ChoiceDelta(index=0, finish_reason="stop"),
@@ -210,7 +213,15 @@ def test_response_carries_label_provenance_and_tool_calls() -> None:
     call = payload["choices"][1]["message"]["tool_calls"][0]
     assert call == {"id": "call_9", "type": "function", "function": {"name": "f", "arguments": '{"a": 1}'}}
     assert payload["choices"][1]["message"]["content"] is None
-    assert payload["usage"] == {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}
+    assert payload["usage"] == {
+        "prompt_tokens": 5,
+        "completion_tokens": 3,
+        "total_tokens": 8,
+        "energy_wh": None,
+        "gco2e": None,
+        "energy_method": None,
+        "latency_ms": None,
+    }
 
 
 def test_the_ai_label_cannot_be_turned_off() -> None:
@@ -273,11 +284,7 @@ def test_model_list_exposes_cards_and_sovereignty() -> None:
     assert listing["object"] == "list"
     (entry,) = listing["data"]
     assert (entry["id"], entry["object"], entry["owned_by"]) == ("albert", "model", "vllm")
-    assert (
-        entry["sovereign"] is True
-        and entry["status"] == "active"
-        and entry["card"]["licence"] == "Apache-2.0"
-    )
+    assert entry["sovereign"] is True and entry["status"] == "active" and entry["card"]["licence"] == "Apache-2.0"
 
 
 def test_embeddings_request_and_base64_encoding() -> None:
@@ -303,9 +310,7 @@ def test_embeddings_request_and_base64_encoding() -> None:
         (UpstreamBadResponseError("bad"), 502, "upstream_error", None),
     ],
 )
-def test_llm_errors_map_to_status_and_envelope(
-    error: Exception, status: int, kind: str, param: str | None
-) -> None:
+def test_llm_errors_map_to_status_and_envelope(error: Exception, status: int, kind: str, param: str | None) -> None:
     assert isinstance(
         error,
         UnknownModelError

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -12,7 +13,7 @@ from tests.fakes import FakeUpstream
 
 openai = pytest.importorskip("openai", reason="client openai absent (dépendance de dev)")
 
-PROVENANCE = Provenance(model="albert", backend="vllm", sovereign=True)
+PROVENANCE = Provenance(model_id="albert", backend="vllm", sovereign=True, created_at=datetime.now(UTC))
 
 
 def test_client_parses_our_response_and_keeps_the_label() -> None:
@@ -41,9 +42,7 @@ def test_client_parses_our_chunks() -> None:
         provenance=PROVENANCE,
     )
 
-    parsed = openai.types.chat.ChatCompletionChunk.model_validate(
-        json.loads(chunk.model_dump_json(exclude_none=True))
-    )
+    parsed = openai.types.chat.ChatCompletionChunk.model_validate(json.loads(chunk.model_dump_json(exclude_none=True)))
 
     assert parsed.choices[0].delta.role == "assistant"
     assert parsed.model_extra is not None and "provenance" in parsed.model_extra

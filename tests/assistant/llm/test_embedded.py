@@ -38,9 +38,7 @@ async def embedded() -> AsyncIterator[EmbeddedBackend]:
 
 
 async def test_answers_a_french_prompt_end_to_end(embedded: EmbeddedBackend) -> None:
-    request = ChatRequest(
-        model="smollm2-135m", messages=FRENCH, params=SamplingParams(temperature=0, max_tokens=40)
-    )
+    request = ChatRequest(model="smollm2-135m", messages=FRENCH, params=SamplingParams(temperature=0, max_tokens=40))
 
     result = await embedded.complete(request)
 
@@ -53,9 +51,7 @@ async def test_answers_a_french_prompt_end_to_end(embedded: EmbeddedBackend) -> 
 
 
 async def test_greedy_generation_is_reproducible_and_streams(embedded: EmbeddedBackend) -> None:
-    request = ChatRequest(
-        model="smollm2-135m", messages=FRENCH, params=SamplingParams(temperature=0, max_tokens=12)
-    )
+    request = ChatRequest(model="smollm2-135m", messages=FRENCH, params=SamplingParams(temperature=0, max_tokens=12))
 
     streamed = [chunk async for chunk in embedded.stream(request)]
     again = await embedded.complete(request)
