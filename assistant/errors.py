@@ -44,6 +44,8 @@ class SouverainError(Exception):
     """
 
     code = "internal_error"
+    #: Extra fields for the error body (e.g. the labelled partial answer of an interrupted generation).
+    details: dict[str, object] | None = None
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)

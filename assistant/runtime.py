@@ -16,7 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from assistant.audit import AuditLog
 from assistant.core.config import Settings
+from assistant.errors import ServiceUnavailableError
 from assistant.jobs import JobQueue, JobRegistry, Worker, load_job_modules
+from assistant.llm import ChatBackend, ModelRegistry
+from assistant.llm.embedded import default_embedded_config
 from assistant.provenance import ProvenanceSigner, load_or_create_signing_key
 from assistant.store import create_engine, create_session_factory, upgrade_database_async
 
@@ -38,8 +41,30 @@ class Runtime:
     job_registry: JobRegistry
     audit: AuditLog
     signer: ProvenanceSigner
+    models: ModelRegistry
     worker: Worker | None = None
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
+
+
+def _model_checks(models: ModelRegistry) -> dict[str, ReadinessCheck]:
+    """One readiness check per model server, plus the integrity of local weights."""
+
+    async def integrity() -> None:
+        report = models.integrity
+        if report is not None and not report.ok:
+            failed = ", ".join(sorted(report.failed_backends()))
+            raise ServiceUnavailableError(f"poids altérés ou absents : {failed}")
+
+    def probe(backend: ChatBackend) -> ReadinessCheck:
+        async def check() -> None:
+            health = await backend.health()
+            if health.status == "down":
+                raise ServiceUnavailableError(health.detail or "injoignable")
+
+        return check
+
+    backends = {model.backend_name: model.backend for model in models.models(include_withdrawn=True)}
+    return {"llm_weights": integrity, **{f"llm:{name}": probe(backend) for name, backend in sorted(backends.items())}}
 
 
 def _builtin_job_modules() -> list[str]:
@@ -63,6 +88,8 @@ async def open_runtime(settings: Settings, *, migrate: bool | None = None, with_
     )
     registry = JobRegistry()
     load_job_modules(registry, [*_builtin_job_modules(), *settings.job_modules])
+    models = ModelRegistry.from_configs(settings.llm_backends or [default_embedded_config()])
+    await models.verify_integrity()
     runtime = Runtime(
         settings=settings,
         engine=engine,
@@ -76,7 +103,9 @@ async def open_runtime(settings: Settings, *, migrate: bool | None = None, with_
                 key_file=data_dir / "signing_key.pem",
             )
         ),
+        models=models,
     )
+    runtime.readiness_checks.update(_model_checks(models))
     try:
         if with_worker:
             runtime.worker = Worker(
@@ -92,4 +121,5 @@ async def open_runtime(settings: Settings, *, migrate: bool | None = None, with_
     finally:
         if runtime.worker is not None:
             await runtime.worker.stop()
+        await models.aclose()
         await engine.dispose()

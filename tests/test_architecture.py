@@ -41,9 +41,14 @@ def test_libraries_never_import_the_service_or_the_web(library: str) -> None:
     "layer", ["assistant/services", "assistant/store", "assistant/jobs", "assistant/llm", "assistant/core"]
 )
 def test_lower_layers_never_import_the_api(layer: str) -> None:
-    if not (ROOT / layer).exists():
-        pytest.skip(f"{layer} does not exist yet")
-    assert _offenders(layer, ("assistant.api", "fastapi", "assistant.cli")) == []
+    # The OpenAI protocol models are plain pydantic schemas that the gateway service builds its answers with
+    # (as vLLM's serving classes do); they are the one part of assistant.api a service may use.
+    offenders = _offenders(layer, ("assistant.api", "fastapi", "starlette", "assistant.cli"))
+    assert [name for name in offenders if not name.split(": ")[1].startswith("assistant.api.openai")] == []
+
+
+def test_protocol_models_stay_free_of_the_web_framework() -> None:
+    assert _offenders("assistant/api/openai", ("fastapi", "starlette", "assistant.services", "assistant.runtime")) == []
 
 
 def test_store_never_reaches_up_into_services() -> None:

@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 from assistant import __version__
 from assistant.api.errors import install_error_handlers
 from assistant.api.middleware import HttpMetrics, RequestContextMiddleware
-from assistant.api.routes import health
+from assistant.api.routes import health, openai
 from assistant.core.config import Settings, get_settings
 from assistant.core.logging import configure_logging
 from assistant.runtime import open_runtime
@@ -41,4 +41,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry))
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(openai.router)
     return app

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant import errors
+from assistant.llm import errors as llm_errors
 
 __all__ = ["error_response", "install_error_handlers", "register_error_status"]
 
@@ -22,6 +23,14 @@ logger = logging.getLogger(__name__)
 
 # Most specific first: the first class in an error's MRO that appears here decides.
 _STATUS_BY_ERROR: dict[type[errors.SouverainError], tuple[int, str]] = {
+    llm_errors.UnknownModelError: (404, "not_found_error"),
+    llm_errors.ModelWithdrawnError: (410, "invalid_request_error"),
+    llm_errors.UnsupportedParameterError: (400, "invalid_request_error"),
+    llm_errors.UpstreamRejectedError: (400, "invalid_request_error"),
+    llm_errors.WeightsIntegrityError: (503, "service_unavailable_error"),
+    llm_errors.UpstreamUnavailableError: (503, "service_unavailable_error"),
+    llm_errors.UpstreamTimeoutError: (504, "timeout_error"),
+    llm_errors.UpstreamBadResponseError: (502, "upstream_error"),
     errors.AuthenticationError: (401, "authentication_error"),
     errors.PermissionDeniedError: (403, "permission_error"),
     errors.NotFoundError: (404, "not_found_error"),
@@ -103,7 +112,14 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
         if status == 500:
             return _internal(request)
     return error_response(
-        request, status=status, error_type=error_type, code=exc.code, message=exc.message, headers=headers
+        request,
+        status=status,
+        error_type=error_type,
+        code=exc.code,
+        message=exc.message,
+        param=getattr(exc, "param", None),
+        headers=headers,
+        extra=exc.details,
     )
 
 

@@ -48,9 +48,11 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = _incoming_request_id(scope) or uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
-        token = request_id_var.set(request_id)
         started = time.perf_counter()
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        state["started"] = started
+        token = request_id_var.set(request_id)
         status = 500
 
         async def send_with_id(message: Message) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from assistant.errors import ConfigurationError
+from assistant.llm import BackendConfig
 
 __all__ = ["ENV_PREFIX", "Settings", "get_settings", "load_settings"]
 
@@ -69,6 +70,19 @@ class Settings(BaseSettings):
     signing_key: SecretStr | None = Field(
         default=None,
         description="Ed25519 private key (PEM or base64 seed) signing provenance manifests; generated in dev.",
+    )
+
+    llm_backends: list[BackendConfig] = Field(
+        default_factory=list,
+        description="Model servers (JSON list); empty means the embedded CPU model only.",
+    )
+    default_model: str | None = Field(default=None, description="Model used when a request names none.")
+    grid_gco2_per_kwh: Annotated[float, Field(ge=0, le=2000)] = Field(
+        default=41.44, description="Carbon intensity of the site's electricity (French mix by default)."
+    )
+    datacenter_pue: Annotated[float, Field(ge=1, le=3)] = 1.2
+    embedded_power_watts: Annotated[float, Field(gt=0, le=2000)] = Field(
+        default=30.0, description="Power drawn by the CPU running the embedded model, for energy estimates."
     )
 
     jobs_backend: Literal["sqlite", "redis"] = "sqlite"

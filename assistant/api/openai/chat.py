@@ -196,6 +196,13 @@ class ChatCompletionRequest(OpenAIBaseModel):
         default=None, description="vLLM: extra variables for the chat template (e.g. enable_thinking)."
     )
 
+    # -- Souverain extensions (design §6)
+    sensitivity: Literal["public", "internal", "sensitive"] | None = Field(
+        default=None,
+        description="Data sensitivity declared by the user; 'internal' or 'sensitive' never reach a "
+        "non-sovereign model (the detector can raise it, never lower it).",
+    )
+
     @model_validator(mode="after")
     def _check_consistency(self) -> ChatCompletionRequest:
         if self.stream_options is not None and not self.stream:

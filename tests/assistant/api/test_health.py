@@ -20,7 +20,12 @@ def test_healthz_says_the_process_is_up(client: TestClient) -> None:
 def test_readyz_checks_database_and_queue(client: TestClient) -> None:
     body = client.get("/readyz").json()
     assert body["status"] == "ready"
-    assert {check["name"]: check["ok"] for check in body["checks"]} == {"database": True, "job_queue": True}
+    assert {check["name"]: check["ok"] for check in body["checks"]} == {
+        "database": True,
+        "job_queue": True,
+        "llm_weights": True,
+        "llm:embarque": True,
+    }
 
 
 def test_readyz_is_503_naming_the_failing_dependency(app: FastAPI) -> None:

@@ -1,0 +1,233 @@
+"""The OpenAI-compatible chat gateway: route a request to its model, label it, measure it.
+
+Two builders, as in vLLM's serving layer: :func:`_full_completion` returns one labelled response,
+:func:`_stream_completion` yields SSE lines whose first and last events carry the label.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from assistant.api.openai.chat import ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse, Usage
+from assistant.audit import ClientInfo
+from assistant.llm import ChatChunk, LLMError, RegisteredModel, UpstreamError
+from assistant.provenance import Provenance
+from assistant.runtime import Runtime
+from assistant.sensitivity import Sensitivity, SovereigntyViolationError, assess, enforce_sovereignty
+from assistant.services.energy import estimate_request_energy
+from assistant.services.labelling import provenance_for, sign_texts
+
+__all__ = ["CompletionOutcome", "create_chat_completion", "resolve_model"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CompletionOutcome:
+    """What the route sends back: a full response or an SSE stream, plus labelling headers."""
+
+    provenance: Provenance
+    response: ChatCompletionResponse | None = None
+    stream: AsyncIterator[str] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def resolve_model(runtime: Runtime, model_id: str | None) -> RegisteredModel:
+    """The requested model, else the configured default, else the first active one."""
+    chosen = model_id or runtime.settings.default_model
+    if not chosen:
+        active = runtime.models.models()
+        chosen = active[0].id if active else ""
+    return runtime.models.resolve(chosen)
+
+
+def _message_texts(request: ChatCompletionRequest) -> list[str]:
+    texts = []
+    for message in request.messages:
+        content = getattr(message, "content", None)
+        if isinstance(content, str):
+            texts.append(content)
+        elif isinstance(content, list):
+            texts.extend(part.text for part in content if getattr(part, "text", None))
+    return texts
+
+
+async def _check_sovereignty(
+    runtime: Runtime, request: ChatCompletionRequest, model: RegisteredModel, *, actor: str | None, client: ClientInfo
+) -> None:
+    declared = Sensitivity[request.sensitivity.upper()] if request.sensitivity else Sensitivity.PUBLIC
+    if model.sovereign and declared == Sensitivity.PUBLIC:
+        return  # nothing to decide: skip the detector on the hot path of sovereign models
+    assessment = assess(_message_texts(request), declared=declared)
+    try:
+        enforce_sovereignty(assessment, model_id=model.id, sovereign=model.sovereign)
+    except SovereigntyViolationError:
+        await runtime.audit.record(
+            category="audit",
+            action="llm.sovereignty_refused",
+            outcome="denied",
+            actor_label=actor,
+            resource_type="model",
+            resource_id=model.id,
+            client=client,
+            details={"level": assessment.level.label, "reasons": list(assessment.reasons)},
+        )
+        raise
+
+
+async def create_chat_completion(
+    runtime: Runtime,
+    request: ChatCompletionRequest,
+    *,
+    client: ClientInfo,
+    actor: str | None = None,
+    started: float | None = None,
+) -> CompletionOutcome:
+    """Serve one chat completion request (non-streamed or streamed)."""
+    started = started if started is not None else time.perf_counter()
+    model = resolve_model(runtime, request.model)
+    await _check_sovereignty(runtime, request, model, actor=actor, client=client)
+    backend_request = request.to_backend_request(upstream_model=model.upstream_name)
+    provenance = provenance_for(model, request_id=client.request_id)
+    headers = {"X-AI-Generated": "true", "X-AI-Model": model.id}
+    if request.stream:
+        headers["X-Gateway-Overhead-Ms"] = f"{(time.perf_counter() - started) * 1000:.2f}"
+        stream = _stream_completion(runtime, request, model, backend_request, provenance)
+        return CompletionOutcome(provenance=provenance, stream=stream, headers=headers)
+    response, upstream_seconds = await _full_completion(runtime, request, model, backend_request, provenance)
+    overhead = (time.perf_counter() - started - upstream_seconds) * 1000
+    headers["X-Gateway-Overhead-Ms"] = f"{max(overhead, 0.0):.2f}"
+    return CompletionOutcome(provenance=provenance, response=response, headers=headers)
+
+
+def _usage_with_energy(
+    runtime: Runtime, model: RegisteredModel, usage: Usage | None, *, output_tokens: int, seconds: float
+) -> Usage:
+    usage = usage or Usage(completion_tokens=output_tokens, total_tokens=output_tokens)
+    energy = estimate_request_energy(
+        runtime.settings, model, output_tokens=usage.completion_tokens or output_tokens, latency_seconds=seconds
+    )
+    return usage.model_copy(
+        update={
+            "energy_wh": round(energy.energy_wh, 6),
+            "gco2e": round(energy.gco2e, 6),
+            "energy_method": energy.method,
+            "latency_ms": round(seconds * 1000, 1),
+        }
+    )
+
+
+async def _full_completion(
+    runtime: Runtime,
+    request: ChatCompletionRequest,
+    model: RegisteredModel,
+    backend_request: object,
+    provenance: Provenance,
+) -> tuple[ChatCompletionResponse, float]:
+    began = time.perf_counter()
+    try:
+        result = await model.backend.complete(backend_request)  # type: ignore[arg-type]
+    except UpstreamError as exc:
+        _label_partial(runtime, exc, provenance)
+        raise
+    seconds = time.perf_counter() - began
+    response = ChatCompletionResponse.from_result(result, model=model.id, provenance=provenance)
+    texts = [choice.text for choice in result.choices]
+    output_tokens = result.usage.completion_tokens if result.usage else sum(len(text) // 4 for text in texts)
+    response.usage = _usage_with_energy(runtime, model, response.usage, output_tokens=output_tokens, seconds=seconds)
+    response.provenance_manifests = sign_texts(runtime.signer, provenance, texts)
+    return response, seconds
+
+
+def _label_partial(runtime: Runtime, exc: UpstreamError, provenance: Provenance) -> None:
+    """Keep what was generated before the failure, labelled and signed, in the error answer."""
+    text = exc.partial_text
+    if text:
+        exc.details = {
+            "partial": {
+                "content": text,
+                "ai_generated": True,
+                "incomplete": True,
+                "provenance": provenance.model_dump(mode="json"),
+                "provenance_manifest": runtime.signer.sign(text, provenance).model_dump(mode="json", by_alias=True),
+            }
+        }
+
+
+def _sse(payload: str) -> str:
+    return f"data: {payload}\n\n"
+
+
+async def _stream_completion(
+    runtime: Runtime,
+    request: ChatCompletionRequest,
+    model: RegisteredModel,
+    backend_request: object,
+    provenance: Provenance,
+) -> AsyncIterator[str]:
+    completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    created = int(time.time())
+    texts: dict[int, list[str]] = defaultdict(list)
+    usage: Usage | None = None
+    first = True
+    began = time.perf_counter()
+    chunks = model.backend.stream(backend_request)  # type: ignore[arg-type]
+    try:
+        async for chunk in chunks:
+            _collect(texts, chunk)
+            if chunk.usage is not None and not chunk.deltas:
+                usage = Usage.from_llm(chunk.usage)
+                continue  # the usage event is re-emitted last, labelled
+            event = ChatCompletionChunk.from_llm_chunk(
+                chunk, id=completion_id, created=created, model=model.id, provenance=provenance if first else None
+            )
+            if chunk.usage is not None:
+                usage = Usage.from_llm(chunk.usage)
+                event.usage = None
+            first = False
+            yield _sse(event.model_dump_json(exclude_none=True))
+    except LLMError as exc:
+        partial = "".join(texts.get(0, []))
+        logger.warning("stream %s ended by upstream failure after %d chars: %s", completion_id, len(partial), exc)
+        error = {
+            "error": {"message": exc.message, "type": "upstream_error", "code": exc.code, "param": None},
+            "ai_generated": True,
+            "incomplete": True,
+            "provenance": provenance.model_dump(mode="json"),
+        }
+        if partial:
+            error["provenance_manifest"] = runtime.signer.sign(partial, provenance).model_dump(
+                mode="json", by_alias=True
+            )
+        yield _sse(json.dumps(error, ensure_ascii=False))
+        yield _sse("[DONE]")
+        return
+    finally:
+        await chunks.aclose()  # type: ignore[attr-defined]
+    seconds = time.perf_counter() - began
+    output_tokens = usage.completion_tokens if usage else sum(len("".join(parts)) // 4 for parts in texts.values())
+    last = ChatCompletionChunk(
+        id=completion_id,
+        created=created,
+        model=model.id,
+        choices=[],
+        usage=_usage_with_energy(runtime, model, usage, output_tokens=output_tokens, seconds=seconds)
+        if request.include_usage
+        else None,
+        provenance=provenance,
+        provenance_manifests=sign_texts(runtime.signer, provenance, ["".join(texts[i]) for i in sorted(texts)]),
+    )
+    yield _sse(last.model_dump_json(exclude_none=True))
+    yield _sse("[DONE]")
+
+
+def _collect(texts: dict[int, list[str]], chunk: ChatChunk) -> None:
+    for delta in chunk.deltas:
+        if delta.text:
+            texts[delta.index].append(delta.text)

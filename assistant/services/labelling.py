@@ -1,0 +1,35 @@
+"""The one place where generated content gets its label, provenance and signed manifests.
+
+Every path that returns generated text (chat completions, conversations, RAG answers, minutes, exports) builds
+its provenance here, so that no route can forget it and the label reads the same everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from assistant.llm import RegisteredModel
+from assistant.provenance import Manifest, Provenance, ProvenanceSigner, SourceRef
+from assistant.store import utcnow
+
+__all__ = ["provenance_for", "sign_texts"]
+
+
+def provenance_for(model: RegisteredModel, *, request_id: str | None, sources: Iterable[SourceRef] = ()) -> Provenance:
+    """Provenance of content generated now by ``model``."""
+    card = model.card
+    version = card.weights_sha256 or card.version or model.upstream_name
+    return Provenance(
+        model_id=model.id,
+        model_version=version,
+        backend=f"{model.backend_name} ({model.backend.kind})",
+        sovereign=model.sovereign,
+        sources=tuple(sources),
+        created_at=utcnow(),
+        request_id=request_id,
+    )
+
+
+def sign_texts(signer: ProvenanceSigner, provenance: Provenance, texts: Iterable[str]) -> list[Manifest]:
+    """One signed manifest per generated text (one per choice of a completion)."""
+    return [signer.sign(text, provenance) for text in texts]
