@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from assistant.audit import AuditLog
 from assistant.core.config import Settings
 from assistant.jobs import JobQueue, JobRegistry, Worker, load_job_modules
+from assistant.security import CounterBackend, DatabaseCounters, OidcVerifier, RedisCounters, SessionSigner
 from assistant.store import create_engine, create_session_factory, upgrade_database_async
 
 __all__ = ["ReadinessCheck", "Runtime", "open_runtime"]
@@ -36,6 +37,9 @@ class Runtime:
     job_queue: JobQueue
     job_registry: JobRegistry
     audit: AuditLog
+    counters: CounterBackend
+    session_signer: SessionSigner
+    oidc: OidcVerifier | None = None
     worker: Worker | None = None
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
 
@@ -43,6 +47,27 @@ class Runtime:
 def _builtin_job_modules() -> list[str]:
     # Features add their handler modules here as they land (ingestion, transcription, retention).
     return []
+
+
+def _counters(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> CounterBackend:
+    if settings.rate_limit_backend == "redis":
+        return RedisCounters(settings.redis_url, prefix=settings.rate_limit_key_prefix)
+    return DatabaseCounters(sessions)
+
+
+def _oidc_verifier(settings: Settings) -> OidcVerifier | None:
+    if not settings.oidc_issuer or not settings.oidc_audience:
+        return None
+    return OidcVerifier(
+        issuer=settings.oidc_issuer,
+        audience=settings.oidc_audience,
+        jwks_url=settings.oidc_jwks_url,
+        algorithms=set(settings.oidc_algorithms),
+        clock_skew_seconds=settings.oidc_clock_skew_seconds,
+        cache_seconds=settings.oidc_jwks_cache_seconds,
+        min_refresh_seconds=settings.oidc_jwks_min_refresh_seconds,
+        timeout_seconds=settings.oidc_http_timeout_seconds,
+    )
 
 
 @asynccontextmanager
@@ -68,6 +93,11 @@ async def open_runtime(settings: Settings, *, migrate: bool = True, with_worker:
         job_queue=queue,
         job_registry=registry,
         audit=AuditLog(sessions),
+        counters=_counters(settings, sessions),
+        session_signer=SessionSigner(
+            settings.effective_secret_key(), max_age_seconds=settings.session_lifetime_seconds
+        ),
+        oidc=_oidc_verifier(settings),
     )
     try:
         if with_worker:
@@ -84,4 +114,7 @@ async def open_runtime(settings: Settings, *, migrate: bool = True, with_worker:
     finally:
         if runtime.worker is not None:
             await runtime.worker.stop()
+        if runtime.oidc is not None:
+            await runtime.oidc.aclose()
+        await runtime.counters.aclose()
         await engine.dispose()
