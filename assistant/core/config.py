@@ -29,6 +29,8 @@ _DRIVER_ALIASES = {
     "postgresql": "postgresql+asyncpg",
     "postgres": "postgresql+asyncpg",
 }
+_OidcAlgorithm = Literal["RS256", "ES256", "PS256"]
+_RoleName = Literal["agent", "referent", "auditeur"]
 _PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "please-change", "dev"}
 
 
@@ -83,8 +85,8 @@ class Settings(BaseSettings):
     oidc_jwks_url: str | None = Field(
         default=None, description="JWKS address; discovered from the issuer's openid-configuration when unset."
     )
-    oidc_algorithms: list[Literal["RS256", "ES256", "PS256"]] = Field(
-        default_factory=lambda: ["RS256", "ES256", "PS256"],
+    oidc_algorithms: list[_OidcAlgorithm] = Field(
+        default_factory=lambda: list[_OidcAlgorithm](["RS256", "ES256", "PS256"]),
         description="Accepted signature algorithms; asymmetric only (never `none` or HS* with public keys).",
     )
     oidc_clock_skew_seconds: Annotated[int, Field(ge=0, le=300)] = 60
@@ -97,12 +99,14 @@ class Settings(BaseSettings):
     oidc_roles_claim: str | None = Field(
         default="realm_access.roles", description="Dotted path to the list of IdP roles (Keycloak default)."
     )
-    oidc_role_mapping: dict[str, Literal["agent", "referent", "auditeur"]] = Field(
-        default_factory=lambda: {
-            "souverain-referent": "referent",
-            "souverain-auditeur": "auditeur",
-            "souverain-agent": "agent",
-        },
+    oidc_role_mapping: dict[str, _RoleName] = Field(
+        default_factory=lambda: dict[str, _RoleName](
+            {
+                "souverain-referent": "referent",
+                "souverain-auditeur": "auditeur",
+                "souverain-agent": "agent",
+            }
+        ),
         description="IdP role or group name -> role here (JSON); the most privileged match wins.",
     )
     oidc_default_role: Literal["agent", "referent", "auditeur"] | None = Field(

@@ -170,7 +170,7 @@ class OidcVerifier:
             if isinstance(raw, dict) and raw.get("use", "sig") == "sig" and raw.get("kty") in {"RSA", "EC"}:
                 usable.append(raw)
         try:
-            keys = KeySet.import_key_set({"keys": usable})  # type: ignore[typeddict-item]
+            keys = KeySet.import_key_set({"keys": usable})
         except (JoseError, ValueError) as exc:
             raise ServiceUnavailableError(f"JWKS du fournisseur d'identité illisible : {exc}") from exc
         logger.info("JWKS fetched: %d signing keys", len(keys.keys))

@@ -71,7 +71,7 @@ async def login_with_password(runtime: Runtime, *, username: str, password: str,
         user = await user_store.get_user_by_username(session=session, username=username)
     stored_hash = user.password_hash if user is not None and user.password_hash else None
     valid = verify_password(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
-    if user is None or not valid:
+    if user is None or stored_hash is None or not valid:
         failures = await runtime.counters.hit(account_key, window_seconds=window)
         await runtime.counters.hit(ip_key, window_seconds=window)
         await runtime.audit.record(

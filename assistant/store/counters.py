@@ -16,7 +16,7 @@ __all__ = ["add_to_counter", "delete_counter", "purge_expired_counters", "read_c
 async def add_to_counter(*, session: AsyncSession, key: str, amount: int, expires_at: datetime) -> int:
     """Atomically add ``amount`` to the counter ``key`` (created at ``amount``) and return the new value."""
     # One upsert statement: concurrent requests on either backend never lose an increment.
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = (
         insert(UsageCounter)
         .values(key=key, count=amount, expires_at=expires_at)
