@@ -21,6 +21,7 @@ from assistant.jobs import JobQueue, JobRegistry, Worker, load_job_modules
 from assistant.llm import ChatBackend, ModelRegistry
 from assistant.llm.embedded import default_embedded_config
 from assistant.provenance import ProvenanceSigner, load_or_create_signing_key
+from assistant.security import CounterBackend, DatabaseCounters, OidcVerifier, RedisCounters, SessionSigner
 from assistant.store import create_engine, create_session_factory, upgrade_database_async
 
 __all__ = ["ReadinessCheck", "Runtime", "open_runtime"]
@@ -42,6 +43,9 @@ class Runtime:
     audit: AuditLog
     signer: ProvenanceSigner
     models: ModelRegistry
+    counters: CounterBackend
+    session_signer: SessionSigner
+    oidc: OidcVerifier | None = None
     worker: Worker | None = None
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
 
@@ -70,6 +74,27 @@ def _model_checks(models: ModelRegistry) -> dict[str, ReadinessCheck]:
 def _builtin_job_modules() -> list[str]:
     # Features add their handler modules here as they land (ingestion, transcription, retention).
     return []
+
+
+def _counters(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> CounterBackend:
+    if settings.rate_limit_backend == "redis":
+        return RedisCounters(settings.redis_url, prefix=settings.rate_limit_key_prefix)
+    return DatabaseCounters(sessions)
+
+
+def _oidc_verifier(settings: Settings) -> OidcVerifier | None:
+    if not settings.oidc_issuer or not settings.oidc_audience:
+        return None
+    return OidcVerifier(
+        issuer=settings.oidc_issuer,
+        audience=settings.oidc_audience,
+        jwks_url=settings.oidc_jwks_url,
+        algorithms=set(settings.oidc_algorithms),
+        clock_skew_seconds=settings.oidc_clock_skew_seconds,
+        cache_seconds=settings.oidc_jwks_cache_seconds,
+        min_refresh_seconds=settings.oidc_jwks_min_refresh_seconds,
+        timeout_seconds=settings.oidc_http_timeout_seconds,
+    )
 
 
 @asynccontextmanager
@@ -104,6 +129,11 @@ async def open_runtime(settings: Settings, *, migrate: bool | None = None, with_
             )
         ),
         models=models,
+        counters=_counters(settings, sessions),
+        session_signer=SessionSigner(
+            settings.effective_secret_key(), max_age_seconds=settings.session_lifetime_seconds
+        ),
+        oidc=_oidc_verifier(settings),
     )
     runtime.readiness_checks.update(_model_checks(models))
     try:
@@ -122,4 +152,7 @@ async def open_runtime(settings: Settings, *, migrate: bool | None = None, with_
         if runtime.worker is not None:
             await runtime.worker.stop()
         await models.aclose()
+        if runtime.oidc is not None:
+            await runtime.oidc.aclose()
+        await runtime.counters.aclose()
         await engine.dispose()

@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 from assistant import __version__
 from assistant.api.errors import install_error_handlers
 from assistant.api.middleware import HttpMetrics, RequestContextMiddleware
-from assistant.api.routes import health, openai
+from assistant.api.routes import admin, audit, auth, docs, health, me, openai
 from assistant.core.config import Settings, get_settings
 from assistant.core.logging import configure_logging
 from assistant.runtime import open_runtime
@@ -35,11 +35,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Assistant IA souverain pour les agents publics",
         version=__version__,
         lifespan=lifespan,
+        # Served by routes.docs instead, so that they declare a policy like every other route.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     registry = CollectorRegistry()
     app.state.metrics_registry = registry
     app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry))
     install_error_handlers(app)
-    app.include_router(health.router)
-    app.include_router(openai.router)
+    for router in (health.router, docs.router, auth.router, me.router, admin.router, audit.router, openai.router):
+        app.include_router(router)
     return app

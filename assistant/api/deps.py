@@ -1,4 +1,13 @@
-"""Request-scoped dependencies, as ``Annotated`` aliases that routes declare in their signatures."""
+"""Request-scoped dependencies, as ``Annotated`` aliases that routes declare in their signatures.
+
+Every route declares its access policy, checked by a test that walks ``app.routes``:
+
+- ``Security(RequirePermission(Permission.X))`` (in the signature or in ``dependencies=[...]``): an
+  authenticated, active caller holding ``X``; it also counts the request against the caller's rate limits;
+- ``dependencies=[PUBLIC]``: deliberately open to anonymous callers (probes, login, public keys).
+
+``CurrentUser`` then gives the caller's :class:`~assistant.security.Principal` (it is never a policy by itself).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +15,37 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.params import Depends as DependsParam
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assistant.audit import ClientInfo
 from assistant.core.config import Settings
+from assistant.errors import AuthenticationError, PermissionDeniedError
 from assistant.runtime import Runtime
+from assistant.security import Permission, Principal, same_secret
+from assistant.services.authentication import authenticate_bearer, authenticate_session
+from assistant.services.quotas import enforce_request_rate
 
-__all__ = ["RuntimeDep", "SessionDep", "SettingsDep", "get_runtime", "get_session", "get_settings_dep"]
+__all__ = [
+    "CSRF_HEADER",
+    "PUBLIC",
+    "ClientDep",
+    "CurrentUser",
+    "RequirePermission",
+    "RuntimeDep",
+    "SessionDep",
+    "SettingsDep",
+    "get_client",
+    "get_optional_principal",
+    "get_runtime",
+    "get_session",
+    "get_settings_dep",
+    "public",
+    "require_principal",
+]
+
+CSRF_HEADER = "X-CSRF-Token"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -31,6 +65,82 @@ async def get_session(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Asyn
         yield session
 
 
+def get_client(request: Request) -> ClientInfo:
+    """Where the request comes from, for the connection and audit logs."""
+    return ClientInfo(
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+        request_id=getattr(request.state, "request_id", None),
+    )
+
+
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+ClientDep = Annotated[ClientInfo, Depends(get_client)]
+
+
+async def get_optional_principal(request: Request, runtime: RuntimeDep, client: ClientDep) -> Principal | None:
+    """The caller, from ``Authorization: Bearer`` (API key or OIDC JWT) or else the session cookie; None if neither.
+
+    Cookie-authenticated unsafe requests must echo the session's anti-CSRF token in ``X-CSRF-Token``; bearer
+    requests are exempt, since a browser never attaches them on its own.
+    """
+    authorization = request.headers.get("authorization")
+    if authorization:
+        scheme, _, credential = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not credential.strip():
+            raise AuthenticationError(
+                "En-tête Authorization non pris en charge : utilisez « Bearer <clé d'API ou jeton> ».",
+                code="invalid_authorization_header",
+            )
+        return await authenticate_bearer(runtime, credential.strip(), client=client)
+    cookie = request.cookies.get(runtime.settings.session_cookie_name)
+    if not cookie:
+        return None
+    principal, csrf_token = await authenticate_session(runtime, cookie, client=client)
+    if request.method not in _SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not sent or not same_secret(sent, csrf_token):
+            raise PermissionDeniedError(
+                f"Jeton anti-CSRF manquant ou invalide : renvoyez l'en-tête {CSRF_HEADER} reçu à la connexion.",
+                code="csrf_failed",
+            )
+    return principal
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(get_optional_principal)]
+
+
+def require_principal(principal: OptionalPrincipal) -> Principal:
+    """The authenticated caller; 401 for anonymous requests."""
+    if principal is None:
+        raise AuthenticationError(
+            "Authentification requise : clé d'API (Authorization: Bearer sk-souv-…), jeton OIDC ou session."
+        )
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(require_principal)]
+
+
+class RequirePermission:
+    """A route's policy: the caller must hold ``permission``. Use as ``Security(RequirePermission(P.X))``."""
+
+    def __init__(self, permission: Permission) -> None:
+        self.permission = permission
+
+    def __repr__(self) -> str:
+        return f"RequirePermission({self.permission.value!r})"
+
+    async def __call__(self, principal: CurrentUser, runtime: RuntimeDep) -> Principal:
+        principal.require(self.permission)
+        await enforce_request_rate(runtime, principal)
+        return principal
+
+
+def public() -> None:
+    """Marks a route as deliberately open to anonymous callers (``dependencies=[PUBLIC]``)."""
+
+
+PUBLIC: DependsParam = Depends(public)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from assistant import __version__
-from assistant.cli import _audit, _db, _provenance, _serve, _users
+from assistant.cli import _audit, _db, _keys, _provenance, _serve, _users
 
 __all__ = ["app", "main"]
 
@@ -19,6 +19,7 @@ app.command("serve")(_serve.serve)
 app.command("worker")(_serve.worker)
 app.add_typer(_db.app, name="db")
 app.add_typer(_users.app, name="user")
+app.add_typer(_keys.app, name="key")
 app.add_typer(_audit.app, name="audit")
 app.add_typer(_provenance.app, name="provenance")
 

@@ -30,6 +30,8 @@ _DRIVER_ALIASES = {
     "postgresql": "postgresql+asyncpg",
     "postgres": "postgresql+asyncpg",
 }
+_OidcAlgorithm = Literal["RS256", "ES256", "PS256"]
+_RoleName = Literal["agent", "referent", "auditeur"]
 _PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "please-change", "dev"}
 
 
@@ -102,6 +104,64 @@ class Settings(BaseSettings):
         default_factory=list, description="Extra modules whose register(registry) adds job handlers."
     )
 
+    # --- Identity and access control (design §5). Role names are strings here: core never imports the store.
+    oidc_issuer: str | None = Field(
+        default=None, description="OIDC issuer (the tokens' `iss`); setting it enables bearer JWT sign-in."
+    )
+    oidc_audience: str | None = Field(default=None, description="Expected `aud` of tokens (the client id).")
+    oidc_jwks_url: str | None = Field(
+        default=None, description="JWKS address; discovered from the issuer's openid-configuration when unset."
+    )
+    oidc_algorithms: list[_OidcAlgorithm] = Field(
+        default_factory=lambda: list[_OidcAlgorithm](["RS256", "ES256", "PS256"]),
+        description="Accepted signature algorithms; asymmetric only (never `none` or HS* with public keys).",
+    )
+    oidc_clock_skew_seconds: Annotated[int, Field(ge=0, le=300)] = 60
+    oidc_jwks_cache_seconds: Annotated[int, Field(ge=10)] = 3600
+    oidc_jwks_min_refresh_seconds: Annotated[float, Field(ge=0)] = Field(
+        default=30.0, description="Least time between two JWKS fetches triggered by an unknown key id."
+    )
+    oidc_http_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 5.0
+    oidc_username_claim: str = Field(default="preferred_username", description="Claim giving the login name.")
+    oidc_roles_claim: str | None = Field(
+        default="realm_access.roles", description="Dotted path to the list of IdP roles (Keycloak default)."
+    )
+    oidc_role_mapping: dict[str, _RoleName] = Field(
+        default_factory=lambda: dict[str, _RoleName](
+            {
+                "souverain-referent": "referent",
+                "souverain-auditeur": "auditeur",
+                "souverain-agent": "agent",
+            }
+        ),
+        description="IdP role or group name -> role here (JSON); the most privileged match wins.",
+    )
+    oidc_default_role: Literal["agent", "referent", "auditeur"] | None = Field(
+        default="agent", description="Role of users with no mapped role; empty refuses them."
+    )
+    oidc_groups_claim: str | None = Field(default="groups", description="Claim listing the user's groups.")
+
+    session_cookie_name: str = Field(default="souverain_session", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    csrf_cookie_name: str = Field(default="souverain_csrf", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    session_lifetime_seconds: Annotated[int, Field(ge=60)] = 8 * 3600
+    session_cookie_samesite: Literal["lax", "strict"] = "lax"
+
+    login_max_failures_per_account: Annotated[int, Field(ge=1)] = 5
+    login_max_failures_per_ip: Annotated[int, Field(ge=1)] = 50
+    login_lockout_seconds: Annotated[int, Field(ge=1)] = 900
+
+    rate_limit_backend: Literal["database", "redis"] = Field(
+        default="database", description="Where quota counters live: the database (embedded) or Redis (replicas)."
+    )
+    rate_limit_key_prefix: str = "souverain:rl:"
+    default_requests_per_minute: Annotated[int, Field(ge=1)] = 120
+    default_tokens_per_day: Annotated[int, Field(ge=1)] = 500_000
+    default_concurrent_jobs: Annotated[int, Field(ge=1)] = 4
+    api_key_default_lifetime_days: Annotated[int, Field(ge=1, le=3650)] = 365
+    api_key_use_log_interval_seconds: Annotated[int, Field(ge=0)] = Field(
+        default=300, description="A key's use is written to the connection log at most this often."
+    )
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str | None) -> str | None:
@@ -118,6 +178,14 @@ class Settings(BaseSettings):
         if driver.startswith("postgresql") and not url.database:
             raise ValueError("the PostgreSQL URL names no database")
         return url.set(drivername=driver).render_as_string(hide_password=False)
+
+    @model_validator(mode="after")
+    def _check_oidc(self) -> Settings:
+        if self.oidc_issuer and not self.oidc_audience:
+            raise ValueError(f"{ENV_PREFIX}OIDC_AUDIENCE is required when {ENV_PREFIX}OIDC_ISSUER is set")
+        if self.oidc_issuer and self.environment == "production" and not self.oidc_issuer.startswith("https://"):
+            raise ValueError(f"{ENV_PREFIX}OIDC_ISSUER must be an https:// address in production")
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:

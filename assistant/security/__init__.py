@@ -1,1 +1,52 @@
-"""Authentication and authorization."""
+"""Authentication and authorization primitives: permissions, principals, tokens, OIDC, counters, passwords.
+
+Services (``assistant.services.authentication`` and friends) combine these with the store; the API declares
+``Security(RequirePermission(Permission.X))`` on each route (``assistant.api.deps``).
+"""
+
+from assistant.security._claims import ExternalIdentity, identity_from_claims
+from assistant.security._counters import CounterBackend, DatabaseCounters, RedisCounters, Window
+from assistant.security._oidc import ALLOWED_ALGORITHMS, OidcVerifier
+from assistant.security._permissions import ROLE_PERMISSIONS, SCOPE_PERMISSIONS, Permission, Scope, permissions_for
+from assistant.security._principal import AuthMethod, Principal, require_owner
+from assistant.security._tokens import (
+    API_KEY_PREFIX,
+    NewApiKey,
+    SessionSigner,
+    generate_api_key,
+    hash_secret,
+    looks_like_api_key,
+    new_csrf_token,
+    new_session_token,
+    parse_api_key,
+    same_secret,
+)
+
+__all__ = [
+    "ALLOWED_ALGORITHMS",
+    "API_KEY_PREFIX",
+    "ROLE_PERMISSIONS",
+    "SCOPE_PERMISSIONS",
+    "AuthMethod",
+    "CounterBackend",
+    "DatabaseCounters",
+    "ExternalIdentity",
+    "NewApiKey",
+    "OidcVerifier",
+    "Permission",
+    "Principal",
+    "RedisCounters",
+    "Scope",
+    "SessionSigner",
+    "Window",
+    "generate_api_key",
+    "hash_secret",
+    "identity_from_claims",
+    "looks_like_api_key",
+    "new_csrf_token",
+    "new_session_token",
+    "parse_api_key",
+    "permissions_for",
+    "require_owner",
+    "same_secret",
+]

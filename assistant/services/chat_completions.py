@@ -19,9 +19,11 @@ from assistant.audit import ClientInfo
 from assistant.llm import ChatChunk, LLMError, RegisteredModel, UpstreamError
 from assistant.provenance import Provenance
 from assistant.runtime import Runtime
+from assistant.security import Principal
 from assistant.sensitivity import Sensitivity, SovereigntyViolationError, assess, enforce_sovereignty
 from assistant.services.energy import estimate_request_energy
 from assistant.services.labelling import provenance_for, sign_texts
+from assistant.services.quotas import ensure_tokens_available, record_tokens
 
 __all__ = ["CompletionOutcome", "create_chat_completion", "resolve_model"]
 
@@ -59,7 +61,12 @@ def _message_texts(request: ChatCompletionRequest) -> list[str]:
 
 
 async def _check_sovereignty(
-    runtime: Runtime, request: ChatCompletionRequest, model: RegisteredModel, *, actor: str | None, client: ClientInfo
+    runtime: Runtime,
+    request: ChatCompletionRequest,
+    model: RegisteredModel,
+    *,
+    principal: Principal,
+    client: ClientInfo,
 ) -> None:
     declared = Sensitivity[request.sensitivity.upper()] if request.sensitivity else Sensitivity.PUBLIC
     if model.sovereign and declared == Sensitivity.PUBLIC:
@@ -72,7 +79,8 @@ async def _check_sovereignty(
             category="audit",
             action="llm.sovereignty_refused",
             outcome="denied",
-            actor_label=actor,
+            actor_id=principal.user_id,
+            actor_label=principal.username,
             resource_type="model",
             resource_id=model.id,
             client=client,
@@ -85,22 +93,25 @@ async def create_chat_completion(
     runtime: Runtime,
     request: ChatCompletionRequest,
     *,
+    principal: Principal,
     client: ClientInfo,
-    actor: str | None = None,
     started: float | None = None,
 ) -> CompletionOutcome:
-    """Serve one chat completion request (non-streamed or streamed)."""
+    """Serve one chat completion request (non-streamed or streamed), counting its tokens against the quota."""
     started = started if started is not None else time.perf_counter()
     model = resolve_model(runtime, request.model)
-    await _check_sovereignty(runtime, request, model, actor=actor, client=client)
+    await _check_sovereignty(runtime, request, model, principal=principal, client=client)
+    await ensure_tokens_available(runtime, principal)
     backend_request = request.to_backend_request(upstream_model=model.upstream_name)
     provenance = provenance_for(model, request_id=client.request_id)
     headers = {"X-AI-Generated": "true", "X-AI-Model": model.id}
     if request.stream:
         headers["X-Gateway-Overhead-Ms"] = f"{(time.perf_counter() - started) * 1000:.2f}"
-        stream = _stream_completion(runtime, request, model, backend_request, provenance)
+        stream = _stream_completion(runtime, request, model, backend_request, provenance, principal)
         return CompletionOutcome(provenance=provenance, stream=stream, headers=headers)
     response, upstream_seconds = await _full_completion(runtime, request, model, backend_request, provenance)
+    if response.usage is not None:
+        await record_tokens(runtime, principal, response.usage.total_tokens)
     overhead = (time.perf_counter() - started - upstream_seconds) * 1000
     headers["X-Gateway-Overhead-Ms"] = f"{max(overhead, 0.0):.2f}"
     return CompletionOutcome(provenance=provenance, response=response, headers=headers)
@@ -170,6 +181,7 @@ async def _stream_completion(
     model: RegisteredModel,
     backend_request: object,
     provenance: Provenance,
+    principal: Principal,
 ) -> AsyncIterator[str]:
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
@@ -210,6 +222,9 @@ async def _stream_completion(
         return
     finally:
         await chunks.aclose()  # type: ignore[attr-defined]
+        # Tokens are counted even for a stream cut short by the client or the upstream.
+        generated = sum(len("".join(parts)) for parts in texts.values()) // 4
+        await record_tokens(runtime, principal, usage.total_tokens if usage else generated)
     seconds = time.perf_counter() - began
     output_tokens = usage.completion_tokens if usage else sum(len("".join(parts)) // 4 for parts in texts.values())
     last = ChatCompletionChunk(

@@ -8,13 +8,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from assistant import __version__
-from assistant.api.deps import RuntimeDep
+from assistant.api.deps import PUBLIC, RuntimeDep
 from assistant.api.errors import error_response
 from assistant.services.health import check_readiness
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["santé"])
+# Probes answer anyone: orchestrators and Prometheus hold no credentials.
+router = APIRouter(tags=["santé"], dependencies=[PUBLIC])
 
 
 class Liveness(BaseModel):

@@ -13,6 +13,8 @@ from fastapi.testclient import TestClient
 from assistant.api.app import create_app
 from assistant.llm import BackendConfig, ModelCard, ModelConfig, ModelStatus
 from assistant.provenance import Manifest
+from assistant.store.models import Role
+from tests.assistant.security.helpers import make_account, run
 from tests.fakes import FakeUpstream, closed_port_url, fake_reply
 
 QUESTION = "Quel est le délai de recours contentieux ?"
@@ -55,6 +57,7 @@ def app(settings_factory, openai_upstream: FakeUpstream) -> FastAPI:  # type: ig
 @pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, raise_server_exceptions=False) as test_client:
+        test_client.headers.update(make_account(test_client, app, "agent.chat", Role.AGENT).bearer)
         yield test_client
 
 
@@ -227,3 +230,24 @@ def test_invalid_request_is_a_422_in_the_openai_envelope(client: TestClient) -> 
     response = client.post("/v1/chat/completions", json={"model": "vllm-model", "messages": []})
     assert response.status_code == 422
     assert response.json()["error"]["param"] == "messages"
+
+
+def test_anonymous_callers_are_refused(app: FastAPI) -> None:
+    with TestClient(app, raise_server_exceptions=False) as anonymous:
+        assert anonymous.get("/v1/models").status_code == 401
+        assert anonymous.post("/v1/chat/completions", json={"model": "x", "messages": []}).status_code == 401
+
+
+def test_tokens_are_counted_against_the_daily_quota(client: TestClient, app: FastAPI) -> None:
+    _ask(client)
+    _ask(client, stream=True)
+    user_id = client.get("/api/me").json()["id"]
+
+    async def used() -> int:
+        from uuid import UUID
+
+        from assistant.services.quotas import tokens_used_today
+
+        return (await tokens_used_today(app.state.runtime, UUID(user_id))).count
+
+    assert run(client, used()) >= 2 * len(QUESTION.split())

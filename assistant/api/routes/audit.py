@@ -1,0 +1,56 @@
+"""Read-only access to the connection and audit log, for auditors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Security
+
+from assistant.api.deps import RequirePermission, RuntimeDep
+from assistant.api.routes._access_models import AuditEventOut, ChainReportOut
+from assistant.security import Permission, Principal
+from assistant.services.audit_log import search_events, verify_chain
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/audit", tags=["audit"])
+
+Auditor = Annotated[Principal, Security(RequirePermission(Permission.READ_AUDIT))]
+
+
+@router.get("/events", response_model=list[AuditEventOut], summary="Consulter le journal (plus récents d'abord)")
+async def list_events(
+    _: Auditor,
+    runtime: RuntimeDep,
+    category: Literal["connection", "audit"] | None = None,
+    actor: Annotated[str | None, Query(max_length=200)] = None,
+    action: Annotated[str | None, Query(max_length=100, description="Préfixe, ex. « api_key. »")] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before_id: Annotated[int | None, Query(ge=1)] = None,
+) -> list[AuditEventOut]:
+    events = await search_events(
+        runtime,
+        category=category,
+        actor=actor,
+        action_prefix=action,
+        since=since,
+        until=until,
+        limit=limit,
+        before_id=before_id,
+    )
+    return [AuditEventOut.of(event) for event in events]
+
+
+@router.get("/verify", response_model=ChainReportOut, summary="Vérifier l'intégrité du journal")
+async def verify(_: Auditor, runtime: RuntimeDep) -> ChainReportOut:
+    report = await verify_chain(runtime)
+    return ChainReportOut(
+        ok=report.ok,
+        events=report.events,
+        head_hash=report.head_hash,
+        first_bad_id=report.first_bad_id,
+        problem=report.problem,
+    )

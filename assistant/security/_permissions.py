@@ -1,0 +1,80 @@
+"""What each role and each API-key scope may do. Deny by default: a permission not listed here is refused.
+
+Features add a member to :class:`Permission`, grant it below, and declare it on their routes with
+``Security(RequirePermission(Permission.X))``; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+
+from assistant.store.models import Role
+
+__all__ = ["ROLE_PERMISSIONS", "SCOPE_PERMISSIONS", "Permission", "Scope", "permissions_for"]
+
+
+class Permission(enum.StrEnum):
+    """One thing a caller may do; routes require exactly one."""
+
+    PROFILE = "profile"  # read one's own profile, sign out
+    OWN_KEYS = "keys:own"  # create, list and revoke one's own API keys (never through an API key)
+    CHAT = "chat"
+    DOCUMENTS = "documents"
+    TRANSCRIPTIONS = "transcriptions"
+    JOBS = "jobs"  # one's own background jobs
+    MANAGE_USERS = "admin:users"
+    MANAGE_GROUPS = "admin:groups"
+    MANAGE_KEYS = "admin:keys"
+    MANAGE_QUOTAS = "admin:quotas"
+    READ_AUDIT = "audit:read"
+
+
+class Scope(enum.StrEnum):
+    """What an API key was issued for; the key can do the intersection of its scopes and its owner's role."""
+
+    CHAT = "chat"
+    DOCUMENTS = "documents"
+    TRANSCRIPTIONS = "transcriptions"
+    ADMIN = "admin"
+    AUDIT = "audit"
+
+
+_USE_THE_ASSISTANT = {
+    Permission.PROFILE,
+    Permission.OWN_KEYS,
+    Permission.CHAT,
+    Permission.DOCUMENTS,
+    Permission.TRANSCRIPTIONS,
+    Permission.JOBS,
+}
+_ADMINISTER = {Permission.MANAGE_USERS, Permission.MANAGE_GROUPS, Permission.MANAGE_KEYS, Permission.MANAGE_QUOTAS}
+
+# Separation of duties: référents administer but do not read the log that audits them; auditors read it and
+# nothing else (they neither chat nor see documents).
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.AGENT: frozenset(_USE_THE_ASSISTANT),
+    Role.REFERENT: frozenset(_USE_THE_ASSISTANT | _ADMINISTER),
+    Role.AUDITEUR: frozenset({Permission.PROFILE, Permission.OWN_KEYS, Permission.READ_AUDIT}),
+}
+
+# PROFILE comes with every key so that a client can ask who it is; OWN_KEYS never does, so that a leaked key
+# cannot mint new ones.
+SCOPE_PERMISSIONS: dict[Scope, frozenset[Permission]] = {
+    Scope.CHAT: frozenset({Permission.CHAT}),
+    Scope.DOCUMENTS: frozenset({Permission.DOCUMENTS, Permission.JOBS}),
+    Scope.TRANSCRIPTIONS: frozenset({Permission.TRANSCRIPTIONS, Permission.JOBS}),
+    Scope.ADMIN: frozenset(_ADMINISTER),
+    Scope.AUDIT: frozenset({Permission.READ_AUDIT}),
+}
+
+
+def permissions_for(role: Role, scopes: Iterable[Scope] | None = None) -> frozenset[Permission]:
+    """The permissions of a user with ``role``; restricted to ``scopes`` for an API key (``None``: interactive)."""
+    granted = ROLE_PERMISSIONS.get(role, frozenset())
+    if scopes is None:
+        return granted
+    allowed: set[Permission] = {Permission.PROFILE}
+    for scope in scopes:
+        allowed |= SCOPE_PERMISSIONS.get(scope, frozenset())
+    return granted & frozenset(allowed)

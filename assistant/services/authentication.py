@@ -1,0 +1,310 @@
+"""Who is calling: bearer credentials (OIDC JWT or API key) and web session cookies become a :class:`Principal`.
+
+Every refusal is written to the connection log with its reason; successes are logged at most once per
+``api_key_use_log_interval_seconds`` per key or identity, so that the hash-chained log does not grow with every
+request.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assistant.audit import ClientInfo
+from assistant.errors import AuthenticationError, PermissionDeniedError
+from assistant.runtime import Runtime
+from assistant.security import (
+    ExternalIdentity,
+    Principal,
+    Scope,
+    hash_secret,
+    identity_from_claims,
+    looks_like_api_key,
+    parse_api_key,
+    permissions_for,
+    same_secret,
+)
+from assistant.security._principal import AuthMethod
+from assistant.store import groups as group_store
+from assistant.store import sessions as session_store
+from assistant.store import users as user_store
+from assistant.store import utcnow
+from assistant.store.api_keys import get_api_key_by_prefix, touch_api_key
+from assistant.store.models import ApiKey, Role, User
+
+__all__ = ["authenticate_bearer", "authenticate_session", "build_principal", "refuse_disabled"]
+
+logger = logging.getLogger(__name__)
+
+
+def refuse_disabled(user: User) -> None:
+    """Disabled accounts are refused whatever the credential."""
+    if not user.is_active:
+        raise AuthenticationError(
+            "Compte désactivé : contactez votre référent pour le réactiver.", code="account_disabled"
+        )
+
+
+async def build_principal(
+    *,
+    session: AsyncSession,
+    user: User,
+    method: AuthMethod,
+    api_key: ApiKey | None = None,
+    session_id: uuid.UUID | None = None,
+) -> Principal:
+    """The principal of an active ``user`` (with its groups), restricted to ``api_key``'s scopes when given."""
+    scopes = [Scope(value) for value in api_key.scopes if value in Scope.__members__.values()] if api_key else None
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        role=user.role,
+        method=method,
+        permissions=permissions_for(user.role, scopes),
+        api_key_id=api_key.id if api_key else None,
+        api_key_requests_per_minute=api_key.requests_per_minute if api_key else None,
+        session_id=session_id,
+        groups=tuple(await group_store.group_names_of(session=session, user_id=user.id)),
+    )
+
+
+async def authenticate_bearer(runtime: Runtime, credential: str, *, client: ClientInfo) -> Principal:
+    """Authenticate an ``Authorization: Bearer`` credential: our API key, or else an OIDC access token."""
+    if looks_like_api_key(credential):
+        return await _authenticate_api_key(runtime, credential, client=client)
+    return await _authenticate_oidc(runtime, credential, client=client)
+
+
+async def _refuse(
+    runtime: Runtime,
+    *,
+    action: str,
+    reason: str,
+    message: str,
+    code: str,
+    client: ClientInfo,
+    user: User | None = None,
+    details: dict[str, str] | None = None,
+) -> AuthenticationError:
+    await runtime.audit.record(
+        category="connection",
+        action=action,
+        outcome="failure",
+        actor_id=user.id if user else None,
+        actor_label=user.username if user else None,
+        client=client,
+        details={"reason": reason, **(details or {})},
+    )
+    return AuthenticationError(message, code=code)
+
+
+def _due(last: datetime | None, now: datetime, interval_seconds: int) -> bool:
+    return last is None or now - last >= timedelta(seconds=interval_seconds)
+
+
+async def _authenticate_api_key(runtime: Runtime, secret: str, *, client: ClientInfo) -> Principal:
+    parsed = parse_api_key(secret)
+    now = utcnow()
+    async with runtime.session_factory.begin() as session:
+        key = await get_api_key_by_prefix(session=session, prefix=parsed[0]) if parsed else None
+        if key is None or parsed is None or not same_secret(key.key_hash, parsed[1]):
+            raise await _refuse(
+                runtime,
+                action="api_key.use",
+                reason="unknown_key",
+                message="Clé d'API invalide.",
+                code="invalid_api_key",
+                client=client,
+            )
+        user = await user_store.get_user(session=session, user_id=key.user_id)
+        assert user is not None  # the foreign key cascades: a key never outlives its owner
+        details = {"key_prefix": key.prefix}
+        if key.revoked_at is not None:
+            raise await _refuse(
+                runtime,
+                action="api_key.use",
+                reason="revoked",
+                message="Clé d'API révoquée : créez-en une nouvelle.",
+                code="api_key_revoked",
+                client=client,
+                user=user,
+                details=details,
+            )
+        if key.expires_at is not None and key.expires_at <= now:
+            raise await _refuse(
+                runtime,
+                action="api_key.use",
+                reason="expired",
+                message="Clé d'API expirée : créez-en une nouvelle.",
+                code="api_key_expired",
+                client=client,
+                user=user,
+                details=details,
+            )
+        if not user.is_active:
+            raise await _refuse(
+                runtime,
+                action="api_key.use",
+                reason="account_disabled",
+                message="Compte désactivé : contactez votre référent pour le réactiver.",
+                code="account_disabled",
+                client=client,
+                user=user,
+                details=details,
+            )
+        log_use = _due(key.last_used_at, now, runtime.settings.api_key_use_log_interval_seconds)
+        if log_use:
+            await touch_api_key(session=session, key_id=key.id, used_at=now)
+        principal = await build_principal(session=session, user=user, method="api_key", api_key=key)
+    if log_use:
+        await runtime.audit.record(
+            category="connection",
+            action="api_key.use",
+            actor_id=user.id,
+            actor_label=user.username,
+            resource_type="api_key",
+            resource_id=str(key.id),
+            client=client,
+            details=details,
+        )
+    return principal
+
+
+async def _authenticate_oidc(runtime: Runtime, token: str, *, client: ClientInfo) -> Principal:
+    if runtime.oidc is None:
+        raise AuthenticationError(
+            "Jeton non reconnu : ni clé d'API « sk-souv-… », ni jeton OIDC (la connexion OIDC n'est pas "
+            "configurée : SOUVERAIN_OIDC_ISSUER).",
+            code="invalid_token",
+        )
+    try:
+        claims = await runtime.oidc.verify(token)
+    except AuthenticationError as exc:
+        await runtime.audit.record(
+            category="connection",
+            action="login",
+            outcome="failure",
+            client=client,
+            details={"method": "oidc", "reason": exc.code, "message": exc.message},
+        )
+        raise
+    settings = runtime.settings
+    identity = identity_from_claims(
+        claims,
+        username_claim=settings.oidc_username_claim,
+        roles_claim=settings.oidc_roles_claim,
+        role_mapping=settings.oidc_role_mapping,
+        groups_claim=settings.oidc_groups_claim,
+    )
+    return await _provision(runtime, identity, client=client)
+
+
+async def _provision(runtime: Runtime, identity: ExternalIdentity, *, client: ClientInfo) -> Principal:
+    """Find or create the account of an external identity and bring its profile, role and groups up to date."""
+    settings = runtime.settings
+    now = utcnow()
+    created = False
+    async with runtime.session_factory.begin() as session:
+        link = await user_store.get_identity(session=session, issuer=identity.issuer, subject=identity.subject)
+        if link is None:
+            role = identity.role or (Role(settings.oidc_default_role) if settings.oidc_default_role else None)
+            if role is None:
+                raise PermissionDeniedError(
+                    "Aucun rôle Souverain ne vous est attribué chez le fournisseur d'identité : "
+                    "demandez l'accès à votre référent.",
+                    code="no_role",
+                )
+            if await user_store.get_user_by_username(session=session, username=identity.username) is not None:
+                # Never merge into an existing account on a name match: that would hand it to whoever holds the name
+                # at the provider.
+                raise AuthenticationError(
+                    f"L'identifiant « {identity.username} » appartient déjà à un autre compte : "
+                    "un référent doit relier ou renommer ce compte.",
+                    code="identity_conflict",
+                )
+            user = await user_store.add_user(
+                session=session,
+                username=identity.username,
+                role=role,
+                display_name=identity.display_name,
+                email=identity.email,
+            )
+            link = await user_store.add_identity(
+                session=session, user_id=user.id, issuer=identity.issuer, subject=identity.subject
+            )
+            created = True
+        else:
+            found = await user_store.get_user(session=session, user_id=link.user_id)
+            assert found is not None
+            user = found
+            user.display_name = identity.display_name
+            user.email = identity.email
+            if identity.role is not None:
+                user.role = identity.role
+        refuse_disabled(user)
+        if settings.oidc_groups_claim:
+            group_ids = []
+            for name in identity.groups:
+                group = await group_store.get_group_by_name(session=session, name=name)
+                group = group or await group_store.add_group(session=session, name=name, description="Fournisseur")
+                group_ids.append(group.id)
+            await group_store.set_memberships(session=session, user_id=user.id, group_ids=group_ids)
+        log_login = _due(link.last_seen_at, now, settings.api_key_use_log_interval_seconds)
+        if log_login:
+            link.last_seen_at = now
+        principal = await build_principal(session=session, user=user, method="oidc")
+    if created:
+        await runtime.audit.record(
+            category="audit",
+            action="user.provision",
+            actor_id=user.id,
+            actor_label=user.username,
+            resource_type="user",
+            resource_id=str(user.id),
+            client=client,
+            details={"issuer": identity.issuer, "role": user.role.value, "groups": list(identity.groups)},
+        )
+    if log_login:
+        await runtime.audit.record(
+            category="connection",
+            action="login",
+            actor_id=user.id,
+            actor_label=user.username,
+            client=client,
+            details={"method": "oidc"},
+        )
+    return principal
+
+
+async def authenticate_session(runtime: Runtime, cookie: str, *, client: ClientInfo) -> tuple[Principal, str]:
+    """The principal of a session cookie, and the session's anti-CSRF token."""
+    token = runtime.session_signer.unsign(cookie)
+    if token is None:
+        raise AuthenticationError("Session invalide ou expirée : reconnectez-vous.", code="session_invalid")
+    async with runtime.session_factory.begin() as session:
+        web_session = await session_store.get_web_session_by_hash(
+            session=session, token_hash=hash_secret(token), now=utcnow()
+        )
+        if web_session is None:
+            raise AuthenticationError("Session invalide ou expirée : reconnectez-vous.", code="session_invalid")
+        user = await user_store.get_user(session=session, user_id=web_session.user_id)
+        assert user is not None
+        if not user.is_active:
+            await session_store.delete_user_sessions(session=session, user_id=user.id)
+        else:
+            principal = await build_principal(session=session, user=user, method="session", session_id=web_session.id)
+    if not user.is_active:
+        raise await _refuse(
+            runtime,
+            action="login",
+            reason="account_disabled",
+            message="Compte désactivé : contactez votre référent pour le réactiver.",
+            code="account_disabled",
+            client=client,
+            user=user,
+            details={"method": "session"},
+        )
+    return principal, web_session.csrf_token

@@ -1,0 +1,188 @@
+"""The authorization matrix: every route x every kind of caller x own/foreign objects, on SQLite and PostgreSQL.
+
+The expected status comes from the route's declared permission and the caller's role and key scopes; the request
+table must cover every route the app serves, so a new route cannot escape the matrix.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from assistant.api.app import create_app
+from assistant.api.policies import route_policies
+from assistant.security import Permission, Principal, Scope, permissions_for
+from assistant.services.admin import create_group
+from assistant.store.models import Role
+from tests.assistant.security.helpers import PASSWORD, Account, make_account, new_key, run, runtime_of
+
+_counter = itertools.count()
+
+
+@dataclass
+class Caller:
+    name: str
+    headers: dict[str, str]
+    role: Role | None
+    scopes: list[Scope] | None  # None: interactive session
+    owner: Account | None
+
+
+@dataclass
+class World:
+    agent: Account
+    other: Account
+    group_id: uuid.UUID
+    spare_keys: dict[str, str]  # caller name -> id of a key of their own
+    foreign_key_id: str
+
+
+Request = tuple[str, str, Callable[[World, Caller], dict[str, object] | None], int]
+
+
+def _unique(prefix: str) -> str:
+    return f"{prefix}{next(_counter)}"
+
+
+# (method, path template, body factory, expected status when allowed)
+REQUESTS: list[Request] = [
+    ("GET", "/healthz", lambda w, c: None, 200),
+    ("GET", "/readyz", lambda w, c: None, 200),
+    ("GET", "/metrics", lambda w, c: None, 200),
+    ("GET", "/openapi.json", lambda w, c: None, 200),
+    ("GET", "/docs", lambda w, c: None, 200),
+    ("GET", "/redoc", lambda w, c: None, 200),
+    ("POST", "/api/auth/login", lambda w, c: {"username": "nobody", "password": "x"}, 401),
+    ("GET", "/api/me", lambda w, c: None, 200),
+    ("GET", "/api/me/quota", lambda w, c: None, 200),
+    ("GET", "/api/me/keys", lambda w, c: None, 200),
+    ("POST", "/api/me/keys", lambda w, c: {"name": "m", "scopes": ["chat"]}, 201),
+    ("DELETE", "/api/me/keys/{own_key}", lambda w, c: None, 200),
+    ("GET", "/api/admin/users", lambda w, c: None, 200),
+    ("POST", "/api/admin/users", lambda w, c: {"username": _unique("new.user"), "role": "agent"}, 201),
+    ("GET", "/api/admin/users/{user_id}", lambda w, c: None, 200),
+    ("PATCH", "/api/admin/users/{user_id}", lambda w, c: {}, 200),
+    ("GET", "/api/admin/groups", lambda w, c: None, 200),
+    ("POST", "/api/admin/groups", lambda w, c: {"name": _unique("groupe ")}, 201),
+    ("GET", "/api/admin/groups/{group_id}", lambda w, c: None, 200),
+    ("PUT", "/api/admin/groups/{group_id}/members/{user_id}", lambda w, c: None, 204),
+    ("DELETE", "/api/admin/groups/{group_id}/members/{user_id}", lambda w, c: None, 204),
+    ("GET", "/api/admin/keys", lambda w, c: None, 200),
+    ("DELETE", "/api/admin/keys/{foreign_key}", lambda w, c: None, 200),
+    ("GET", "/api/admin/users/{user_id}/quota", lambda w, c: None, 200),
+    ("PUT", "/api/admin/users/{user_id}/quota", lambda w, c: {"tokens_per_day": 1000}, 200),
+    ("GET", "/api/audit/events", lambda w, c: None, 200),
+    ("GET", "/api/audit/verify", lambda w, c: None, 200),
+    ("GET", "/v1/models", lambda w, c: None, 200),
+    (
+        "POST",
+        "/v1/chat/completions",
+        lambda w, c: {"model": "smollm2-135m", "messages": [{"role": "user", "content": "Bonjour"}], "max_tokens": 2},
+        200,
+    ),
+    ("POST", "/api/auth/logout", lambda w, c: None, 204),  # last: it ends the session callers' sessions
+]
+
+
+def _path(template: str, world: World, caller: Caller) -> str:
+    return template.format(
+        own_key=world.spare_keys.get(caller.name, uuid.uuid4()),
+        user_id=world.agent.id,
+        group_id=world.group_id,
+        foreign_key=world.foreign_key_id,
+    )
+
+
+def _login(client: TestClient, username: str) -> dict[str, str]:
+    response = client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    cookie = response.cookies["souverain_session"]
+    client.cookies.clear()
+    return {"Cookie": f"souverain_session={cookie}", "X-CSRF-Token": response.json()["csrf_token"]}
+
+
+def _callers(client: TestClient, app: FastAPI) -> tuple[list[Caller], World]:
+    agent = make_account(client, app, "agent.a", Role.AGENT)
+    referent = make_account(client, app, "referent.r", Role.REFERENT)
+    auditor = make_account(client, app, "auditeur.x", Role.AUDITEUR)
+    other = make_account(client, app, "agent.b", Role.AGENT)
+    runtime = runtime_of(app)
+
+    async def group() -> uuid.UUID:
+        admin = Principal(referent.id, referent.username, Role.REFERENT, "session", permissions_for(Role.REFERENT))
+        return (await create_group(runtime, name="matrice", description="", actor=admin)).id
+
+    def key(account: Account, scopes: list[Scope]) -> dict[str, str]:
+        return {"Authorization": f"Bearer {new_key(client, app, account, scopes)}"}
+
+    callers = [
+        Caller("anonymous", {}, None, None, None),
+        Caller("agent-session", _login(client, agent.username), Role.AGENT, None, agent),
+        Caller("referent-session", _login(client, referent.username), Role.REFERENT, None, referent),
+        Caller("auditeur-session", _login(client, auditor.username), Role.AUDITEUR, None, auditor),
+        Caller("agent-key-all", key(agent, list(Scope)), Role.AGENT, list(Scope), agent),
+        Caller("referent-key-admin", key(referent, [Scope.ADMIN]), Role.REFERENT, [Scope.ADMIN], referent),
+        Caller("referent-key-chat", key(referent, [Scope.CHAT]), Role.REFERENT, [Scope.CHAT], referent),
+        Caller("auditeur-key-audit", key(auditor, [Scope.AUDIT]), Role.AUDITEUR, [Scope.AUDIT], auditor),
+        Caller("auditeur-key-chat", key(auditor, [Scope.CHAT]), Role.AUDITEUR, [Scope.CHAT], auditor),
+    ]
+    spare: dict[str, str] = {}
+    for caller in callers:
+        if caller.owner is not None:
+            listed = client.get("/api/admin/keys", params={"user_id": str(caller.owner.id)}, headers=referent.bearer)
+            spare[caller.name] = listed.json()[-1]["id"]  # the oldest: the account's first key, not the caller's own
+    foreign = client.get("/api/admin/keys", params={"user_id": str(other.id)}, headers=referent.bearer).json()[0]
+    world = World(
+        agent=agent, other=other, group_id=run(client, group()), spare_keys=spare, foreign_key_id=foreign["id"]
+    )
+    return callers, world
+
+
+def _expected(policy: Permission | str | None, caller: Caller, allowed_status: int) -> int:
+    if policy == "public":
+        return allowed_status
+    if caller.role is None:
+        return 401
+    assert isinstance(policy, Permission)
+    return allowed_status if policy in permissions_for(caller.role, caller.scopes) else 403
+
+
+def test_authorization_matrix(settings_factory, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(
+        settings_factory(
+            database_url=database_url, default_requests_per_minute=100_000, login_max_failures_per_account=1000
+        )
+    )
+    policies = {(p.method, p.path): p.policy for p in route_policies(app)}
+    covered = {
+        (method, template.replace("{own_key}", "{key_id}").replace("{foreign_key}", "{key_id}"))
+        for method, template, _, _ in REQUESTS
+    }
+    assert covered == set(policies), f"matrix misses routes: {set(policies) - covered}"
+    with TestClient(app, raise_server_exceptions=False) as client:
+        callers, world = _callers(client, app)
+        failures: list[str] = []
+        for method, template, body, allowed in REQUESTS:
+            key = (method, template.replace("{own_key}", "{key_id}").replace("{foreign_key}", "{key_id}"))
+            for caller in callers:
+                payload = body(world, caller)
+                response = client.request(method, _path(template, world, caller), json=payload, headers=caller.headers)
+                expected = _expected(policies[key], caller, allowed)
+                if response.status_code != expected:
+                    failures.append(f"{caller.name} {method} {template}: {response.status_code} != {expected}")
+                if response.status_code >= 400 and response.headers.get("content-type") == "application/json":
+                    assert "error" in response.json(), "every error uses the envelope"
+        assert failures == []
+
+        # Own versus foreign objects: another user's key is "not found", never "forbidden".
+        mine = callers[1]  # agent-session
+        foreign = client.delete(f"/api/me/keys/{world.foreign_key_id}", headers=_login(client, "agent.a"))
+        assert foreign.status_code == 404 and foreign.json()["error"]["code"] == "not_found"
+        listed = client.get("/api/me/keys", headers=_login(client, "agent.a")).json()
+        assert {key["user_id"] for key in listed} == {str(world.agent.id)}, "a user only ever lists their own keys"
+        assert mine.owner is not None
