@@ -24,14 +24,14 @@ def _fold(word: str) -> str:
 
 @functools.cache
 def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_FRENCH
+    from bm25s.stopwords import STOPWORDS_FRENCH  # type: ignore[import-untyped]
 
     return frozenset(_fold(word) for word in STOPWORDS_FRENCH)
 
 
 @functools.cache
 def _stemmer() -> object:
-    import Stemmer
+    import Stemmer  # type: ignore[import-not-found]
 
     return Stemmer.Stemmer("french")
 
@@ -59,7 +59,7 @@ class BM25Index:
     """
 
     def __init__(self, ids: Sequence[int], texts: Sequence[str], *, k1: float = 1.2, b: float = 0.75) -> None:
-        import bm25s
+        import bm25s  # type: ignore[import-untyped]
 
         if len(ids) != len(texts):
             raise ValueError("ids and texts must have the same length")

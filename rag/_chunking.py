@@ -20,7 +20,7 @@ _ID_MASK = (1 << 63) - 1
 
 
 def approximate_token_count(text: str) -> int:
-    """Token estimate for when no tokenizer is at hand: SentencePiece models average ~3 chars per French token."""
+    """Token estimate without a tokenizer: SentencePiece models average ~3 characters per French token."""
     return max(1, math.ceil(len(text) / 3))
 
 

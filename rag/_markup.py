@@ -17,7 +17,9 @@ _BLOCK_TAGS = (
     "p", "div", "li", "tr", "br", "pre", "blockquote", "section", "article", "main", "table", "ul", "ol",
     "dl", "dd", "dt", "figcaption", "caption", "address", "hr",
 )  # fmt: skip
-_DROPPED_TAGS = ("script", "style", "noscript", "template", "svg", "nav", "footer", "form", "iframe", "object")
+_DROPPED_TAGS = (
+    "script", "style", "noscript", "template", "svg", "nav", "footer", "form", "iframe", "object",
+)  # fmt: skip
 _HEADING_MARK = "\x1e"  # ASCII record separator: marks the headings we flatten into the text
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACES = re.compile(r"[ \t\xa0\u2000-\u200b\u202f]+")
@@ -41,7 +43,8 @@ def decode_text(data: bytes, *, filename: str) -> str:
             except UnicodeDecodeError:
                 if best is None:
                     raise UnsupportedFormatError(
-                        f"« {filename} » ne ressemble pas à un fichier texte (contenu binaire).", filename=filename
+                        f"« {filename} » ne ressemble pas à un fichier texte (contenu binaire).",
+                        filename=filename,
                     ) from None
                 text = str(best)
         logger.debug("%s decoded with a detected charset", filename)
@@ -116,14 +119,14 @@ def load_html(data: bytes, *, filename: str, limits: Limits) -> tuple[str | None
     for raw_line in root.get_text().split("\n"):
         parts = raw_line.split(_HEADING_MARK, 2)
         if len(parts) == 3 and not parts[0] and parts[1] in "123456":
-            level, heading = parts[1], parts[2]
+            mark_level, mark_text = int(parts[1]), parts[2]
             section = make_section(lines, heading=heading_path(stack))
             if section is not None:
                 sections.append(section)
             lines = []
-            if heading:
-                first_h1 = first_h1 or (heading if level == "1" else None)
-                push_heading(stack, int(level), heading)
+            if mark_text:
+                first_h1 = first_h1 or (mark_text if mark_level == 1 else None)
+                push_heading(stack, mark_level, mark_text)
             continue
         line = _clean(raw_line).strip(" |")
         if line:

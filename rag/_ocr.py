@@ -18,7 +18,11 @@ logger = logging.getLogger(__name__)
 
 # Models the rapidocr 3.x wheel ships; checked up front so that a missing file fails fast instead of
 # letting rapidocr try to download it (there is no network on the target machines).
-_BUNDLED_MODELS = ("PP-OCRv6_det_small.onnx", "PP-OCRv6_rec_small.onnx", "ch_ppocr_mobile_v2.0_cls_mobile.onnx")
+_BUNDLED_MODELS = (
+    "PP-OCRv6_det_small.onnx",
+    "PP-OCRv6_rec_small.onnx",
+    "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
+)
 
 
 class OcrEngine(Protocol):

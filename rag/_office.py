@@ -95,10 +95,10 @@ def _sections_from_blocks(blocks: Iterator[tuple[int | None, str]]) -> tuple[str
 
 
 def load_docx(data: bytes, *, filename: str, limits: Limits) -> tuple[str | None, list[Section]]:
-    """Paragraphs and tables of a DOCX, grouped by heading ("Heading n" styles); title from the core properties."""
+    """Paragraphs and tables of a DOCX grouped by "Heading n" styles; title from the core properties."""
     import docx
     from docx.opc.exceptions import PackageNotFoundError
-    from lxml import etree
+    from lxml import etree  # type: ignore[import-untyped]
 
     check_zip(data, filename=filename, limits=limits)
     try:
@@ -112,8 +112,8 @@ def load_docx(data: bytes, *, filename: str, limits: Limits) -> tuple[str | None
 
 def _odt_blocks(node: Any) -> Iterator[tuple[int | None, str]]:
     """Walk the ODF body in order: headings, paragraphs, and the paragraphs nested in lists/tables."""
-    from odf import teletype
-    from odf.namespaces import TABLENS, TEXTNS
+    from odf import teletype  # type: ignore[import-untyped]
+    from odf.namespaces import TABLENS, TEXTNS  # type: ignore[import-untyped]
 
     for child in node.childNodes:
         qname = getattr(child, "qname", None)
@@ -140,7 +140,7 @@ def load_odt(data: bytes, *, filename: str, limits: Limits) -> tuple[str | None,
     from xml.sax import SAXException
 
     from odf import dc
-    from odf.opendocument import load
+    from odf.opendocument import load  # type: ignore[import-untyped]
 
     check_zip(data, filename=filename, limits=limits)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -150,7 +150,8 @@ def load_odt(data: bytes, *, filename: str, limits: Limits) -> tuple[str | None,
             manifest = b""
     if b"encryption-data" in manifest:
         raise EncryptedDocumentError(
-            f"« {filename} » est protégé par un mot de passe : retirez la protection puis déposez-le à nouveau.",
+            f"« {filename} » est protégé par un mot de passe : retirez la protection puis déposez-le "
+            "à nouveau.",
             filename=filename,
         )
     try:

@@ -23,7 +23,9 @@ def _http_errors(base_url: str) -> Iterator[None]:
     try:
         yield
     except httpx.TimeoutException as exc:
-        raise EmbeddingBackendError(f"Le serveur d'embeddings {base_url} ne répond pas (délai dépassé).") from exc
+        raise EmbeddingBackendError(
+            f"Le serveur d'embeddings {base_url} ne répond pas (délai dépassé)."
+        ) from exc
     except httpx.HTTPStatusError as exc:
         raise EmbeddingBackendError(
             f"Le serveur d'embeddings {base_url} a répondu par une erreur {exc.response.status_code}."

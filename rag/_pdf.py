@@ -16,7 +16,7 @@ from rag._types import Section
 from rag.errors import CorruptDocumentError, DocumentTooLargeError, EncryptedDocumentError
 
 if TYPE_CHECKING:
-    import pypdfium2
+    import pypdfium2  # type: ignore[import-untyped]
 
 __all__ = ["load_image", "load_pdf"]
 
@@ -31,7 +31,7 @@ _OCR_DPI = 200
 @contextmanager
 def _pdfium_errors(filename: str) -> Iterator[None]:
     import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_c
+    import pypdfium2.raw as pdfium_c  # type: ignore[import-untyped]
 
     try:
         yield
@@ -42,7 +42,9 @@ def _pdfium_errors(filename: str) -> Iterator[None]:
                 "nouveau.",
                 filename=filename,
             ) from exc
-        raise CorruptDocumentError(f"« {filename} » est un PDF illisible ou endommagé.", filename=filename) from exc
+        raise CorruptDocumentError(
+            f"« {filename} » est un PDF illisible ou endommagé.", filename=filename
+        ) from exc
 
 
 def _headings_by_page(pdf: pypdfium2.PdfDocument, page_count: int) -> list[str | None]:
@@ -143,5 +145,7 @@ def load_image(
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise DocumentTooLargeError(f"L'image « {filename} » est trop grande.", filename=filename) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise CorruptDocumentError(f"L'image « {filename} » est illisible ou endommagée.", filename=filename) from exc
+        raise CorruptDocumentError(
+            f"L'image « {filename} » est illisible ou endommagée.", filename=filename
+        ) from exc
     return None, sections

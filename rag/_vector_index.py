@@ -164,7 +164,8 @@ class VectorIndex:
         k = min(k, len(self._ids))
         params: Any = None
         if self.kind == "hnsw":
-            params = faiss.SearchParametersHNSW(efSearch=max(self.ef_search, k))
+            # The faiss stubs lag the library: SearchParametersHNSW exists since faiss 1.7.4.
+            params = faiss.SearchParametersHNSW(efSearch=max(self.ef_search, k))  # type: ignore[attr-defined]
             if self._tombstones:
                 selector = faiss.IDSelectorBatch(np.fromiter(self._tombstones, dtype=np.int64))
                 params.sel = faiss.IDSelectorNot(selector)
@@ -173,7 +174,7 @@ class VectorIndex:
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def save(self, path: Path) -> None:
-        """Write the FAISS index to ``path`` (tombstones are the caller's metadata: see :attr:`tombstones`)."""
+        """Write the FAISS index to ``path``; the caller keeps :attr:`tombstones` in its metadata."""
         import faiss
 
         with _faiss_errors("écriture"):
@@ -190,7 +191,7 @@ class VectorIndex:
         import faiss
 
         with _faiss_errors("lecture"):
-            raw = faiss.read_index(str(path))
+            raw: Any = faiss.read_index(str(path))
         if raw.d != dim:
             raise IndexMismatchError(f"L'index sur disque a la dimension {raw.d}, {dim} attendue.")
         inner = faiss.downcast_index(raw.index)

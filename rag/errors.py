@@ -35,11 +35,11 @@ __all__ = [
     "EmbeddingError",
     "EmptyDocumentError",
     "EncryptedDocumentError",
-    "RagIndexError",
     "IndexMismatchError",
     "ModelIntegrityError",
     "OcrError",
     "RagError",
+    "RagIndexError",
     "UnsupportedFormatError",
 ]
 
