@@ -18,16 +18,22 @@ SearchMode = Literal["hybrid", "vector", "keyword"]
 K = TypeVar("K", bound=Hashable)
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[K]], *, k: int = 60) -> dict[K, float]:
-    """Fuse rankings (best first) with RRF: ``score(d) = Σ 1 / (k + rank(d))``, ranks from 1.
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[K]], *, k: int = 60, weights: Sequence[float] | None = None
+) -> dict[K, float]:
+    """Fuse rankings (best first) with RRF: ``score(d) = Σ w_i / (k + rank_i(d))``, ranks from 1.
 
     RRF needs no score calibration between cosine and BM25; ``k = 60`` is the value of the original
     paper (Cormack et al., 2009), which damps the weight of the very first ranks.
     """
+    if weights is None:
+        weights = [1.0] * len(rankings)
+    if len(weights) != len(rankings):
+        raise ValueError("one weight per ranking")
     scores: dict[K, float] = {}
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights, strict=True):
         for rank, key in enumerate(ranking, start=1):
-            scores[key] = scores.get(key, 0.0) + 1.0 / (k + rank)
+            scores[key] = scores.get(key, 0.0) + weight / (k + rank)
     return scores
 
 
@@ -67,6 +73,7 @@ class Retriever:
         embedder: Embedder,
         candidates: int = 50,
         rrf_k: int = 60,
+        keyword_weight: float = 1.0,
         reranker: Reranker | None = None,
         rerank_candidates: int = 20,
     ) -> None:
@@ -76,6 +83,7 @@ class Retriever:
         self._embedder = embedder
         self._candidates = candidates
         self._rrf_k = rrf_k
+        self._keyword_weight = keyword_weight
         self._reranker = reranker
         self._rerank_candidates = rerank_candidates
 
@@ -115,6 +123,7 @@ class Retriever:
         fused = reciprocal_rank_fusion(
             [[(cid, c.id) for cid, c, _ in vector_hits], [(cid, c.id) for cid, c, _ in keyword_hits]],
             k=self._rrf_k,
+            weights=[1.0, self._keyword_weight],
         )
         ranked = sorted(fused.items(), key=lambda item: -item[1])
         hits = [
