@@ -22,6 +22,7 @@ _DROPPED_TAGS = (
 )  # fmt: skip
 _HEADING_MARK = "\x1e"  # ASCII record separator: marks the headings we flatten into the text
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_FRENCH_CHARSETS = ("utf_8", "cp1252", "iso8859_15", "latin_1", "mac_roman", "cp850")
 _SPACES = re.compile(r"[ \t\xa0\u2000-\u200b\u202f]+")
 
 
@@ -32,9 +33,18 @@ def decode_text(data: bytes, *, filename: str) -> str:
     except UnicodeDecodeError:
         from charset_normalizer import from_bytes
 
-        best = from_bytes(data).best()
+        matches = from_bytes(data)
+        best = matches.best()
         if best is not None and best.language != "Unknown":
-            text = str(best)
+            # Single-byte Western charsets often tie (same chaos and coherence) on French text, and
+            # charset-normalizer then picks one arbitrarily: prefer those French tools actually write.
+            tied = [
+                m for m in matches if m.chaos <= best.chaos + 0.01 and m.coherence >= best.coherence - 0.01
+            ]
+            preferred = next(
+                (m for name in _FRENCH_CHARSETS for m in tied if name in m.could_be_from_charset), best
+            )
+            text = str(preferred)
         else:
             # Too little text for a language-backed guess: Windows-1252 is what French legacy tools
             # (Word, Excel CSV exports) write, so it is the most plausible reading when it decodes.
