@@ -52,7 +52,8 @@ def _quality(ranked: list[list[str]], expected: list[str]) -> tuple[float, float
     r1 = statistics.mean(exp in docs[:1] for docs, exp in zip(ranked, expected, strict=True))
     r5 = statistics.mean(exp in docs[:5] for docs, exp in zip(ranked, expected, strict=True))
     mrr = statistics.mean(
-        1 / (docs.index(exp) + 1) if exp in docs[:10] else 0.0 for docs, exp in zip(ranked, expected, strict=True)
+        1 / (docs.index(exp) + 1) if exp in docs[:10] else 0.0
+        for docs, exp in zip(ranked, expected, strict=True)
     )
     return r1, r5, mrr
 
@@ -80,11 +81,15 @@ def embedding_table(quick: bool) -> None:
         query_ms = (time.perf_counter() - start) / 20 * 1000
         with tempfile.TemporaryDirectory() as tmp:
             store = IndexStore(Path(tmp), dim=embedder.dim, model_id=embedder.model_id)
-            store.open("eval", version=1, rows=lambda v=vectors: zip(chunks, v, strict=True))
+            rows = list(zip(chunks, vectors, strict=True))
+            store.open("eval", version=1, rows=lambda: rows)
             retriever = Retriever(store=store, embedder=embedder)
             for mode in ("vector", "keyword", "hybrid"):
                 ranked = [
-                    [h.document_id for h in retriever.search(q["query"], collection_ids=["eval"], k=10, mode=mode)]
+                    [
+                        h.document_id
+                        for h in retriever.search(q["query"], collection_ids=["eval"], k=10, mode=mode)
+                    ]
                     for q in queries
                 ]
                 r1, r5, mrr = _quality(ranked, expected)
@@ -97,7 +102,8 @@ def embedding_table(quick: bool) -> None:
 def _random_unit(n: int, dim: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n, dim)).astype(np.float32)
-    return x / np.linalg.norm(x, axis=1, keepdims=True)
+    normalised: np.ndarray = x / np.linalg.norm(x, axis=1, keepdims=True)
+    return normalised
 
 
 def index_table(quick: bool) -> None:
@@ -115,7 +121,7 @@ def index_table(quick: bool) -> None:
         base = centers[rng.integers(0, 256, n)] + 0.35 * _random_unit(n, dim, 3)
         base /= np.linalg.norm(base, axis=1, keepdims=True)
         queries = base[rng.integers(0, n, n_queries)] + 0.1 * _random_unit(n_queries, dim, 4)
-        ids = np.arange(n, dtype=np.int64)
+        ids = list(range(n))
         truth: list[set[int]] = []
         for kind in ("flat", "hnsw"):
             start = time.perf_counter()
@@ -137,7 +143,9 @@ def index_table(quick: bool) -> None:
             memory[kind] = per_vector
             p50 = statistics.median(latencies)
             p95 = statistics.quantiles(latencies, n=20)[-1]
-            print(f"| {n:,} | {kind} | {build_s:.1f} | {p50:.2f} | {p95:.2f} | {recall:.3f} | {per_vector:.0f} |")
+            print(
+                f"| {n:,} | {kind} | {build_s:.1f} | {p50:.2f} | {p95:.2f} | {recall:.3f} | {per_vector:.0f} |"
+            )
     print("\n### Memory per 1M vectors (384-d float32; FAISS index only, chunk texts excluded)\n")
     print("| kind | GiB per 1M vectors |")
     print("|---|---|")

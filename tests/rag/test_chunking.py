@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 
 import pytest
 
@@ -62,7 +63,7 @@ def test_chunk_ids_are_stable_and_distinct() -> None:
 def test_overlap_repeats_context() -> None:
     text = " ".join(f"phrase{i}." for i in range(200))
     parts = Chunker(chunk_tokens=40, overlap_tokens=15).split_text(text)
-    assert any(set(a.split()[-3:]) & set(b.split()[:8]) for a, b in zip(parts, parts[1:], strict=False))
+    assert any(set(a.split()[-3:]) & set(b.split()[:8]) for a, b in itertools.pairwise(parts))
 
 
 def test_invalid_settings() -> None:

@@ -149,7 +149,7 @@ def test_openai_client_timeout_and_garbage() -> None:
         garbage.embed_query("a")
 
 
-class socket_closed_port:  # noqa: N801 - used as a context manager
+class socket_closed_port:
     def __enter__(self) -> int:
         import socket
 

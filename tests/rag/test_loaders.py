@@ -95,7 +95,12 @@ def test_docx_headings_tables_and_title() -> None:
 def test_odt_headings_and_title() -> None:
     data = make_odt(
         title="Règlement intérieur",
-        blocks=[(1, "Horaires"), (None, "Le service ouvre à 8 h 30."), (2, "Été"), (None, "Fermeture à 16 h.")],
+        blocks=[
+            (1, "Horaires"),
+            (None, "Le service ouvre à 8 h 30."),
+            (2, "Été"),
+            (None, "Fermeture à 16 h."),
+        ],
     )
     doc = load(data, "reglement.odt")
     assert doc.title == "Règlement intérieur"
@@ -142,7 +147,9 @@ def test_text_charset_detection(encoding: str) -> None:
 
 
 def test_short_legacy_text_prefers_windows_1252() -> None:
-    assert load("Élève à l'école, déjà été.".encode("cp1252"), "court.txt").text == "Élève à l'école, déjà été."
+    assert (
+        load("Élève à l'école, déjà été.".encode("cp1252"), "court.txt").text == "Élève à l'école, déjà été."
+    )
 
 
 def test_mime_type_is_used_when_the_name_has_no_extension() -> None:
