@@ -64,11 +64,10 @@ def embedding_table(quick: bool) -> None:
     passages, queries = data["passages"], data["queries"]
     chunks = _chunks(passages)
     expected = [q["expected"][0] for q in queries]
-    kinds = statistics.multimode(q["kind"] for q in queries)
     print(
         f"\n### Retrieval on {len(passages)} French passages, {len(queries)} queries "
         f"({sum(q['kind'] == 'paraphrase' for q in queries)} paraphrased, "
-        f"{sum(q['kind'] == 'keyword' for q in queries)} exact-term; most common: {kinds[0]})\n"
+        f"{sum(q['kind'] == 'keyword' for q in queries)} exact-term)\n"
     )
     print("Speeds are best-of-3 (passages) and median (queries): the 2 cores are shared, so noisy.\n")
     print("| model | dim | load s | passages/s | query ms | mode | R@1 | R@5 | MRR@10 |")
