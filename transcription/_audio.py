@@ -217,7 +217,9 @@ def _iter_samples(path: Path, max_duration_s: float | None) -> Iterator[Samples]
                     yield from convert(resampler.resample(frame))
             yield from convert(resampler.resample(None))
         except av.error.FFmpegError as exc:
-            raise CorruptAudioError(f"Le fichier « {path.name} » est endommagé : décodage interrompu.") from exc
+            raise CorruptAudioError(
+                f"Le fichier « {path.name} » est endommagé : décodage interrompu."
+            ) from exc
     if decoded == 0:
         if bad_packets:
             raise CorruptAudioError(f"Le fichier « {path.name} » est endommagé : aucun son décodable.")

@@ -76,7 +76,12 @@ def _offset(segment: Segment, window: AudioWindow) -> Segment:
 
     start, end = clamp(segment.start), clamp(segment.end)
     words = tuple(
-        Word(start=clamp(w.start), end=max(clamp(w.end), clamp(w.start)), text=w.text, probability=w.probability)
+        Word(
+            start=clamp(w.start),
+            end=max(clamp(w.end), clamp(w.start)),
+            text=w.text,
+            probability=w.probability,
+        )
         for w in segment.words
     )
     return replace(segment, start=start, end=max(end, start), words=words)
@@ -147,8 +152,14 @@ class BaseTranscriber(ABC):
         (later windows are then forced to it), or an ISO code such as ``"fr"``.
         """
         forced = None if language in (None, "auto") else language
-        if forced is not None and self.supported_languages is not None and forced not in self.supported_languages:
-            raise UnsupportedLanguageError(f"La langue « {forced} » n'est pas prise en charge par la transcription.")
+        if (
+            forced is not None
+            and self.supported_languages is not None
+            and forced not in self.supported_languages
+        ):
+            raise UnsupportedLanguageError(
+                f"La langue « {forced} » n'est pas prise en charge par la transcription."
+            )
         info = probe_audio(source, max_duration_s=self.max_duration_s)
         stream = SegmentStream(iter(()), info)
         stream.language = forced
@@ -213,7 +224,9 @@ class BaseTranscriber(ABC):
                 logger.info("Transcription of %s cancelled", info.path.name)
                 raise TranscriptionCancelled("La transcription a été annulée.")
 
-        for window in iter_audio_windows(info.path, window_s=self.window_s, max_duration_s=self.max_duration_s):
+        for window in iter_audio_windows(
+            info.path, window_s=self.window_s, max_duration_s=self.max_duration_s
+        ):
             check_cancel()
             if window.peak_dbfs < self.silence_threshold_dbfs:
                 logger.debug("Skipping silent window at %.1fs", window.start)

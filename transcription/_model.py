@@ -172,4 +172,3 @@ def check_model_dir(model_dir: str | os.PathLike[str], *, sha256: dict[str, str]
                 f"Le fichier « {name} » du modèle de transcription ne correspond pas à son empreinte sha256."
             )
     return path
-

@@ -15,8 +15,8 @@ from transcription._types import Segment, Word
 from transcription.errors import BackendError, ModelIntegrityError
 
 if TYPE_CHECKING:
-    from faster_whisper import WhisperModel
-    from faster_whisper.transcribe import Segment as WhisperSegment
+    from faster_whisper import WhisperModel  # type: ignore[import-untyped]
+    from faster_whisper.transcribe import Segment as WhisperSegment  # type: ignore[import-untyped]
 
     from transcription._diarization import SpeakerDiarizer
 
@@ -37,7 +37,7 @@ def _engine_errors() -> Iterator[None]:
 
 
 def _pick_device(device: Device) -> tuple[str, str]:
-    import ctranslate2
+    import ctranslate2  # type: ignore[import-untyped]
 
     if device == "auto":
         device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
