@@ -42,6 +42,7 @@ _FORMATS_FOR_USERS = "WAV, MP3, M4A, OGG/Opus, WebM, MP4, FLAC"
 # How far back from a window's end we look for a quiet instant to cut at, and the frame used.
 _CUT_SEARCH_S = 5.0
 _CUT_FRAME_S = 0.05
+_CUT_SMOOTH_FRAMES = 7
 # The duration limit tolerates container rounding.
 _DURATION_SLACK_S = 0.5
 
@@ -229,7 +230,11 @@ def _iter_samples(path: Path, max_duration_s: float | None) -> Iterator[Samples]
 
 
 def _quietest_cut(buffer: Samples, window: int) -> int:
-    """Index near ``window`` where the audio is quietest, so a cut does not split a word."""
+    """Index near ``window`` where the audio is quietest, so a cut does not split a word.
+
+    Frame energies are smoothed over ~350 ms so that the cut lands inside a pause, away from
+    its edges, rather than on the first quiet frame after a sound.
+    """
     frame = int(_CUT_FRAME_S * SAMPLE_RATE)
     lo = max(window - int(_CUT_SEARCH_S * SAMPLE_RATE), frame)
     region = buffer[lo:window]
@@ -237,7 +242,9 @@ def _quietest_cut(buffer: Samples, window: int) -> int:
     if n_frames == 0:
         return window
     energy = np.square(region[: n_frames * frame].reshape(n_frames, frame)).mean(axis=1)
-    return lo + int(np.argmin(energy)) * frame + frame // 2
+    width = min(_CUT_SMOOTH_FRAMES, n_frames)
+    smoothed = np.convolve(energy, np.ones(width) / width, mode="same")
+    return lo + int(np.argmin(smoothed)) * frame + frame // 2
 
 
 def iter_audio_windows(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -59,7 +60,13 @@ class ResemblyzerEmbedder:
 
     def __init__(self, *, rate: float = 1.25, device: str = "cpu") -> None:
         try:
-            from resemblyzer import VoiceEncoder  # type: ignore[import-untyped]
+            with warnings.catch_warnings():
+                # Resemblyzer 0.1.4 imports scipy.ndimage.morphology, deprecated since SciPy 1.8.
+                warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"resemblyzer\.")
+                warnings.filterwarnings(
+                    "ignore", message=r".*scipy\.ndimage\.morphology", category=DeprecationWarning
+                )
+                from resemblyzer import VoiceEncoder  # type: ignore[import-untyped]
         except ImportError as exc:
             raise DiarizationUnavailableError(
                 "L'identification des intervenants n'est pas installée sur ce serveur (Resemblyzer)."
