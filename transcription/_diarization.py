@@ -62,7 +62,6 @@ class ResemblyzerEmbedder:
         try:
             with warnings.catch_warnings():
                 # Resemblyzer 0.1.4 imports scipy.ndimage.morphology, deprecated since SciPy 1.8.
-                warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"resemblyzer\.")
                 warnings.filterwarnings(
                     "ignore", message=r".*scipy\.ndimage\.morphology", category=DeprecationWarning
                 )

@@ -160,18 +160,17 @@ def _prompt(name: str) -> Template:
     return Template(text)
 
 
-def _line(segment: Segment) -> str:
+def _prefix(segment: Segment) -> str:
     total = int(segment.start)
     stamp = f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
-    speaker = f"{segment.speaker} : " if segment.speaker else ""
-    return f"[{stamp}] {speaker}{segment.text}"
+    return f"[{stamp}] {segment.speaker} : " if segment.speaker else f"[{stamp}] "
 
 
-def _split_long(line: str, budget: int, count_tokens: Callable[[str], int]) -> list[str]:
-    """Cut an over-long line at sentence ends, then at word boundaries."""
+def _split_long(text: str, budget: int, count_tokens: Callable[[str], int]) -> list[str]:
+    """Cut an over-long text at sentence ends, then at word boundaries."""
     pieces: list[str] = []
     current = ""
-    for unit in re.split(r"(?<=[.!?…])\s+|\s+", line):
+    for unit in re.split(r"(?<=[.!?…])\s+|\s+", text):
         candidate = f"{current} {unit}".strip()
         if current and count_tokens(candidate) > budget:
             pieces.append(current)
@@ -188,7 +187,8 @@ def chunk_transcript(
 ) -> list[str]:
     """Group timed transcript lines into chunks of at most ``max_tokens`` tokens each.
 
-    Lines are never reordered and are split only when one line alone exceeds the budget.
+    Lines keep their order; a line too long for a chunk on its own is split, each piece
+    keeping the line's timestamp and speaker.
     """
     if max_tokens < 10:
         raise ValueError("max_tokens is too small to hold a transcript line")
@@ -196,7 +196,11 @@ def chunk_transcript(
     current: list[str] = []
     used = 0
     for segment in segments:
-        for line in _split_long(_line(segment), max_tokens, count_tokens):
+        prefix = _prefix(segment)
+        # one token is kept for the newline that joins lines
+        room = max(1, max_tokens - count_tokens(prefix) - 1)
+        for piece in _split_long(segment.text, room, count_tokens):
+            line = prefix + piece
             cost = count_tokens(line) + 1
             if current and used + cost > max_tokens:
                 chunks.append("\n".join(current))

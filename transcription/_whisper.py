@@ -57,6 +57,8 @@ class Transcriber(BaseTranscriber):
         beam_size: 1 is greedy decoding (fastest), 5 is Whisper's default quality setting.
         vad_filter: skip non-speech with the Silero VAD bundled in faster-whisper.
         word_timestamps: also time each word (needed for fine speaker turns).
+        temperature: decoding temperatures; after the first, each is a fallback used when the
+            output looks wrong (sampling, so not reproducible). ``0.0`` alone is deterministic.
 
     Example::
 
@@ -74,6 +76,7 @@ class Transcriber(BaseTranscriber):
         beam_size: int = 5,
         vad_filter: bool = True,
         word_timestamps: bool = True,
+        temperature: float | tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
         diarizer: SpeakerDiarizer | None = None,
         max_duration_s: float | None = None,
         window_s: float = 600.0,
@@ -91,6 +94,7 @@ class Transcriber(BaseTranscriber):
         self.beam_size = beam_size
         self.vad_filter = vad_filter
         self.word_timestamps = word_timestamps
+        self.temperature = temperature
         self.model_name = f"faster-whisper:{path.name}"
         from faster_whisper import WhisperModel
 
@@ -116,6 +120,9 @@ class Transcriber(BaseTranscriber):
                 vad_filter=self.vad_filter,
                 word_timestamps=self.word_timestamps,
                 initial_prompt=prompt,
+                temperature=list(self.temperature)
+                if isinstance(self.temperature, tuple)
+                else self.temperature,
             )
         return WindowResult(
             segments=self._convert(segments),

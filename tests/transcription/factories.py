@@ -61,6 +61,7 @@ def convert(source: Path, target: Path) -> Path:
     resampler = av.AudioResampler(format="fltp" if codec != "flac" else "s16", layout="mono", rate=rate)
     with av.open(str(source)) as src, av.open(str(target), "w", format=container_format) as dst:
         stream = dst.add_stream(codec, rate=rate)
+        assert isinstance(stream, av.AudioStream)
         stream.layout = "mono"
         if codec == "libmp3lame":
             stream.format = "fltp"
@@ -76,6 +77,7 @@ def convert(source: Path, target: Path) -> Path:
         pts = 0
         while fifo.samples:
             chunk = fifo.read(frame_size, partial=True)
+            assert chunk is not None
             chunk.pts = pts
             chunk.time_base = Fraction(1, rate)
             pts += chunk.samples

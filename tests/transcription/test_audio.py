@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -122,7 +123,7 @@ def test_windows_cover_the_recording_and_cut_in_silence(tmp_path: Path) -> None:
     assert windows[0].start == 0.0
     # the first cut falls in the pause, not in the middle of "speech"
     assert 8.0 <= windows[0].end <= 8.4
-    for before, after in zip(windows, windows[1:], strict=False):
+    for before, after in itertools.pairwise(windows):
         assert after.start == pytest.approx(before.end)
     decoded = np.concatenate([w.samples for w in windows])
     assert len(decoded) == len(samples)

@@ -152,7 +152,7 @@ def _turn_bounds(files: list[Path]) -> list[tuple[float, float]]:
 @needs_resemblyzer
 def test_two_voices_are_found(model_dir: Path, diarizer: SpeakerDiarizer, dialogue_wav: Path) -> None:
     transcriber = Transcriber(
-        model_dir=model_dir, device="cpu", beam_size=1, cpu_threads=2, diarizer=diarizer
+        model_dir=model_dir, device="cpu", beam_size=1, cpu_threads=2, temperature=0.0, diarizer=diarizer
     )
     result = transcriber.transcribe(dialogue_wav, language="fr", diarize=True)
     assert result.speakers == ["Intervenant 1", "Intervenant 2"]

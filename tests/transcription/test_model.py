@@ -70,7 +70,7 @@ def test_caller_directory_is_checked_and_used_as_is(tmp_path: Path, model_dir: P
     with pytest.raises(ModelNotFoundError, match="n'existe pas"):
         check_model_dir(tmp_path / "absent")
     (tmp_path / "config.json").write_text("{}")
-    with pytest.raises(ModelNotFoundError, match="model.bin"):
+    with pytest.raises(ModelNotFoundError, match=r"model\.bin"):
         check_model_dir(tmp_path)
     assert check_model_dir(model_dir, sha256=EMBEDDED_MODEL.sha256) == model_dir
     with pytest.raises(ModelIntegrityError):

@@ -32,6 +32,7 @@ def _form(request: httpx.Request) -> tuple[dict[str, list[str]], bytes]:
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         payload = part.get_payload(decode=True)
+        assert isinstance(payload, bytes)
         if part.get_filename():
             audio = payload
         else:
@@ -69,7 +70,7 @@ class FakeServer:
             for i, (a, b) in enumerate(bursts)
         ]
         words = [{"word": "son", "start": a, "end": a + 0.2} for a, _ in bursts]
-        body: dict[str, Any] = {"text": " ".join(s["text"] for s in segments), "language": "french"}
+        body: dict[str, Any] = {"text": " ".join(str(s["text"]) for s in segments), "language": "french"}
         body.update(duration=len(audio) / RATE / 2, segments=segments, words=words)
         return httpx.Response(200, json=body)
 
