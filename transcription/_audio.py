@@ -100,13 +100,12 @@ def _looks_like_audio(header: bytes) -> bool:
 
 def _open(path: Path) -> av.container.InputContainer:
     try:
-        size = path.stat().st_size
-    except OSError as exc:
+        with path.open("rb") as handle:
+            header = handle.read(16)
+    except OSError as exc:  # missing, a directory, unreadable
         raise UnsupportedAudioError(f"Le fichier « {path.name} » est introuvable ou illisible.") from exc
-    if size == 0:
+    if not header:
         raise EmptyAudioError(f"Le fichier « {path.name} » est vide.")
-    with path.open("rb") as handle:
-        header = handle.read(16)
     try:
         container = av.open(str(path), mode="r")
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:

@@ -24,8 +24,8 @@ import numpy.typing as npt
 
 from transcription._audio import SAMPLE_RATE, Samples, iter_audio_windows
 from transcription._clustering import cluster_speakers
-from transcription._types import Segment, Word
-from transcription.errors import DiarizationError, DiarizationUnavailableError
+from transcription._types import CancelEvent, ProgressCallback, Segment, Word
+from transcription.errors import DiarizationError, DiarizationUnavailableError, TranscriptionCancelled
 
 __all__ = ["ResemblyzerEmbedder", "SpeakerDiarizer", "SpeakerEmbedder", "diarization_available"]
 
@@ -184,20 +184,29 @@ class SpeakerDiarizer:
         segments: Iterable[Segment],
         *,
         num_speakers: int | None = None,
+        on_progress: ProgressCallback | None = None,
+        cancel: CancelEvent | None = None,
     ) -> list[Segment]:
-        """Return the segments with ``speaker`` set, split at speaker changes, in time order."""
+        """Return the segments with ``speaker`` set, split at speaker changes, in time order.
+
+        ``on_progress`` receives the fraction of segments analysed; setting ``cancel`` raises
+        :class:`TranscriptionCancelled` at the next segment.
+        """
         items = sorted(segments, key=lambda s: (s.start, s.end))
         if not items:
             return []
         vectors: list[npt.NDArray[np.float32]] = []
         windows: list[_VoiceWindow] = []
-        for index, samples in _segment_audio(source, items):
-            if len(samples) < SAMPLE_RATE // 4:  # too short to carry a voice print
-                continue
-            embedded, spans = self.embedder.embed(samples)
-            vectors.append(embedded)
-            offset = items[index].start
-            windows.extend(_VoiceWindow(index, offset + lo, offset + hi) for lo, hi in spans)
+        for done, (index, samples) in enumerate(_segment_audio(source, items), start=1):
+            if cancel is not None and cancel.is_set():
+                raise TranscriptionCancelled("La transcription a été annulée.")
+            if len(samples) >= SAMPLE_RATE // 4:  # shorter carries no usable voice print
+                embedded, spans = self.embedder.embed(samples)
+                vectors.append(embedded)
+                offset = items[index].start
+                windows.extend(_VoiceWindow(index, offset + lo, offset + hi) for lo, hi in spans)
+            if on_progress is not None:
+                on_progress(done / len(items))
         if not windows:
             label = f"{self.speaker_prefix} 1"
             return [segment.with_speaker(label) for segment in items]

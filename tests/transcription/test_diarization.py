@@ -5,10 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 import pytest
 
-from tests.transcription.factories import RATE, silence, speak, tone, transcript, write_wav
+from tests.transcription.factories import (
+    RATE,
+    BandEnergyEmbedder,
+    silence,
+    speak,
+    tone,
+    transcript,
+    write_wav,
+)
 from transcription import (
     SpeakerDiarizer,
     Transcriber,
@@ -53,25 +60,6 @@ def test_large_inputs_are_clustered_on_a_sample_then_assigned() -> None:
     points, truth = _blobs(2, 2000, noise=0.15)
     labels = cluster_speakers(points, max_points=150)
     assert _same_partition(labels, truth)
-
-
-class BandEnergyEmbedder:
-    """A voice print for tests: the energy in eight frequency bands of 0.5 s windows.
-
-    Tones of different pitch land in different bands, so it separates "speakers" made of tones.
-    """
-
-    def embed(
-        self, samples: npt.NDArray[np.float32]
-    ) -> tuple[npt.NDArray[np.float32], list[tuple[float, float]]]:
-        size, step = RATE // 2, RATE // 4
-        vectors, spans = [], []
-        for start in range(0, max(1, len(samples) - size + 1), step):
-            spectrum = np.abs(np.fft.rfft(samples[start : start + size], n=size)) ** 2
-            bands = np.array([band.sum() for band in np.array_split(spectrum[: size // 4], 8)])
-            vectors.append(bands / (np.linalg.norm(bands) or 1.0))
-            spans.append((start / RATE, min(start + size, len(samples)) / RATE))
-        return np.asarray(vectors, dtype=np.float32), spans
 
 
 @pytest.fixture

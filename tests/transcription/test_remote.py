@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import wave
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -19,9 +20,15 @@ import httpx
 import numpy as np
 import pytest
 
-from tests.transcription.factories import RATE, silence, tone, write_wav
-from transcription import RemoteTranscriber
-from transcription.errors import AudioTooLongError, RemoteTranscriptionError, SilentAudioError
+from tests.transcription.factories import RATE, BandEnergyEmbedder, silence, tone, write_wav
+from transcription import RemoteTranscriber, SpeakerDiarizer
+from transcription.errors import (
+    AudioTooLongError,
+    RemoteTranscriptionError,
+    SilentAudioError,
+    TranscriptionCancelled,
+    UnsupportedAudioError,
+)
 
 
 def _form(request: httpx.Request) -> tuple[dict[str, list[str]], bytes]:
@@ -190,3 +197,57 @@ def test_json_bodies_are_utf8(bursts_wav: Path) -> None:
 
     remote = RemoteTranscriber(base_url="http://whisper.test/v1", model="w", client=_client(handler))
     assert remote.transcribe(bursts_wav).text == "Séance ouverte à 9 h"
+
+
+def test_language_is_locked_on_the_first_window_with_speech(tmp_path: Path) -> None:
+    # window 1: a quiet hum the server finds no speech in (says "english"); windows 2-3: speech
+    samples = np.concatenate(
+        [tone(60, 5.5, amplitude=0.02), silence(0.5), tone(300, 5), silence(1), tone(300, 5)]
+    )
+    path = write_wav(samples, tmp_path / "intro.wav")
+    sent: list[list[str] | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        fields, audio = _form(request)
+        sent.append(fields.get("language"))
+        bursts = [(a, b) for a, b in _bursts(audio) if b - a > 1.0]
+        if not bursts:
+            return httpx.Response(200, json={"language": "english", "segments": []})
+        segments = [{"start": a, "end": b, "text": "bonjour"} for a, b in bursts]
+        return httpx.Response(200, json={"language": "fr", "segments": segments})
+
+    remote = RemoteTranscriber(base_url="http://t/v1", model="w", client=_client(handler), window_s=6.0)
+    result = remote.transcribe(path)
+    assert result.language == "fr"
+    assert sent == [None, None, ["fr"]]
+
+
+def test_diarization_progress_and_cancellation(tmp_path: Path) -> None:
+    # "speaker" A at 250 Hz, B at 1500 Hz, each burst its own segment on the fake server
+    samples = np.concatenate([tone(250, 2), silence(1), tone(1500, 2), silence(1), tone(250, 2)])
+    path = write_wav(samples, tmp_path / "voices.wav")
+    diarizer = SpeakerDiarizer(embedder=BandEnergyEmbedder())
+    remote = RemoteTranscriber(
+        base_url="http://t/v1", model="w", client=_client(FakeServer()), diarizer=diarizer
+    )
+    progress: list[float] = []
+    result = remote.transcribe(path, diarize=True, on_progress=progress.append)
+    assert [s.speaker for s in result.segments] == ["Intervenant 1", "Intervenant 2", "Intervenant 1"]
+    assert progress == sorted(progress) and progress[-1] == pytest.approx(1.0)
+    assert any(p == pytest.approx(0.85) for p in progress), "text done, speakers still to come"
+    assert sum(p > 0.85 for p in progress) == 3  # one step per segment analysed
+
+    cancel = threading.Event()
+
+    def cancel_during_diarization(fraction: float) -> None:
+        if fraction >= 0.85:
+            cancel.set()
+
+    with pytest.raises(TranscriptionCancelled):
+        remote.transcribe(path, diarize=True, on_progress=cancel_during_diarization, cancel=cancel)
+
+
+def test_a_directory_is_not_audio(tmp_path: Path) -> None:
+    remote = RemoteTranscriber(base_url="http://t/v1", model="w", client=_client(FakeServer()))
+    with pytest.raises(UnsupportedAudioError, match="introuvable ou illisible"):
+        remote.transcribe(tmp_path)
