@@ -11,8 +11,6 @@ import logging
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.cluster import AgglomerativeClustering  # type: ignore[import-untyped]
-from sklearn.metrics import silhouette_score  # type: ignore[import-untyped]
 
 __all__ = ["cluster_speakers"]
 
@@ -23,6 +21,10 @@ Labels = npt.NDArray[np.int64]
 
 
 def _agglomerate(points: Embeddings, n_clusters: int) -> Labels:
+    # scikit-learn is imported on first use: it takes about a second, which processes that
+    # only export transcripts should not pay.
+    from sklearn.cluster import AgglomerativeClustering  # type: ignore[import-untyped]
+
     model = AgglomerativeClustering(n_clusters=n_clusters, metric="cosine", linkage="average")
     return np.asarray(model.fit_predict(points), dtype=np.int64)
 
@@ -34,6 +36,8 @@ def _estimate(points: Embeddings, max_speakers: int, min_silhouette: float, merg
     cluster centroids are nearer than ``merge_distance``: within-speaker variation (different
     words, intonation) must not be taken for a second voice.
     """
+    from sklearn.metrics import silhouette_score  # type: ignore[import-untyped]
+
     best_labels = np.zeros(len(points), dtype=np.int64)
     best_score = min_silhouette
     for k in range(2, min(max_speakers, len(points) - 1) + 1):

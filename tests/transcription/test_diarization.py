@@ -170,3 +170,23 @@ def test_one_voice_is_one_speaker(diarizer: SpeakerDiarizer, tmp_path: Path) -> 
     labelled = diarizer.assign_speakers(solo, segments)
     assert len(labelled) >= 4
     assert {s.speaker for s in labelled} == {"Intervenant 1"}
+
+
+def test_without_resemblyzer_diarization_is_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+    import sys
+
+    from transcription import ResemblyzerEmbedder
+    from transcription.errors import DiarizationUnavailableError
+
+    # None in sys.modules makes "import resemblyzer" fail as if the package were absent
+    monkeypatch.setitem(sys.modules, "resemblyzer", None)
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "resemblyzer" else real_find_spec(name)
+    )
+    assert diarization_available() is False
+    with pytest.raises(DiarizationUnavailableError, match="Resemblyzer"):
+        ResemblyzerEmbedder()
+    with pytest.raises(DiarizationUnavailableError):
+        SpeakerDiarizer()
