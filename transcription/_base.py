@@ -180,8 +180,8 @@ class BaseTranscriber(ABC):
         """Transcribe a whole recording; with ``diarize=True`` label each segment's speaker.
 
         ``num_speakers`` fixes the number of speakers; ``None`` lets the diarizer estimate it.
-        With diarization, progress reaches :data:`_TRANSCRIPTION_SHARE` when the text is done
-        and 1.0 when speakers are assigned. Raises :class:`SilentAudioError` when no speech at
+        With diarization, progress reaches 0.85 when the text is done and 1.0 when speakers
+        are assigned. Raises :class:`SilentAudioError` when no speech at
         all is found.
         """
         diarizer = self.diarizer
