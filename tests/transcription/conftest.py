@@ -1,0 +1,51 @@
+"""Shared fixtures: the real Whisper base model (prepared once) and French speech from espeak-ng."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.transcription.factories import silence, speak, write_wav
+from transcription import Transcriber, load_audio, prepare_model
+
+SENTENCE_1 = "Bonjour à tous. La séance du conseil municipal est ouverte."
+SENTENCE_2 = "Nous avons décidé de rénover la bibliothèque avant le mois de juin."
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return prepare_model(tmp_path_factory.mktemp("whisper-base"))
+
+
+@pytest.fixture(scope="session")
+def transcriber(model_dir: Path) -> Transcriber:
+    # Greedy decoding keeps the suite fast on two cores (beam search is measured in benchmarks/);
+    # a single temperature disables the sampling fallback, so results are reproducible.
+    return Transcriber(model_dir=model_dir, device="cpu", beam_size=1, cpu_threads=2, temperature=0.0)
+
+
+@pytest.fixture(scope="session")
+def audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("audio")
+
+
+@pytest.fixture(scope="session")
+def french_wav(audio_dir: Path) -> Path:
+    """About seven seconds of French: two sentences by espeak-ng's default French voice."""
+    return speak(f"{SENTENCE_1} {SENTENCE_2}", audio_dir / "fr.wav")
+
+
+@pytest.fixture(scope="session")
+def long_french_wav(audio_dir: Path) -> Path:
+    """About fifteen seconds: three sentences separated by pauses, for windowing tests."""
+    texts = [
+        SENTENCE_1,
+        SENTENCE_2,
+        "Le budget de la commune sera présenté au mois de septembre.",
+    ]
+    parts = []
+    for i, text in enumerate(texts):
+        parts += [load_audio(speak(text, audio_dir / f"long-{i}.wav")), silence(1.0)]
+    return write_wav(np.concatenate(parts), audio_dir / "long.wav")

@@ -1,0 +1,1 @@
+"""Versioned prompt templates for the minutes (string.Template syntax: $name)."""
