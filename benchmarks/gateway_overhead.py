@@ -1,14 +1,20 @@
-"""Latency the gateway adds on top of the model server, measured against the fake OpenAI upstream.
+"""What the gateway costs: streamed throughput and time to first token, direct vs. Souverain vs. LiteLLM.
 
-Paths compared, same requests, same upstream (tests/fakes/openai_upstream.py on 127.0.0.1):
+One fake vLLM-protocol upstream (tests/fakes/openai_upstream.py, in its own process, paced like a real model
+server) is measured in the same run:
 
-- ``direct``: an httpx SSE client straight to the upstream (the floor);
-- ``backend``: through ``OpenAICompatibleBackend.stream`` (LLM layer: retries, breaker, deadlines, parsing);
-- ``gateway``: through a running Souverain API (``--gateway-url http://127.0.0.1:8000/v1 --api-key ...``),
-  which must itself point at this benchmark's upstream (its URL is printed first).
+- ``direct``    an SSE client straight to the upstream (the reference);
+- ``souverain`` through ``assistant serve`` (PostgreSQL + Redis counters, as in production), with an API key;
+- ``litellm``   through LiteLLM's proxy, the peer most users would pick, installed into a benchmark-only venv
+                (``.build/bench-litellm``, ``pip install 'litellm[proxy]'``) and pointed at the same upstream;
+- ``direct#2``  the direct run again at the end: the noise floor of the machine (on 2 cores the load generator
+                itself competes with the servers).
 
-Prints time to first token and total time (p50/p95, ms), and the overhead over ``direct``.
-Usage: ``python benchmarks/gateway_overhead.py [--requests 200] [--concurrency 8] [--words 64]``
+Each path runs at 16 and 64 concurrent streams for a fixed duration; the table gives streamed tokens/s, the ratio
+to ``direct`` at the same concurrency, and TTFT p50/p99. The line ``ratio: X`` is Souverain's ratio at 64 streams
+(target ≥ 0.95). Everything listens on 127.0.0.1 and stops by itself.
+
+Usage: ``python benchmarks/gateway_overhead.py [--quick] [--no-litellm] [--seconds 20] [--tokens-per-second 20]``
 """
 
 from __future__ import annotations
@@ -16,148 +22,306 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import shutil
+import socket
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from assistant.llm import ChatRequest, SamplingParams
-from assistant.llm.openai_compatible import OpenAICompatibleBackend
-from tests.fakes.openai_upstream import FakeUpstream
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+LITELLM_VENV = ROOT / ".build" / "bench-litellm"
+POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+PROMPT = " ".join(f"mot{i}" for i in range(48))  # the fake answers these 48 words back, one token each
 
 
 @dataclass
-class Sample:
-    first_token_ms: float
-    total_ms: float
+class Phase:
+    path: str
+    concurrency: int
     tokens: int
+    seconds: float
+    ttft_ms: list[float]
+    errors: int
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.seconds if self.seconds else 0.0
 
 
-Runner = Callable[[str], Awaitable[Sample]]
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
-def body(model: str, text: str) -> dict[str, object]:
-    return {
-        "model": model,
-        "messages": [{"role": "user", "content": text}],
-        "stream": True,
-        "stream_options": {"include_usage": True},
-        "temperature": 0,
+def wait_http(url: str, *, timeout: float, process: subprocess.Popen[bytes] | None = None, **kwargs: object) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{url}: the server exited with {process.returncode}")
+        with suppress(httpx.TransportError):
+            if httpx.get(url, timeout=2, **kwargs).status_code < 500:  # type: ignore[arg-type]
+                return
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+
+
+@contextmanager
+def process(args: list[str], *, env: dict[str, str] | None = None, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("wb") as output:
+        proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+UPSTREAM_SCRIPT = """
+import sys, time
+sys.path.insert(0, {root!r})
+from tests.fakes.openai_upstream import FakeUpstream
+server = FakeUpstream(port={port})
+server.faults.tokens_per_second = {tps}
+server.start()
+while True:
+    time.sleep(3600)
+"""
+
+
+@contextmanager
+def upstream(tps: float, workdir: Path) -> Iterator[str]:
+    port = free_port()
+    script = UPSTREAM_SCRIPT.format(root=str(ROOT), port=port, tps=tps)
+    with process([PYTHON, "-c", script], log=workdir / "upstream.log") as proc:
+        wait_http(f"http://127.0.0.1:{port}/health", timeout=30, process=proc)
+        yield f"http://127.0.0.1:{port}/v1"
+
+
+def _create_database() -> str | None:
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    result = subprocess.run(
+        ["psql", POSTGRES_ADMIN, "-q", "-c", f'CREATE DATABASE "{name}"'], capture_output=True, check=False
+    )
+    return name if result.returncode == 0 else None
+
+
+def _drop_database(name: str) -> None:
+    subprocess.run(
+        ["psql", POSTGRES_ADMIN, "-q", "-c", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'],
+        capture_output=True,
+        check=False,
+    )
+
+
+@contextmanager
+def souverain(upstream_url: str, workdir: Path) -> Iterator[tuple[str, str, str]]:
+    """The real service, configured as in production where this machine allows (PostgreSQL, Redis)."""
+    port = free_port()
+    database = shutil.which("psql") and _create_database()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SOUVERAIN_")},
+        "SOUVERAIN_DATA_DIR": str(workdir / "data"),
+        "SOUVERAIN_LOG_LEVEL": "WARNING",
+        "SOUVERAIN_LLM_BACKENDS": json.dumps(
+            [
+                {
+                    "name": "vllm",
+                    "kind": "openai",
+                    "sovereign": True,
+                    "options": {"base_url": upstream_url, "max_connections": 256},
+                    "models": [{"id": "fake-model", "card": {"name": "fake", "parameters": "24B"}}],
+                }
+            ]
+        ),
+        "SOUVERAIN_DEFAULT_REQUESTS_PER_MINUTE": "1000000",
+        "SOUVERAIN_DEFAULT_TOKENS_PER_DAY": "1000000000",
     }
+    setup = "SQLite"
+    if database:
+        env["SOUVERAIN_DATABASE_URL"] = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{database}"
+        setup = "PostgreSQL"
+        if subprocess.run(["redis-cli", "-h", "127.0.0.1", "ping"], capture_output=True, check=False).returncode == 0:
+            env["SOUVERAIN_RATE_LIMIT_BACKEND"] = "redis"
+            env["SOUVERAIN_REDIS_URL"] = REDIS_URL
+            env["SOUVERAIN_RATE_LIMIT_KEY_PREFIX"] = f"bench-{uuid.uuid4().hex[:8]}:"
+            setup += " + Redis"
+    cli = [PYTHON, "-m", "assistant.cli"]
+    try:
+        created = subprocess.run(
+            [*cli, "user", "create", "--username", "bench", "--role", "agent", "--no-password", "--api-key"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        key = next(word for word in created.stdout.split() if word.startswith("sk-souv-"))
+        with process([*cli, "serve", "--port", str(port)], env=env, log=workdir / "souverain.log") as proc:
+            wait_http(f"http://127.0.0.1:{port}/healthz", timeout=60, process=proc)
+            yield f"http://127.0.0.1:{port}/v1", key, setup
+    finally:
+        if database:
+            _drop_database(database)
 
 
-async def sse_client_run(client: httpx.AsyncClient, url: str, model: str, text: str) -> Sample:
+def ensure_litellm() -> Path | None:
+    """The LiteLLM proxy executable, installed once into its own venv; None (with the reason printed) if not."""
+    executable = LITELLM_VENV / "bin" / "litellm"
+    if executable.exists():
+        return executable
+    print(f"installing LiteLLM into {LITELLM_VENV} (once)…", flush=True)
+    try:
+        subprocess.run([PYTHON, "-m", "venv", str(LITELLM_VENV)], check=True, capture_output=True)
+        subprocess.run(
+            [str(LITELLM_VENV / "bin" / "pip"), "install", "--quiet", "litellm[proxy]"],
+            check=True,
+            capture_output=True,
+            timeout=900,
+        )
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        print(f"litellm: unavailable ({type(exc).__name__})")
+        return None
+    return executable if executable.exists() else None
+
+
+@contextmanager
+def litellm(executable: Path, upstream_url: str, workdir: Path) -> Iterator[str]:
+    port = free_port()
+    config = workdir / "litellm.yaml"
+    config.write_text(
+        "model_list:\n"
+        "  - model_name: fake-model\n"
+        "    litellm_params:\n"
+        "      model: openai/fake-model\n"
+        f"      api_base: {upstream_url}\n"
+        "      api_key: none\n"
+        "litellm_settings:\n"
+        "  telemetry: false\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "LITELLM_LOG": "ERROR", "LITELLM_TELEMETRY": "False", "NO_DOCS": "True"}
+    args = [str(executable), "--config", str(config), "--host", "127.0.0.1", "--port", str(port)]
+    with process(args, env=env, log=workdir / "litellm.log") as proc:
+        wait_http(f"http://127.0.0.1:{port}/health/liveliness", timeout=120, process=proc)
+        yield f"http://127.0.0.1:{port}/v1"
+
+
+async def stream_once(client: httpx.AsyncClient, url: str) -> tuple[int, float]:
+    body = {"model": "fake-model", "messages": [{"role": "user", "content": PROMPT}], "stream": True}
     started = time.perf_counter()
     first: float | None = None
     tokens = 0
-    async with client.stream("POST", url, json=body(model, text)) as response:
+    async with client.stream("POST", url, json=body) as response:
         response.raise_for_status()
         async for line in response.aiter_lines():
             if not line.startswith("data: ") or line == "data: [DONE]":
                 continue
-            for choice in json.loads(line[6:]).get("choices", []):
-                if choice.get("delta", {}).get("content"):
+            for choice in json.loads(line[6:]).get("choices") or []:
+                if (choice.get("delta") or {}).get("content"):
                     tokens += 1
-                    first = first or time.perf_counter()
-    end = time.perf_counter()
-    return Sample(((first or end) - started) * 1000, (end - started) * 1000, tokens)
+                    if first is None:
+                        first = time.perf_counter()
+    return tokens, ((first or time.perf_counter()) - started) * 1000
 
 
-async def backend_run(backend: OpenAICompatibleBackend, model: str, text: str) -> Sample:
-    started = time.perf_counter()
-    first: float | None = None
+async def run_phase(path: str, base_url: str, key: str, concurrency: int, seconds: float) -> Phase:
+    headers = {"Authorization": f"Bearer {key}"}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    url = f"{base_url}/chat/completions"
     tokens = 0
-    request = ChatRequest(
-        model=model, messages=[{"role": "user", "content": text}], params=SamplingParams(temperature=0)
-    )
-    async for chunk in backend.stream(request):
-        for delta in chunk.deltas:
-            if delta.text:
-                tokens += 1
-                first = first or time.perf_counter()
-    end = time.perf_counter()
-    return Sample(((first or end) - started) * 1000, (end - started) * 1000, tokens)
+    errors = 0
+    ttft: list[float] = []
+    async with httpx.AsyncClient(headers=headers, limits=limits, timeout=60) as client:
+        await stream_once(client, url)  # warm-up: connection, caches
+        started = time.perf_counter()
+        deadline = started + seconds
+
+        async def user() -> None:
+            nonlocal tokens, errors
+            while time.perf_counter() < deadline:
+                try:
+                    received, first_ms = await stream_once(client, url)
+                except (httpx.HTTPError, json.JSONDecodeError):
+                    errors += 1
+                    await asyncio.sleep(0.05)
+                    continue
+                tokens += received
+                ttft.append(first_ms)
+
+        await asyncio.gather(*(user() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return Phase(path, concurrency, tokens, elapsed, ttft, errors)
 
 
-async def measure(run: Runner, text: str, requests: int, concurrency: int) -> list[Sample]:
-    semaphore = asyncio.Semaphore(concurrency)
-
-    async def one() -> Sample:
-        async with semaphore:
-            return await run(text)
-
-    for _ in range(min(10, requests)):  # warm-up: connections, caches
-        await run(text)
-    return await asyncio.gather(*(one() for _ in range(requests)))
+def percentile(values: list[float], q: int) -> float:
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-def percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
+def report(phases: list[Phase]) -> None:
+    reference = {p.concurrency: p for p in phases if p.path == "direct"}
+    print()
+    print(f"{'path':<10} {'streams':>7} {'tokens/s':>9} {'ratio':>6} {'ttft p50':>9} {'ttft p99':>9} {'errors':>6}")
+    for phase in phases:
+        ratio = phase.tokens_per_second / reference[phase.concurrency].tokens_per_second
+        print(
+            f"{phase.path:<10} {phase.concurrency:>7} {phase.tokens_per_second:9.0f} {ratio:6.2f} "
+            f"{statistics.median(phase.ttft_ms) if phase.ttft_ms else float('nan'):9.1f} "
+            f"{percentile(phase.ttft_ms, 99):9.1f} {phase.errors:>6}"
+        )
+    ours = next((p for p in phases if p.path == "souverain" and p.concurrency == 64), None)
+    if ours is not None:
+        print(f"\nratio: {ours.tokens_per_second / reference[64].tokens_per_second:.2f}")
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--words", type=int, default=64, help="tokens per answer (the fake answers word by word)")
-    parser.add_argument("--gateway-url", help="Souverain API base URL, e.g. http://127.0.0.1:8000/v1")
-    parser.add_argument("--gateway-model", default="fake-model")
-    parser.add_argument("--api-key", default="")
+    parser.add_argument("--quick", action="store_true", help="short phases, no LiteLLM (under a minute)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="duration of each phase")
+    parser.add_argument("--tokens-per-second", type=float, default=20.0, help="decode speed of each fake stream")
+    parser.add_argument("--no-litellm", action="store_true")
     args = parser.parse_args()
-    text = " ".join(f"mot{i}" for i in range(args.words))
-
-    with FakeUpstream() as upstream:
+    seconds = 5.0 if args.quick else args.seconds
+    with_litellm = not (args.quick or args.no_litellm)
+    litellm_exe = ensure_litellm() if with_litellm else None
+    workdir = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
+    phases: list[Phase] = []
+    with upstream(args.tokens_per_second, workdir) as upstream_url, souverain(upstream_url, workdir) as ours:
+        souverain_url, key, setup = ours
         print(
-            f"upstream: {upstream.url}  requests={args.requests} concurrency={args.concurrency} "
-            f"tokens/answer={args.words}"
+            f"upstream {upstream_url} paced at {args.tokens_per_second:.0f} tokens/s per stream; "
+            f"Souverain on {setup}; {seconds:.0f} s per phase; {os.cpu_count()} cores"
         )
-        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-        results: dict[str, list[Sample]] = {}
-        async with httpx.AsyncClient(limits=limits, timeout=60) as client:
-            direct_url = f"{upstream.url}/chat/completions"
-            results["direct"] = await measure(
-                lambda t: sse_client_run(client, direct_url, "fake-model", t),
-                text,
-                args.requests,
-                args.concurrency,
-            )
-        backend = OpenAICompatibleBackend(OpenAICompatibleBackend.Options.model_validate({"base_url": upstream.url}))
-        results["backend"] = await measure(
-            lambda t: backend_run(backend, "fake-model", t), text, args.requests, args.concurrency
-        )
-        await backend.aclose()
-        if args.gateway_url:
-            headers = {"Authorization": f"Bearer {args.api_key}"} if args.api_key else {}
-            async with httpx.AsyncClient(limits=limits, timeout=60, headers=headers) as client:
-                gateway_url = f"{args.gateway_url.rstrip('/')}/chat/completions"
-                results["gateway"] = await measure(
-                    lambda t: sse_client_run(client, gateway_url, args.gateway_model, t),
-                    text,
-                    args.requests,
-                    args.concurrency,
-                )
-
-    base_ttft = statistics.median(s.first_token_ms for s in results["direct"])
-    base_total = statistics.median(s.total_ms for s in results["direct"])
-    print(
-        f"{'path':<8} {'ttft p50':>9} {'ttft p95':>9} {'total p50':>10} {'total p95':>10} "
-        f"{'+ttft p50':>10} {'+total p50':>11} {'tokens':>7}"
-    )
-    for name, samples in results.items():
-        ttft = [s.first_token_ms for s in samples]
-        total = [s.total_ms for s in samples]
-        print(
-            f"{name:<8} {statistics.median(ttft):9.2f} {percentile(ttft, 95):9.2f} "
-            f"{statistics.median(total):10.2f} {percentile(total, 95):10.2f} "
-            f"{statistics.median(ttft) - base_ttft:10.2f} {statistics.median(total) - base_total:11.2f} "
-            f"{samples[0].tokens:7d}"
-        )
+        targets = [("direct", upstream_url, "none"), ("souverain", souverain_url, key)]
+        for concurrency in (16, 64):
+            for name, url, secret in targets:
+                phases.append(await run_phase(name, url, secret, concurrency, seconds))
+            if litellm_exe is not None:
+                with litellm(litellm_exe, upstream_url, workdir) as litellm_url:
+                    phases.append(await run_phase("litellm", litellm_url, "none", concurrency, seconds))
+        floor = await run_phase("direct#2", upstream_url, "none", 64, seconds)
+        phases.append(floor)
+    report(phases)
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
