@@ -103,7 +103,9 @@ def test_embedded_model_answers_a_french_prompt_end_to_end(live: tuple[str, str]
     assert completion.usage.model_extra is not None and completion.usage.model_extra["energy_method"] == "power_time"
 
 
-def test_client_hanging_up_mid_stream_leaves_the_service_healthy(live: tuple[str, str], openai_upstream: FakeUpstream) -> None:
+def test_client_hanging_up_mid_stream_leaves_the_service_healthy(
+    live: tuple[str, str], openai_upstream: FakeUpstream
+) -> None:
     url, key = live
     openai_upstream.faults.tokens_per_second = 20  # 11 words: about half a second
     body = {"model": "vllm-model", "messages": [{"role": "user", "content": QUESTION}], "stream": True}
