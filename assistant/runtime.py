@@ -11,7 +11,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
+from cachetools import TTLCache
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from assistant.audit import AuditLog
@@ -47,6 +49,7 @@ class Runtime:
     session_signer: SessionSigner
     oidc: OidcVerifier | None = None
     worker: Worker | None = None
+    quota_cache: TTLCache[Any, Any] = field(default_factory=lambda: TTLCache(maxsize=10_000, ttl=5))
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
 
 

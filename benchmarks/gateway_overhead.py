@@ -201,7 +201,7 @@ def ensure_litellm() -> Path | None:
 
 
 @contextmanager
-def litellm(executable: Path, upstream_url: str, workdir: Path) -> Iterator[str]:
+def litellm(executable: Path, upstream_url: str, workdir: Path) -> Iterator[tuple[str, str]]:
     port = free_port()
     config = workdir / "litellm.yaml"
     config.write_text(
@@ -215,11 +215,18 @@ def litellm(executable: Path, upstream_url: str, workdir: Path) -> Iterator[str]
         "  telemetry: false\n",
         encoding="utf-8",
     )
-    env = {**os.environ, "LITELLM_LOG": "ERROR", "LITELLM_TELEMETRY": "False", "NO_DOCS": "True"}
+    master_key = f"sk-{uuid.uuid4().hex}{uuid.uuid4().hex}"  # the proxy refuses to start without one
+    env = {
+        **os.environ,
+        "LITELLM_LOG": "ERROR",
+        "LITELLM_TELEMETRY": "False",
+        "NO_DOCS": "True",
+        "LITELLM_MASTER_KEY": master_key,
+    }
     args = [str(executable), "--config", str(config), "--host", "127.0.0.1", "--port", str(port)]
     with process(args, env=env, log=workdir / "litellm.log") as proc:
         wait_http(f"http://127.0.0.1:{port}/health/liveliness", timeout=120, process=proc)
-        yield f"http://127.0.0.1:{port}/v1"
+        yield f"http://127.0.0.1:{port}/v1", master_key
 
 
 async def stream_once(client: httpx.AsyncClient, url: str) -> tuple[int, float]:
@@ -316,8 +323,8 @@ async def main() -> None:
             for name, url, secret in targets:
                 phases.append(await run_phase(name, url, secret, concurrency, seconds))
             if litellm_exe is not None:
-                with litellm(litellm_exe, upstream_url, workdir) as litellm_url:
-                    phases.append(await run_phase("litellm", litellm_url, "none", concurrency, seconds))
+                with litellm(litellm_exe, upstream_url, workdir) as (litellm_url, litellm_key):
+                    phases.append(await run_phase("litellm", litellm_url, litellm_key, concurrency, seconds))
         floor = await run_phase("direct#2", upstream_url, "none", 64, seconds)
         phases.append(floor)
     report(phases)

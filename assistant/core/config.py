@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     migrate_on_start: bool = Field(
         default=True, description="Apply migrations at start-up; false when a dedicated job migrates (Helm, compose)."
     )
-    database_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
+    database_pool_size: Annotated[int, Field(ge=1, le=200)] = 20
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
     public_url: str | None = Field(default=None, description="External URL, used in links and OIDC redirects.")

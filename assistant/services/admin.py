@@ -209,4 +209,4 @@ async def set_quota(
             "concurrent_jobs": concurrent_jobs,
         },
     )
-    return await get_quota(runtime, user_id)
+    return await get_quota(runtime, user_id, fresh=True)

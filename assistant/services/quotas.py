@@ -40,8 +40,15 @@ class EffectiveQuota:
     overridden: frozenset[str]
 
 
-async def get_quota(runtime: Runtime, user_id: uuid.UUID) -> EffectiveQuota:
-    """The limits that apply to ``user_id``."""
+async def get_quota(runtime: Runtime, user_id: uuid.UUID, *, fresh: bool = False) -> EffectiveQuota:
+    """The limits that apply to ``user_id``.
+
+    Read on every API call, so kept a few seconds in the process: a référent's change
+    applies at once on the replica that made it and within that delay on the others.
+    """
+    cached = None if fresh else runtime.quota_cache.get(user_id)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
     settings = runtime.settings
     async with runtime.session_factory() as session:
         row = await user_store.get_quota(session=session, user_id=user_id)
@@ -56,7 +63,9 @@ async def get_quota(runtime: Runtime, user_id: uuid.UUID) -> EffectiveQuota:
         if value is not None:
             values[name] = value
             overridden.add(name)
-    return EffectiveQuota(**values, overridden=frozenset(overridden))
+    quota = EffectiveQuota(**values, overridden=frozenset(overridden))
+    runtime.quota_cache[user_id] = quota
+    return quota
 
 
 async def enforce_request_rate(runtime: Runtime, principal: Principal) -> None:
