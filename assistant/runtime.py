@@ -22,6 +22,7 @@ from assistant.errors import ServiceUnavailableError
 from assistant.jobs import JobQueue, JobRegistry, Worker, load_job_modules
 from assistant.llm import ChatBackend, ModelRegistry
 from assistant.llm.embedded import default_embedded_config
+from assistant.presets import PresetCatalog
 from assistant.provenance import ProvenanceSigner, load_or_create_signing_key
 from assistant.security import CounterBackend, DatabaseCounters, OidcVerifier, RedisCounters, SessionSigner
 from assistant.store import create_engine, create_session_factory, upgrade_database_async
@@ -47,6 +48,7 @@ class Runtime:
     models: ModelRegistry
     counters: CounterBackend
     session_signer: SessionSigner
+    presets: PresetCatalog
     oidc: OidcVerifier | None = None
     worker: Worker | None = None
     quota_cache: TTLCache[Any, Any] = field(default_factory=lambda: TTLCache(maxsize=10_000, ttl=5))
@@ -136,6 +138,7 @@ async def open_runtime(settings: Settings, *, migrate: bool | None = None, with_
         session_signer=SessionSigner(
             settings.effective_secret_key(), max_age_seconds=settings.session_lifetime_seconds
         ),
+        presets=PresetCatalog.load(*settings.task_presets_dirs),
         oidc=_oidc_verifier(settings),
     )
     runtime.readiness_checks.update(_model_checks(models))

@@ -162,6 +162,31 @@ class Settings(BaseSettings):
         default=300, description="A key's use is written to the connection log at most this often."
     )
 
+    # --- Chat product: conversations and document tasks (issue 6)
+    chat_system_prompt: str = Field(
+        default=(
+            "Tu es Souverain, l'assistant IA des agents publics. Réponds en français, avec exactitude et "
+            "concision. Si tu ne sais pas, dis-le plutôt que d'inventer."
+        ),
+        description="System prompt of every conversation; empty sends none.",
+    )
+    chat_history_tokens: Annotated[int, Field(ge=256)] = Field(
+        default=6000, description="Most tokens of past messages sent back to the model with a new message."
+    )
+    task_max_upload_bytes: Annotated[int, Field(ge=1)] = Field(
+        default=20_000_000, description="Largest file a document task accepts."
+    )
+    task_max_pages: Annotated[int, Field(ge=1)] = Field(default=300, description="Most pages a document task reads.")
+    task_chunk_tokens: Annotated[int, Field(ge=100)] = Field(
+        default=3000, description="Longest part (tokens) sent in one model call; longer inputs are map-reduced."
+    )
+    task_presets_dirs: list[Path] = Field(
+        default_factory=list, description="Extra directories of task presets (<name>.v<N>.md files)."
+    )
+    task_max_chunks: Annotated[int, Field(ge=1)] = Field(
+        default=40, description="Most parts one document task may be split into (bounds its cost)."
+    )
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str | None) -> str | None:

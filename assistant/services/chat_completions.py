@@ -14,16 +14,20 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+import anyio
+
 from assistant.api.openai.chat import ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse, Usage
 from assistant.audit import ClientInfo
 from assistant.llm import ChatChunk, LLMError, RegisteredModel, UpstreamError
 from assistant.provenance import Provenance
 from assistant.runtime import Runtime
 from assistant.security import Principal
-from assistant.sensitivity import Sensitivity, SovereigntyViolationError, assess, enforce_sovereignty
 from assistant.services.energy import estimate_request_energy
+from assistant.services.generation import Measure, check_sovereignty, parse_sensitivity
 from assistant.services.labelling import provenance_for, sign_texts
 from assistant.services.quotas import ensure_tokens_available, record_tokens
+from assistant.services.usage import record_usage
+from assistant.store.models import UsageService
 
 __all__ = ["CompletionOutcome", "create_chat_completion", "resolve_model"]
 
@@ -68,25 +72,10 @@ async def _check_sovereignty(
     principal: Principal,
     client: ClientInfo,
 ) -> None:
-    declared = Sensitivity[request.sensitivity.upper()] if request.sensitivity else Sensitivity.PUBLIC
-    if model.sovereign and declared == Sensitivity.PUBLIC:
-        return  # nothing to decide: skip the detector on the hot path of sovereign models
-    assessment = assess(_message_texts(request), declared=declared)
-    try:
-        enforce_sovereignty(assessment, model_id=model.id, sovereign=model.sovereign)
-    except SovereigntyViolationError:
-        await runtime.audit.record(
-            category="audit",
-            action="llm.sovereignty_refused",
-            outcome="denied",
-            actor_id=principal.user_id,
-            actor_label=principal.username,
-            resource_type="model",
-            resource_id=model.id,
-            client=client,
-            details={"level": assessment.level.label, "reasons": list(assessment.reasons)},
-        )
-        raise
+    declared = parse_sensitivity(request.sensitivity)
+    await check_sovereignty(
+        runtime, _message_texts(request), model, declared=declared, principal=principal, client=client
+    )
 
 
 async def create_chat_completion(
@@ -112,9 +101,32 @@ async def create_chat_completion(
     response, upstream_seconds = await _full_completion(runtime, request, model, backend_request, provenance)
     if response.usage is not None:
         await record_tokens(runtime, principal, response.usage.total_tokens)
+        await _record_api_usage(runtime, principal, model, response.usage, incomplete=False)
     overhead = (time.perf_counter() - started - upstream_seconds) * 1000
     headers["X-Gateway-Overhead-Ms"] = f"{max(overhead, 0.0):.2f}"
     return CompletionOutcome(provenance=provenance, response=response, headers=headers)
+
+
+async def _record_api_usage(
+    runtime: Runtime, principal: Principal, model: RegisteredModel, usage: Usage, *, incomplete: bool
+) -> None:
+    measure = Measure(
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        latency_seconds=(usage.latency_ms or 0.0) / 1000,
+        energy_wh=usage.energy_wh or 0.0,
+        gco2e=usage.gco2e or 0.0,
+        method=usage.energy_method or "",
+        calls=1,
+    )
+    await record_usage(
+        runtime,
+        principal=principal,
+        model_id=model.id,
+        service=UsageService.API,
+        measure=measure,
+        incomplete=incomplete,
+    )
 
 
 def _usage_with_energy(
@@ -188,6 +200,7 @@ async def _stream_completion(
     texts: dict[int, list[str]] = defaultdict(list)
     usage: Usage | None = None
     first = True
+    completed = False
     began = time.perf_counter()
     chunks = model.backend.stream(backend_request)  # type: ignore[arg-type]
     try:
@@ -204,6 +217,7 @@ async def _stream_completion(
                 event.usage = None
             first = False
             yield _sse(event.model_dump_json(exclude_none=True))
+        completed = True
     except LLMError as exc:
         partial = "".join(texts.get(0, []))
         logger.warning("stream %s ended by upstream failure after %d chars: %s", completion_id, len(partial), exc)
@@ -221,20 +235,22 @@ async def _stream_completion(
         yield _sse("[DONE]")
         return
     finally:
-        await chunks.aclose()  # type: ignore[attr-defined]
-        # Tokens are counted even for a stream cut short by the client or the upstream.
-        generated = sum(len("".join(parts)) for parts in texts.values()) // 4
-        await record_tokens(runtime, principal, usage.total_tokens if usage else generated)
-    seconds = time.perf_counter() - began
-    output_tokens = usage.completion_tokens if usage else sum(len("".join(parts)) // 4 for parts in texts.values())
+        # Shielded: a client disconnect cancels this task, and what was generated must still be counted.
+        with anyio.CancelScope(shield=True):
+            await chunks.aclose()  # type: ignore[attr-defined]
+            # Tokens are counted even for a stream cut short by the client or the upstream.
+            generated = sum(len("".join(parts)) for parts in texts.values()) // 4
+            await record_tokens(runtime, principal, usage.total_tokens if usage else generated)
+            seconds = time.perf_counter() - began
+            output_tokens = usage.completion_tokens if usage else generated
+            measured = _usage_with_energy(runtime, model, usage, output_tokens=output_tokens, seconds=seconds)
+            await _record_api_usage(runtime, principal, model, measured, incomplete=not completed)
     last = ChatCompletionChunk(
         id=completion_id,
         created=created,
         model=model.id,
         choices=[],
-        usage=_usage_with_energy(runtime, model, usage, output_tokens=output_tokens, seconds=seconds)
-        if request.include_usage
-        else None,
+        usage=measured if request.include_usage else None,
         provenance=provenance,
         provenance_manifests=sign_texts(runtime.signer, provenance, ["".join(texts[i]) for i in sorted(texts)]),
     )

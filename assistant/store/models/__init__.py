@@ -2,18 +2,24 @@
 
 from assistant.store.models.access import ApiKey, Group, GroupMember, UsageCounter, UserIdentity, UserQuota, WebSession
 from assistant.store.models.audit import AuditEvent
+from assistant.store.models.chat import Conversation, ConversationMessage, MessageRole, UsageRecord, UsageService
 from assistant.store.models.jobs import Job, JobStatus
 from assistant.store.models.users import Role, User
 
 __all__ = [
     "ApiKey",
     "AuditEvent",
+    "Conversation",
+    "ConversationMessage",
     "Group",
     "GroupMember",
     "Job",
     "JobStatus",
+    "MessageRole",
     "Role",
     "UsageCounter",
+    "UsageRecord",
+    "UsageService",
     "User",
     "UserIdentity",
     "UserQuota",

@@ -85,6 +85,21 @@ REQUESTS: list[Request] = [
         lambda w, c: {"model": "smollm2-135m", "messages": [{"role": "user", "content": "Bonjour"}], "max_tokens": 2},
         200,
     ),
+    ("GET", "/api/me/usage", lambda w, c: None, 200),
+    ("GET", "/api/conversations", lambda w, c: None, 200),
+    ("POST", "/api/conversations", lambda w, c: {"title": "Matrice"}, 201),
+    # Conversations are private: an id that is not the caller's is "not found" once the policy lets them in.
+    ("GET", "/api/conversations/{conversation_id}", lambda w, c: None, 404),
+    ("PATCH", "/api/conversations/{conversation_id}", lambda w, c: {"title": "x"}, 404),
+    ("DELETE", "/api/conversations/{conversation_id}", lambda w, c: None, 404),
+    ("POST", "/api/conversations/{conversation_id}/messages", lambda w, c: {"content": "Bonjour"}, 404),
+    ("POST", "/api/conversations/{conversation_id}/messages/{message_id}/review", lambda w, c: None, 404),
+    ("GET", "/api/conversations/{conversation_id}/export", lambda w, c: None, 404),
+    ("GET", "/api/conversations/{conversation_id}/messages/{message_id}/export", lambda w, c: None, 404),
+    ("GET", "/api/tasks", lambda w, c: None, 200),
+    ("POST", "/api/tasks/{preset}", lambda w, c: {"text": "Bonjour"}, 404),
+    ("POST", "/api/provenance/verify", lambda w, c: {"content": "x", "manifest": {}}, 400),
+    ("GET", "/api/provenance/public-key", lambda w, c: None, 200),
     ("POST", "/api/auth/logout", lambda w, c: None, 204),  # last: it ends the session callers' sessions
 ]
 
@@ -95,6 +110,9 @@ def _path(template: str, world: World, caller: Caller) -> str:
         user_id=world.agent.id,
         group_id=world.group_id,
         foreign_key=world.foreign_key_id,
+        conversation_id=uuid.uuid4(),
+        message_id=uuid.uuid4(),
+        preset="inconnue",
     )
 
 

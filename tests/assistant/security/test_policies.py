@@ -47,6 +47,7 @@ def test_public_routes_are_exactly_the_intended_ones(settings_factory) -> None: 
         "GET /docs",
         "GET /redoc",
         "POST /api/auth/login",
+        "GET /api/provenance/public-key",
     }
 
 

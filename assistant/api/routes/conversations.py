@@ -1,0 +1,186 @@
+"""Conversations of the signed-in user: CRUD, messages (whole or streamed), review, exports. Owner-only."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response, Security, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from assistant.api.deps import ClientDep, RequirePermission, RuntimeDep
+from assistant.api.routes._streaming import EventStream
+from assistant.exports import ExportFormat
+from assistant.security import Permission, Principal
+from assistant.services import conversations as service
+from assistant.services.chat_views import (
+    ConversationDetail,
+    ConversationPage,
+    ConversationSummary,
+    ExchangeView,
+    MessageView,
+)
+from assistant.services.conversation_replies import send_message
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/conversations", tags=["conversations"])
+
+Chatter = Annotated[Principal, Security(RequirePermission(Permission.CHAT))]
+Sensitivity = Literal["public", "internal", "sensitive"]
+
+
+class ConversationCreate(BaseModel):
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    model: str | None = Field(default=None, description="Model id (GET /v1/models); the default one when omitted.")
+
+
+class ConversationUpdate(BaseModel):
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    model: str | None = Field(default=None, description="Model for the next answers.")
+
+
+class MessageCreate(BaseModel):
+    content: str = Field(min_length=1, max_length=200_000)
+    stream: bool = Field(default=False, description="Answer as server-sent events.")
+    model: str | None = Field(default=None, description="Switch the conversation to this model first.")
+    sensitivity: Sensitivity | None = Field(
+        default=None, description="Declared data sensitivity; above public never reaches a non-sovereign model."
+    )
+
+
+def _download(file: service.ExportFile) -> Response:
+    return Response(
+        file.data,
+        media_type=file.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{file.filename}"', "X-AI-Generated": "true"},
+    )
+
+
+@router.get("", response_model=ConversationPage, summary="Mes conversations")
+async def list_conversations(
+    principal: Chatter,
+    runtime: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ConversationPage:
+    return await service.list_conversations(runtime, principal=principal, limit=limit, offset=offset)
+
+
+@router.post(
+    "", response_model=ConversationSummary, status_code=status.HTTP_201_CREATED, summary="Nouvelle conversation"
+)
+async def create_conversation(
+    body: ConversationCreate, principal: Chatter, runtime: RuntimeDep, client: ClientDep
+) -> ConversationSummary:
+    return await service.create_conversation(
+        runtime, principal=principal, client=client, title=body.title, model_id=body.model
+    )
+
+
+@router.get("/{conversation_id}", response_model=ConversationDetail, summary="Une conversation et ses messages")
+async def read_conversation(conversation_id: uuid.UUID, principal: Chatter, runtime: RuntimeDep) -> ConversationDetail:
+    return await service.get_conversation(runtime, principal=principal, conversation_id=conversation_id)
+
+
+@router.patch("/{conversation_id}", response_model=ConversationSummary, summary="Renommer, changer de modèle")
+async def update_conversation(
+    conversation_id: uuid.UUID, body: ConversationUpdate, principal: Chatter, runtime: RuntimeDep, client: ClientDep
+) -> ConversationSummary:
+    return await service.update_conversation(
+        runtime,
+        principal=principal,
+        client=client,
+        conversation_id=conversation_id,
+        title=body.title,
+        model_id=body.model,
+    )
+
+
+@router.delete("/{conversation_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Supprimer une conversation")
+async def delete_conversation(
+    conversation_id: uuid.UUID, principal: Chatter, runtime: RuntimeDep, client: ClientDep
+) -> Response:
+    await service.delete_conversation(runtime, principal=principal, client=client, conversation_id=conversation_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{conversation_id}/messages",
+    response_model=ExchangeView,
+    summary="Envoyer un message et recevoir la réponse (entière ou en flux SSE), étiquetée « générée par IA »",
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def post_message(
+    conversation_id: uuid.UUID, body: MessageCreate, principal: Chatter, runtime: RuntimeDep, client: ClientDep
+) -> JSONResponse | EventStream:
+    reply = await send_message(
+        runtime,
+        principal=principal,
+        client=client,
+        conversation_id=conversation_id,
+        content=body.content,
+        stream=body.stream,
+        model_id=body.model,
+        sensitivity=body.sensitivity,
+    )
+    if reply.stream is not None:
+        return EventStream(reply.stream, headers=reply.headers)
+    assert reply.exchange is not None
+    return JSONResponse(reply.exchange.model_dump(mode="json", by_alias=True), headers=reply.headers)
+
+
+@router.post(
+    "/{conversation_id}/messages/{message_id}/review",
+    response_model=MessageView,
+    summary="Marquer une réponse « relu et validé » (l'étiquette IA reste)",
+)
+async def review_message(
+    conversation_id: uuid.UUID, message_id: uuid.UUID, principal: Chatter, runtime: RuntimeDep, client: ClientDep
+) -> MessageView:
+    return await service.review_message(
+        runtime, principal=principal, client=client, conversation_id=conversation_id, message_id=message_id
+    )
+
+
+@router.get(
+    "/{conversation_id}/export",
+    summary="Exporter la conversation (Markdown, DOCX, ODT), étiquetée et vérifiable",
+    response_class=Response,
+)
+async def export_conversation(
+    conversation_id: uuid.UUID,
+    principal: Chatter,
+    runtime: RuntimeDep,
+    client: ClientDep,
+    format: ExportFormat = "md",
+) -> Response:
+    exported = await service.export_conversation(
+        runtime, principal=principal, client=client, conversation_id=conversation_id, file_format=format
+    )
+    return _download(exported)
+
+
+@router.get(
+    "/{conversation_id}/messages/{message_id}/export",
+    summary="Exporter une réponse (avec sa question), étiquetée et vérifiable",
+    response_class=Response,
+)
+async def export_message(
+    conversation_id: uuid.UUID,
+    message_id: uuid.UUID,
+    principal: Chatter,
+    runtime: RuntimeDep,
+    client: ClientDep,
+    format: ExportFormat = "md",
+) -> Response:
+    exported = await service.export_conversation(
+        runtime,
+        principal=principal,
+        client=client,
+        conversation_id=conversation_id,
+        file_format=format,
+        message_id=message_id,
+    )
+    return _download(exported)

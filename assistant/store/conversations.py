@@ -1,0 +1,119 @@
+"""Queries on conversations and their messages. Session keyword-only, never committing."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assistant.store._base import utcnow
+from assistant.store.models import Conversation, ConversationMessage, MessageRole
+
+__all__ = [
+    "add_conversation",
+    "add_message",
+    "delete_conversation",
+    "delete_message",
+    "get_conversation",
+    "get_message",
+    "list_conversations",
+    "list_messages",
+    "touch_conversation",
+]
+
+
+async def add_conversation(*, session: AsyncSession, owner_id: uuid.UUID, title: str, model_id: str) -> Conversation:
+    """Stage a new conversation and flush it so that its id is known."""
+    conversation = Conversation(owner_id=owner_id, title=title, model_id=model_id)
+    session.add(conversation)
+    await session.flush()
+    return conversation
+
+
+async def get_conversation(*, session: AsyncSession, conversation_id: uuid.UUID) -> Conversation | None:
+    """The conversation with this id, whoever owns it (the service checks ownership)."""
+    return await session.get(Conversation, conversation_id)
+
+
+async def list_conversations(
+    *, session: AsyncSession, owner_id: uuid.UUID, limit: int, offset: int = 0
+) -> tuple[list[Conversation], int]:
+    """A page of the owner's conversations, most recently active first, and the total count."""
+    total = await session.scalar(
+        select(func.count()).select_from(Conversation).where(Conversation.owner_id == owner_id)
+    )
+    rows = await session.scalars(
+        select(Conversation)
+        .where(Conversation.owner_id == owner_id)
+        .order_by(Conversation.updated_at.desc(), Conversation.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows), int(total or 0)
+
+
+async def delete_conversation(*, session: AsyncSession, conversation_id: uuid.UUID) -> None:
+    """Delete a conversation and its messages (explicitly: SQLite does not enforce cascades by default)."""
+    await session.execute(delete(ConversationMessage).where(ConversationMessage.conversation_id == conversation_id))
+    await session.execute(delete(Conversation).where(Conversation.id == conversation_id))
+
+
+async def touch_conversation(*, session: AsyncSession, conversation: Conversation, **changes: Any) -> None:
+    """Apply ``changes`` and mark the conversation as active now (it moves to the top of the list)."""
+    for name, value in changes.items():
+        setattr(conversation, name, value)
+    conversation.updated_at = utcnow()
+    await session.flush()
+
+
+async def list_messages(*, session: AsyncSession, conversation_id: uuid.UUID) -> list[ConversationMessage]:
+    """Every message of a conversation in order."""
+    rows = await session.scalars(
+        select(ConversationMessage)
+        .where(ConversationMessage.conversation_id == conversation_id)
+        .order_by(ConversationMessage.position)
+    )
+    return list(rows)
+
+
+async def get_message(
+    *, session: AsyncSession, conversation_id: uuid.UUID, message_id: uuid.UUID
+) -> ConversationMessage | None:
+    """A message, only if it belongs to ``conversation_id``."""
+    message = await session.get(ConversationMessage, message_id)
+    if message is None or message.conversation_id != conversation_id:
+        return None
+    return message
+
+
+async def add_message(
+    *,
+    session: AsyncSession,
+    conversation_id: uuid.UUID,
+    role: MessageRole,
+    content: str,
+    model_id: str | None = None,
+    incomplete: bool = False,
+) -> ConversationMessage:
+    """Append a message at the end of the conversation."""
+    last = await session.scalar(
+        select(func.max(ConversationMessage.position)).where(ConversationMessage.conversation_id == conversation_id)
+    )
+    message = ConversationMessage(
+        conversation_id=conversation_id,
+        position=(last if last is not None else -1) + 1,
+        role=role,
+        content=content,
+        model_id=model_id,
+        incomplete=incomplete,
+    )
+    session.add(message)
+    await session.flush()
+    return message
+
+
+async def delete_message(*, session: AsyncSession, message_id: uuid.UUID) -> None:
+    """Remove one message (an answer placeholder that never received any text)."""
+    await session.execute(delete(ConversationMessage).where(ConversationMessage.id == message_id))
