@@ -11,13 +11,13 @@ import logging
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 from assistant.api.openai.chat import ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse, Usage
 from assistant.audit import ClientInfo
 from assistant.llm import ChatChunk, LLMError, RegisteredModel, UpstreamError
-from assistant.provenance import Provenance
+from assistant.provenance import Provenance, SourceRef
 from assistant.runtime import Runtime
 from assistant.security import Principal
 from assistant.sensitivity import Sensitivity, SovereigntyViolationError, assess, enforce_sovereignty
@@ -67,11 +67,12 @@ async def _check_sovereignty(
     *,
     principal: Principal,
     client: ClientInfo,
+    collections: Sensitivity = Sensitivity.PUBLIC,
 ) -> None:
     declared = Sensitivity[request.sensitivity.upper()] if request.sensitivity else Sensitivity.PUBLIC
-    if model.sovereign and declared == Sensitivity.PUBLIC:
-        return  # nothing to decide: skip the detector on the hot path of sovereign models
-    assessment = assess(_message_texts(request), declared=declared)
+    if model.sovereign:
+        return  # a sovereign model may receive anything: skip the detector on the hot path
+    assessment = assess(_message_texts(request), declared=declared, collections=collections)
     try:
         enforce_sovereignty(assessment, model_id=model.id, sovereign=model.sovereign)
     except SovereigntyViolationError:
@@ -96,14 +97,20 @@ async def create_chat_completion(
     principal: Principal,
     client: ClientInfo,
     started: float | None = None,
+    sources: Sequence[SourceRef] = (),
+    collections: Sensitivity = Sensitivity.PUBLIC,
 ) -> CompletionOutcome:
-    """Serve one chat completion request (non-streamed or streamed), counting its tokens against the quota."""
+    """Serve one chat completion request (non-streamed or streamed), counting its tokens against the quota.
+
+    RAG answers pass the passages they put in the prompt as ``sources`` (listed in the provenance) and the
+    highest classification of their collections as ``collections`` (it raises the request's sensitivity).
+    """
     started = started if started is not None else time.perf_counter()
     model = resolve_model(runtime, request.model)
-    await _check_sovereignty(runtime, request, model, principal=principal, client=client)
+    await _check_sovereignty(runtime, request, model, principal=principal, client=client, collections=collections)
     await ensure_tokens_available(runtime, principal)
     backend_request = request.to_backend_request(upstream_model=model.upstream_name)
-    provenance = provenance_for(model, request_id=client.request_id)
+    provenance = provenance_for(model, request_id=client.request_id, sources=sources)
     headers = {"X-AI-Generated": "true", "X-AI-Model": model.id}
     if request.stream:
         headers["X-Gateway-Overhead-Ms"] = f"{(time.perf_counter() - started) * 1000:.2f}"
