@@ -11,7 +11,7 @@ import logging
 import uuid
 from typing import Any
 
-from assistant.errors import InvalidRequestError
+from assistant.errors import InvalidRequestError, ServiceUnavailableError, UserFacingError
 from assistant.jobs import JobContext, JobRegistry
 from assistant.knowledge import row_of_chunk
 from assistant.runtime import Runtime
@@ -57,6 +57,29 @@ async def ingest_document(context: JobContext) -> dict[str, Any]:
     runtime = context.resources
     assert isinstance(runtime, Runtime), "the worker lends its runtime to handlers"
     document_id = uuid.UUID(str(context.payload["document_id"]))
+    try:
+        return await _ingest(runtime, context, document_id)
+    except UserFacingError:
+        raise  # the document is already marked failed with the reason
+    except ServiceUnavailableError as exc:
+        # The job machinery retries it; meanwhile the document says why it waits.
+        async with runtime.session_factory.begin() as session:
+            await document_store.set_document(
+                session=session, document_id=document_id, status=DocumentStatus.QUEUED, error=exc.message
+            )
+        raise
+    except Exception:
+        async with runtime.session_factory.begin() as session:
+            await document_store.set_document(
+                session=session,
+                document_id=document_id,
+                status=DocumentStatus.FAILED,
+                error="Erreur interne pendant l'indexation ; l'incident est journalisé. Renvoyez le fichier.",
+            )
+        raise
+
+
+async def _ingest(runtime: Runtime, context: JobContext, document_id: uuid.UUID) -> dict[str, Any]:
     async with runtime.session_factory() as session:
         document = await document_store.get_document(session=session, document_id=document_id)
     if document is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.store.models import AccessLevel, Classification, Collection, CollectionAccess, Document, Group, User
@@ -56,7 +56,7 @@ async def list_collections(
 ) -> Sequence[Collection]:
     """Collections by name: those of ``ids``, plus those owned by ``owner_id``; all of them when both are None."""
     statement = select(Collection).order_by(Collection.name, Collection.id)
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if ids is not None:
         conditions.append(Collection.id.in_(list(ids)))
     if owner_id is not None:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from assistant.store.models import DocumentChunk
 from tests.assistant.rag.helpers import create_collection, ingest, search, upload, wait_ready
 from tests.assistant.security.helpers import Account, run, runtime_of
+from tests.fakes import FakeUpstream
 from tests.rag.factories import make_docx, make_pdf, make_png
 
 PDF_PAGES = [
@@ -151,3 +152,29 @@ def test_storage_quota_and_size_limit(rag_settings) -> None:  # type: ignore[no-
         assert refused.status_code == 413
         assert refused.json()["error"]["code"] == "storage_quota_exceeded"
         assert "Quota de stockage" in refused.json()["error"]["message"]
+
+
+def test_openai_compatible_embedding_server(rag_settings, openai_upstream: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+    from assistant.api.app import create_app
+    from assistant.store.models import Role
+    from tests.assistant.security.helpers import make_account
+
+    settings = rag_settings(
+        rag_embedder="openai",
+        rag_embedding_url=openai_upstream.url,
+        rag_embedding_model="fake-embedder",
+        rag_embedding_dim=32,
+        rag_embedding_passage_prefix="passage: ",
+    )
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        account = make_account(client, app, "agent.tei", Role.AGENT)
+        collection = create_collection(client, account.bearer, "Distante")
+        (document,) = ingest(
+            client, account.bearer, collection, [("n.txt", b"Le gymnase ferme en juillet.", "text/plain")]
+        )
+        assert document["status"] == "ready", document["error"]
+        sent = [r.body for r in openai_upstream.requests if r.path == "/v1/embeddings"]
+        assert sent and sent[0] is not None and sent[0]["model"] == "fake-embedder"
+        assert sent[0]["input"][0].startswith("passage: ")
+        assert search(client, account.bearer, "gymnase", k=1)[0]["document_id"] == document["id"]

@@ -85,6 +85,21 @@ REQUESTS: list[Request] = [
         lambda w, c: {"model": "smollm2-135m", "messages": [{"role": "user", "content": "Bonjour"}], "max_tokens": 2},
         200,
     ),
+    ("POST", "/v1/embeddings", lambda w, c: {"model": "multilingual-e5-small-q4", "input": "Bonjour"}, 200),
+    ("POST", "/api/collections", lambda w, c: {"name": _unique("collection ")}, 201),
+    ("GET", "/api/collections", lambda w, c: None, 200),
+    # Unknown ids: allowed callers get 404 (ownership and access lists are tested in tests/assistant/rag).
+    ("GET", "/api/collections/{collection_id}", lambda w, c: None, 404),
+    ("PATCH", "/api/collections/{collection_id}", lambda w, c: {"name": "x"}, 404),
+    ("DELETE", "/api/collections/{collection_id}", lambda w, c: None, 404),
+    ("GET", "/api/collections/{collection_id}/access", lambda w, c: None, 404),
+    ("PUT", "/api/collections/{collection_id}/access", lambda w, c: {"users": {}}, 404),
+    ("GET", "/api/collections/{collection_id}/documents", lambda w, c: None, 404),
+    ("POST", "/api/collections/{collection_id}/documents", lambda w, c: None, 422),  # no multipart body
+    ("GET", "/api/documents/{document_id}", lambda w, c: None, 404),
+    ("DELETE", "/api/documents/{document_id}", lambda w, c: None, 404),
+    ("POST", "/api/search", lambda w, c: {"query": "congés annuels"}, 200),
+    ("POST", "/api/rag/answer", lambda w, c: {"query": "Bonjour", "max_tokens": 2}, 200),
     ("POST", "/api/auth/logout", lambda w, c: None, 204),  # last: it ends the session callers' sessions
 ]
 
@@ -95,6 +110,8 @@ def _path(template: str, world: World, caller: Caller) -> str:
         user_id=world.agent.id,
         group_id=world.group_id,
         foreign_key=world.foreign_key_id,
+        collection_id=uuid.uuid4(),
+        document_id=uuid.uuid4(),
     )
 
 
