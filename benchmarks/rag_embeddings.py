@@ -53,7 +53,8 @@ def _quality(ranked: list[list[str]], expected: list[str]) -> tuple[float, float
     r1 = statistics.mean(exp in docs[:1] for docs, exp in zip(ranked, expected, strict=True))
     r5 = statistics.mean(exp in docs[:5] for docs, exp in zip(ranked, expected, strict=True))
     mrr = statistics.mean(
-        1 / (docs.index(exp) + 1) if exp in docs[:10] else 0.0 for docs, exp in zip(ranked, expected, strict=True)
+        1 / (docs.index(exp) + 1) if exp in docs[:10] else 0.0
+        for docs, exp in zip(ranked, expected, strict=True)
     )
     return r1, r5, mrr
 
@@ -103,7 +104,10 @@ def embedding_table(quick: bool) -> None:
             for label, mode, weight in settings:
                 retriever = Retriever(store=store, embedder=embedder, keyword_weight=weight)
                 ranked = [
-                    [h.document_id for h in retriever.search(q["query"], collection_ids=["eval"], k=10, mode=mode)]
+                    [
+                        h.document_id
+                        for h in retriever.search(q["query"], collection_ids=["eval"], k=10, mode=mode)
+                    ]
                     for q in queries
                 ]
                 r1, r5, mrr = _quality(ranked, expected)
@@ -157,7 +161,10 @@ def index_table(quick: bool) -> None:
             memory[kind] = per_vector
             p50 = statistics.median(latencies)
             p95 = statistics.quantiles(latencies, n=20)[-1]
-            print(f"| {n:,} | {kind} | {build_s:.1f} | {p50:.2f} | {p95:.2f} | {recall:.3f} | {per_vector:.0f} |")
+            print(
+                f"| {n:,} | {kind} | {build_s:.1f} | {p50:.2f} | {p95:.2f} | {recall:.3f} "
+                f"| {per_vector:.0f} |"
+            )
     print("\n### Memory per 1M vectors (384-d float32; FAISS index only, chunk texts excluded)\n")
     print("| kind | GiB per 1M vectors |")
     print("|---|---|")

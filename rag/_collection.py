@@ -198,7 +198,9 @@ class CollectionIndex:
             version=int(meta["version"]),
             flat_max=int(meta["flat_max"]),
         )
-        collection._vectors = VectorIndex.load(directory / "vectors.faiss", dim=dim, tombstones=meta["tombstones"])
+        collection._vectors = VectorIndex.load(
+            directory / "vectors.faiss", dim=dim, tombstones=meta["tombstones"]
+        )
         try:
             with (directory / "chunks.jsonl").open(encoding="utf-8") as stream:
                 for line in stream:

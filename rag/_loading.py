@@ -107,7 +107,8 @@ def _detect(data: bytes, filename: str, mime: str | None) -> Kind:
         # or a legacy .doc/.xls file.
         if "docx" in (by_extension, declared):
             raise EncryptedDocumentError(
-                f"« {filename} » est protégé par un mot de passe : retirez la protection puis déposez-le à nouveau.",
+                f"« {filename} » est protégé par un mot de passe : retirez la protection puis déposez-le à "
+                "nouveau.",
                 filename=filename,
             )
         raise UnsupportedFormatError(

@@ -38,8 +38,12 @@ def decode_text(data: bytes, *, filename: str) -> str:
         if best is not None and best.language != "Unknown":
             # Single-byte Western charsets often tie (same chaos and coherence) on French text, and
             # charset-normalizer then picks one arbitrarily: prefer those French tools actually write.
-            tied = [m for m in matches if m.chaos <= best.chaos + 0.01 and m.coherence >= best.coherence - 0.01]
-            preferred = next((m for name in _FRENCH_CHARSETS for m in tied if name in m.could_be_from_charset), best)
+            tied = [
+                m for m in matches if m.chaos <= best.chaos + 0.01 and m.coherence >= best.coherence - 0.01
+            ]
+            preferred = next(
+                (m for name in _FRENCH_CHARSETS for m in tied if name in m.could_be_from_charset), best
+            )
             text = str(preferred)
         else:
             # Too little text for a language-backed guess: Windows-1252 is what French legacy tools

@@ -150,7 +150,8 @@ def load_odt(data: bytes, *, filename: str, limits: Limits) -> tuple[str | None,
             manifest = b""
     if b"encryption-data" in manifest:
         raise EncryptedDocumentError(
-            f"« {filename} » est protégé par un mot de passe : retirez la protection puis déposez-le à nouveau.",
+            f"« {filename} » est protégé par un mot de passe : retirez la protection puis déposez-le "
+            "à nouveau.",
             filename=filename,
         )
     try:

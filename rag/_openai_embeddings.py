@@ -23,7 +23,9 @@ def _http_errors(base_url: str) -> Iterator[None]:
     try:
         yield
     except httpx.TimeoutException as exc:
-        raise EmbeddingBackendError(f"Le serveur d'embeddings {base_url} ne répond pas (délai dépassé).") from exc
+        raise EmbeddingBackendError(
+            f"Le serveur d'embeddings {base_url} ne répond pas (délai dépassé)."
+        ) from exc
     except httpx.HTTPStatusError as exc:
         raise EmbeddingBackendError(
             f"Le serveur d'embeddings {base_url} a répondu par une erreur {exc.response.status_code}."
@@ -72,7 +74,9 @@ class OpenAIEmbedder(Embedder):
         self._base_url = base_url.rstrip("/")
         self._prefixes: dict[Role, str] = {"query": query_prefix, "passage": passage_prefix}
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(base_url=self._base_url, headers=headers, timeout=timeout, transport=transport)
+        self._client = httpx.Client(
+            base_url=self._base_url, headers=headers, timeout=timeout, transport=transport
+        )
 
     def close(self) -> None:
         """Close the HTTP connection pool."""
@@ -93,6 +97,8 @@ class OpenAIEmbedder(Embedder):
             items = sorted(body["data"], key=lambda item: int(item["index"]))
             vectors = np.asarray([item["embedding"] for item in items], dtype=np.float32)
         except (ValueError, KeyError, TypeError) as exc:
-            raise EmbeddingBackendError(f"Réponse inattendue du serveur d'embeddings {self._base_url}.") from exc
+            raise EmbeddingBackendError(
+                f"Réponse inattendue du serveur d'embeddings {self._base_url}."
+            ) from exc
         logger.debug("embedded %d %s texts remotely", len(texts), role)
         return vectors

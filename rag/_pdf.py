@@ -38,10 +38,13 @@ def _pdfium_errors(filename: str) -> Iterator[None]:
     except pdfium.PdfiumError as exc:
         if exc.err_code == pdfium_c.FPDF_ERR_PASSWORD:
             raise EncryptedDocumentError(
-                f"« {filename} » est protégé par un mot de passe : retirez la protection puis déposez-le à nouveau.",
+                f"« {filename} » est protégé par un mot de passe : retirez la protection puis déposez-le à "
+                "nouveau.",
                 filename=filename,
             ) from exc
-        raise CorruptDocumentError(f"« {filename} » est un PDF illisible ou endommagé.", filename=filename) from exc
+        raise CorruptDocumentError(
+            f"« {filename} » est un PDF illisible ou endommagé.", filename=filename
+        ) from exc
 
 
 def _headings_by_page(pdf: pypdfium2.PdfDocument, page_count: int) -> list[str | None]:
@@ -142,5 +145,7 @@ def load_image(
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise DocumentTooLargeError(f"L'image « {filename} » est trop grande.", filename=filename) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise CorruptDocumentError(f"L'image « {filename} » est illisible ou endommagée.", filename=filename) from exc
+        raise CorruptDocumentError(
+            f"L'image « {filename} » est illisible ou endommagée.", filename=filename
+        ) from exc
     return None, sections

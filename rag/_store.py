@@ -68,7 +68,9 @@ class IndexStore:
         try:
             return self._open[collection_id]
         except KeyError:
-            raise CollectionNotLoadedError(f"La collection {collection_id} n'est pas chargée sur ce serveur.") from None
+            raise CollectionNotLoadedError(
+                f"La collection {collection_id} n'est pas chargée sur ce serveur."
+            ) from None
 
     def open(self, collection_id: str, *, version: int, rows: RowSource) -> CollectionIndex:
         """The collection at ``version``: from memory, else disk, else rebuilt from ``rows()`` and saved."""

@@ -110,9 +110,12 @@ def _open(path: Path) -> av.container.InputContainer:
         container = av.open(str(path), mode="r")
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
         if _looks_like_audio(header):
-            raise CorruptAudioError(f"Le fichier « {path.name} » est endommagé : il ne peut pas être décodé.") from exc
+            raise CorruptAudioError(
+                f"Le fichier « {path.name} » est endommagé : il ne peut pas être décodé."
+            ) from exc
         raise UnsupportedAudioError(
-            f"Le fichier « {path.name} » n'est pas un fichier audio ou vidéo pris en charge ({_FORMATS_FOR_USERS})."
+            f"Le fichier « {path.name} » n'est pas un fichier audio ou vidéo pris en charge "
+            f"({_FORMATS_FOR_USERS})."
         ) from exc
     names = set(container.format.name.split(","))
     if not names & _SUPPORTED_FORMATS:
@@ -214,7 +217,9 @@ def _iter_samples(path: Path, max_duration_s: float | None) -> Iterator[Samples]
                     yield from convert(resampler.resample(frame))
             yield from convert(resampler.resample(None))
         except av.error.FFmpegError as exc:
-            raise CorruptAudioError(f"Le fichier « {path.name} » est endommagé : décodage interrompu.") from exc
+            raise CorruptAudioError(
+                f"Le fichier « {path.name} » est endommagé : décodage interrompu."
+            ) from exc
     if decoded == 0:
         if bad_packets:
             raise CorruptAudioError(f"Le fichier « {path.name} » est endommagé : aucun son décodable.")

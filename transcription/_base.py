@@ -125,7 +125,9 @@ class BaseTranscriber(ABC):
         self.silence_threshold_dbfs = silence_threshold_dbfs
 
     @abstractmethod
-    def transcribe_window(self, window: AudioWindow, *, language: str | None, prompt: str | None) -> WindowResult:
+    def transcribe_window(
+        self, window: AudioWindow, *, language: str | None, prompt: str | None
+    ) -> WindowResult:
         """Transcribe one window of audio; ``language=None`` asks the engine to detect it.
 
         Segment times are relative to the window's start. ``prompt`` is the end of the
@@ -152,8 +154,14 @@ class BaseTranscriber(ABC):
         (later windows are then forced to it), or an ISO code such as ``"fr"``.
         """
         forced = None if language in (None, "auto") else language
-        if forced is not None and self.supported_languages is not None and forced not in self.supported_languages:
-            raise UnsupportedLanguageError(f"La langue « {forced} » n'est pas prise en charge par la transcription.")
+        if (
+            forced is not None
+            and self.supported_languages is not None
+            and forced not in self.supported_languages
+        ):
+            raise UnsupportedLanguageError(
+                f"La langue « {forced} » n'est pas prise en charge par la transcription."
+            )
         info = probe_audio(source, max_duration_s=self.max_duration_s)
         stream = SegmentStream(info, language=forced)
         stream._iterator = self._generate(info, stream, forced, on_progress, cancel)
@@ -178,7 +186,9 @@ class BaseTranscriber(ABC):
         """
         diarizer = self.diarizer
         if diarize and diarizer is None:
-            raise DiarizationUnavailableError("L'identification des intervenants n'est pas disponible sur ce serveur.")
+            raise DiarizationUnavailableError(
+                "L'identification des intervenants n'est pas disponible sur ce serveur."
+            )
         if not diarize or diarizer is None or on_progress is None:
             text_progress, speaker_progress = on_progress, None
         else:
@@ -229,7 +239,9 @@ class BaseTranscriber(ABC):
                 logger.info("Transcription of %s cancelled", info.path.name)
                 raise TranscriptionCancelled("La transcription a été annulée.")
 
-        for window in iter_audio_windows(info.path, window_s=self.window_s, max_duration_s=self.max_duration_s):
+        for window in iter_audio_windows(
+            info.path, window_s=self.window_s, max_duration_s=self.max_duration_s
+        ):
             check_cancel()
             if window.peak_dbfs < self.silence_threshold_dbfs:
                 logger.debug("Skipping silent window at %.1fs", window.start)

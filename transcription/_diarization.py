@@ -62,7 +62,9 @@ class ResemblyzerEmbedder:
         try:
             with warnings.catch_warnings():
                 # Resemblyzer 0.1.4 imports scipy.ndimage.morphology, deprecated since SciPy 1.8.
-                warnings.filterwarnings("ignore", message=r".*scipy\.ndimage\.morphology", category=DeprecationWarning)
+                warnings.filterwarnings(
+                    "ignore", message=r".*scipy\.ndimage\.morphology", category=DeprecationWarning
+                )
                 from resemblyzer import VoiceEncoder  # type: ignore[import-untyped]
         except ImportError as exc:
             raise DiarizationUnavailableError(
@@ -71,7 +73,9 @@ class ResemblyzerEmbedder:
         try:
             self._encoder: Any = VoiceEncoder(device=device, verbose=False)
         except Exception as exc:  # torch raises many unrelated types on a broken install
-            raise DiarizationError("Le modèle d'identification des intervenants ne peut pas être chargé.") from exc
+            raise DiarizationError(
+                "Le modèle d'identification des intervenants ne peut pas être chargé."
+            ) from exc
         self.rate = rate
 
     def embed(self, samples: Samples) -> tuple[npt.NDArray[np.float32], list[tuple[float, float]]]:
@@ -100,7 +104,9 @@ class _VoiceWindow:
         return (self.start + self.end) / 2
 
 
-def _segment_audio(source: str | os.PathLike[str], segments: Sequence[Segment]) -> Iterator[tuple[int, Samples]]:
+def _segment_audio(
+    source: str | os.PathLike[str], segments: Sequence[Segment]
+) -> Iterator[tuple[int, Samples]]:
     """Yield (index, samples) for each segment, decoding the recording once, window by window."""
     order = sorted(range(len(segments)), key=lambda i: segments[i].start)
     buffer = np.zeros(0, dtype=np.float32)
@@ -204,7 +210,9 @@ class SpeakerDiarizer:
         if not windows:
             label = f"{self.speaker_prefix} 1"
             return [segment.with_speaker(label) for segment in items]
-        labels = cluster_speakers(np.concatenate(vectors), num_speakers=num_speakers, max_speakers=self.max_speakers)
+        labels = cluster_speakers(
+            np.concatenate(vectors), num_speakers=num_speakers, max_speakers=self.max_speakers
+        )
         logger.info("Diarization: %d voice windows, %d speakers", len(windows), len(set(labels.tolist())))
         return self._label(items, windows, labels.tolist())
 
@@ -222,10 +230,14 @@ class SpeakerDiarizer:
         for index, segment in enumerate(items):
             own = by_segment.get(index)
             if not segment.words:
-                votes = [labels[k] for k in own] if own else [nearest((segment.start + segment.end) / 2, None)]
+                votes = (
+                    [labels[k] for k in own] if own else [nearest((segment.start + segment.end) / 2, None)]
+                )
                 pieces.append((segment, Counter(votes).most_common(1)[0][0]))
                 continue
-            word_labels = _smooth([nearest((w.start + w.end) / 2, own) for w in segment.words], self.min_turn_words)
+            word_labels = _smooth(
+                [nearest((w.start + w.end) / 2, own) for w in segment.words], self.min_turn_words
+            )
             pieces.extend(_split(segment, word_labels))
         names: dict[int, str] = {}
         result = []

@@ -87,7 +87,8 @@ def to_txt(transcript: Transcript, *, label: str, metadata: Metadata | None = No
     if metadata:
         lines.append("")
     lines += [
-        f"[{clock_time(s.start)} - {clock_time(s.end)}] {_speaker_prefix(s)}{s.text}" for s in transcript.segments
+        f"[{clock_time(s.start)} - {clock_time(s.end)}] {_speaker_prefix(s)}{s.text}"
+        for s in transcript.segments
     ]
     return "\n".join(lines) + "\n"
 
@@ -140,7 +141,8 @@ def _front_matter(label: str, metadata: Metadata | None) -> list[str]:
     # JSON strings are valid YAML scalars, so json.dumps quotes values safely.
     lines = ["---", f"label: {json.dumps(label, ensure_ascii=False)}"]
     lines += [
-        f"{json.dumps(k, ensure_ascii=False)}: {json.dumps(v, ensure_ascii=False)}" for k, v in meta_items(metadata)
+        f"{json.dumps(k, ensure_ascii=False)}: {json.dumps(v, ensure_ascii=False)}"
+        for k, v in meta_items(metadata)
     ]
     return [*lines, "---", ""]
 
@@ -189,7 +191,9 @@ def minutes_to_markdown(minutes: Minutes, *, label: str, metadata: Metadata | No
     lines += ["", "## Actions", ""]
     if minutes.actions:
         lines += ["| Action | Responsable | Échéance |", "|---|---|---|"]
-        lines += [f"| {_cell(a.task)} | {_cell(a.owner or '—')} | {_cell(a.due or '—')} |" for a in minutes.actions]
+        lines += [
+            f"| {_cell(a.task)} | {_cell(a.owner or '—')} | {_cell(a.due or '—')} |" for a in minutes.actions
+        ]
     else:
         lines.append("Aucune action relevée.")
     return "\n".join(lines) + "\n"

@@ -93,7 +93,9 @@ class _ActionModel(BaseModel):
     model_config = ConfigDict(extra="ignore")
     task: str = Field(validation_alias=AliasChoices("task", "action", "tâche", "description"))
     owner: str | None = Field(default=None, validation_alias=AliasChoices("owner", "responsable", "who"))
-    due: str | None = Field(default=None, validation_alias=AliasChoices("due", "échéance", "deadline", "date"))
+    due: str | None = Field(
+        default=None, validation_alias=AliasChoices("due", "échéance", "deadline", "date")
+    )
 
     _clean = field_validator("owner", "due", mode="before")(_blank_to_none)
 
@@ -103,7 +105,9 @@ class _MinutesModel(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     summary: str = Field(validation_alias=AliasChoices("summary", "résumé", "synthèse"))
-    decisions: list[str] = Field(default_factory=list, validation_alias=AliasChoices("decisions", "décisions"))
+    decisions: list[str] = Field(
+        default_factory=list, validation_alias=AliasChoices("decisions", "décisions")
+    )
     actions: list[_ActionModel] = Field(default_factory=list)
     participants: list[str] = Field(default_factory=list)
 
@@ -150,7 +154,9 @@ def parse_json_object(text: str) -> dict[str, Any]:
 
 
 def _prompt(name: str) -> Template:
-    text = resources.files("transcription.prompts").joinpath(f"{name}.{PROMPT_VERSION}.txt").read_text("utf-8")
+    text = (
+        resources.files("transcription.prompts").joinpath(f"{name}.{PROMPT_VERSION}.txt").read_text("utf-8")
+    )
     return Template(text)
 
 
@@ -222,7 +228,9 @@ async def _ask(complete: CompleteFn, prompt: str, *, retries: int, step: str) ->
                 {"role": "assistant", "content": answer},
                 {"role": "user", "content": _prompt("minutes_retry").substitute(error=error)},
             ]
-    raise MinutesError("Le modèle de langue n'a pas produit de compte rendu exploitable ; réessayez plus tard.")
+    raise MinutesError(
+        "Le modèle de langue n'a pas produit de compte rendu exploitable ; réessayez plus tard."
+    )
 
 
 def _notes_json(notes: Sequence[_MinutesModel]) -> list[str]:
@@ -274,7 +282,10 @@ async def generate_minutes(
     while True:
         groups = _group_notes(_notes_json(notes), max_chunk_tokens, count_tokens)
         results = await asyncio.gather(
-            *(bounded(reduce_prompt.substitute(parts=len(group), notes="\n".join(group)), "reduce") for group in groups)
+            *(
+                bounded(reduce_prompt.substitute(parts=len(group), notes="\n".join(group)), "reduce")
+                for group in groups
+            )
         )
         if len(results) == 1:
             return results[0].to_minutes()

@@ -115,7 +115,9 @@ def _parse(body: Any) -> tuple[list[Segment], str | None]:
         own = _parse_words(item["words"]) if isinstance(item.get("words"), list) else []
         if not own:
             own = [w for w in top_words if start <= (w.start + w.end) / 2 < end]
-        segments.append(Segment(start=start, end=end, text=str(item.get("text", "")).strip(), words=tuple(own)))
+        segments.append(
+            Segment(start=start, end=end, text=str(item.get("text", "")).strip(), words=tuple(own))
+        )
     return segments, language
 
 
@@ -165,7 +167,9 @@ class RemoteTranscriber(BaseTranscriber):
     def close(self) -> None:
         self._client.close()
 
-    def transcribe_window(self, window: AudioWindow, *, language: str | None, prompt: str | None) -> WindowResult:
+    def transcribe_window(
+        self, window: AudioWindow, *, language: str | None, prompt: str | None
+    ) -> WindowResult:
         data: dict[str, Any] = {
             "model": self.model,
             "response_format": "verbose_json",
@@ -179,12 +183,16 @@ class RemoteTranscriber(BaseTranscriber):
         files = {"file": ("window.wav", _to_wav(window), "audio/wav")}
         url = f"{self.base_url}/audio/transcriptions"
         with _http_errors(self.base_url):
-            response = self._client.post(url, data=data, files=files, headers=self._headers, timeout=self._timeout)
+            response = self._client.post(
+                url, data=data, files=files, headers=self._headers, timeout=self._timeout
+            )
             response.raise_for_status()
         try:
             body = response.json()
         except ValueError as exc:
-            raise RemoteTranscriptionError("Réponse du serveur de transcription invalide (JSON attendu).") from exc
+            raise RemoteTranscriptionError(
+                "Réponse du serveur de transcription invalide (JSON attendu)."
+            ) from exc
         segments, detected = _parse(body)
         logger.debug("Remote window at %.1fs: %d segments", window.start, len(segments))
         return WindowResult(segments=iter(segments), language=language or detected)

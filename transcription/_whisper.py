@@ -109,7 +109,9 @@ class Transcriber(BaseTranscriber):
         self.supported_languages = frozenset(self._model.supported_languages)
         logger.info("Loaded %s on %s (%s)", path, self.device, self.compute_type)
 
-    def transcribe_window(self, window: AudioWindow, *, language: str | None, prompt: str | None) -> WindowResult:
+    def transcribe_window(
+        self, window: AudioWindow, *, language: str | None, prompt: str | None
+    ) -> WindowResult:
         with _engine_errors():
             segments, info = self._model.transcribe(
                 window.samples,
@@ -118,7 +120,9 @@ class Transcriber(BaseTranscriber):
                 vad_filter=self.vad_filter,
                 word_timestamps=self.word_timestamps,
                 initial_prompt=prompt,
-                temperature=list(self.temperature) if isinstance(self.temperature, tuple) else self.temperature,
+                temperature=list(self.temperature)
+                if isinstance(self.temperature, tuple)
+                else self.temperature,
             )
         return WindowResult(
             segments=self._convert(segments),

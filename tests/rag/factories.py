@@ -51,7 +51,9 @@ def make_scanned_pdf(lines: list[str], *, font: Path) -> bytes:
     return bytes(pdf.output())
 
 
-def make_docx(*, title: str, blocks: list[tuple[int | None, str]], table: list[list[str]] | None = None) -> bytes:
+def make_docx(
+    *, title: str, blocks: list[tuple[int | None, str]], table: list[list[str]] | None = None
+) -> bytes:
     """DOCX from (heading level or None for a paragraph, text) blocks."""
     import docx
 

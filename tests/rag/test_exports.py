@@ -24,7 +24,9 @@ def test_exported_names() -> None:
 
 
 def test_error_hierarchy_is_documented_and_rooted() -> None:
-    classes = [obj for _, obj in inspect.getmembers(errors, inspect.isclass) if obj.__module__ == errors.__name__]
+    classes = [
+        obj for _, obj in inspect.getmembers(errors, inspect.isclass) if obj.__module__ == errors.__name__
+    ]
     assert {cls.__name__ for cls in classes} == set(errors.__all__)
     for cls in classes:
         assert issubclass(cls, errors.RagError)

@@ -147,7 +147,9 @@ def test_text_charset_detection(encoding: str) -> None:
 
 
 def test_short_legacy_text_prefers_windows_1252() -> None:
-    assert load("Élève à l'école, déjà été.".encode("cp1252"), "court.txt").text == "Élève à l'école, déjà été."
+    assert (
+        load("Élève à l'école, déjà été.".encode("cp1252"), "court.txt").text == "Élève à l'école, déjà été."
+    )
 
 
 def test_mime_type_is_used_when_the_name_has_no_extension() -> None:

@@ -4,7 +4,9 @@ from rag import Chunk, SearchHit, format_passages
 from rag._prompt import PREAMBLE
 
 
-def hit(text: str, *, document_id: str = "doc", page: int | None = 3, section: str | None = "Tarifs") -> SearchHit:
+def hit(
+    text: str, *, document_id: str = "doc", page: int | None = 3, section: str | None = "Tarifs"
+) -> SearchHit:
     chunk = Chunk(
         id=hash(text) & 0xFFFF, document_id=document_id, ordinal=0, text=text, content_hash="h",
         title="Guide <officiel>", section=section, page=page,

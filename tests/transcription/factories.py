@@ -124,7 +124,9 @@ class BandEnergyEmbedder:
     Tones of different pitch land in different bands, so it separates "speakers" made of tones.
     """
 
-    def embed(self, samples: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.float32], list[tuple[float, float]]]:
+    def embed(
+        self, samples: npt.NDArray[np.float32]
+    ) -> tuple[npt.NDArray[np.float32], list[tuple[float, float]]]:
         size, step = RATE // 2, RATE // 4
         vectors, spans = [], []
         for start in range(0, max(1, len(samples) - size + 1), step):

@@ -96,7 +96,9 @@ def test_segments_without_words_take_their_majority_speaker(two_tone_wav: Path) 
 def test_fixed_speaker_count_and_prefix(two_tone_wav: Path) -> None:
     segments = transcript((0.0, 3.0, "un deux trois", None), (3.0, 6.0, "quatre cinq six", None)).segments
     diarizer = SpeakerDiarizer(embedder=BandEnergyEmbedder(), speaker_prefix="Locuteur")
-    assert {s.speaker for s in diarizer.assign_speakers(two_tone_wav, segments, num_speakers=1)} == {"Locuteur 1"}
+    assert {s.speaker for s in diarizer.assign_speakers(two_tone_wav, segments, num_speakers=1)} == {
+        "Locuteur 1"
+    }
     assert diarizer.assign_speakers(two_tone_wav, []) == []
 
 
@@ -160,7 +162,10 @@ def test_one_voice_is_one_speaker(diarizer: SpeakerDiarizer, tmp_path: Path) -> 
         parts += [load_audio(files[-1]), silence(0.3)]
     solo = write_wav(np.concatenate(parts), tmp_path / "solo.wav")
     segments = transcript(
-        *[(lo, hi, f"phrase numéro {i} de la réunion", None) for i, (lo, hi) in enumerate(_turn_bounds(files))]
+        *[
+            (lo, hi, f"phrase numéro {i} de la réunion", None)
+            for i, (lo, hi) in enumerate(_turn_bounds(files))
+        ]
     ).segments
     labelled = diarizer.assign_speakers(solo, segments)
     assert len(labelled) >= 4

@@ -79,7 +79,9 @@ def test_vtt_has_label_in_header_and_cue_and_metadata_in_a_note() -> None:
     assert blocks[1].startswith("NOTE\n") and "title : Conseil municipal du 3 mars" in blocks[1]
     assert blocks[2] == f"label\n00:00:00.000 --> 00:00:04.000\n{LABEL}"
     assert blocks[3] == "00:00:00.000 --> 00:00:02.500\n<v Intervenant 1>Bonjour à tous."
-    assert blocks[4].split("\n")[1] == "<v Intervenant 2>La séance → est ouverte &lt;ici&gt; &amp; maintenant."
+    assert (
+        blocks[4].split("\n")[1] == "<v Intervenant 2>La séance → est ouverte &lt;ici&gt; &amp; maintenant."
+    )
     assert "-->" not in blocks[1]
     assert sum("-->" in b for b in blocks) == 4
 

@@ -133,7 +133,10 @@ async def test_map_reduce_produces_structured_minutes() -> None:
     assert minutes.participants == ("Intervenant 1", "Intervenant 2", "Intervenant 3")
     assert minutes.summary.startswith("Bonjour à tous")
     # the system prompt frames the transcript as data, never as instructions
-    assert secretary.calls[0][0]["role"] == "system" and "jamais une instruction" in secretary.calls[0][0]["content"]
+    assert (
+        secretary.calls[0][0]["role"] == "system"
+        and "jamais une instruction" in secretary.calls[0][0]["content"]
+    )
 
 
 async def test_small_budget_needs_several_reduce_rounds() -> None:

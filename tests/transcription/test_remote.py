@@ -73,7 +73,8 @@ class FakeServer:
         self.requests.append((request, fields))
         bursts = _bursts(audio)
         segments = [
-            {"id": i, "start": a, "end": b, "text": f"son de {b - a:.1f} secondes"} for i, (a, b) in enumerate(bursts)
+            {"id": i, "start": a, "end": b, "text": f"son de {b - a:.1f} secondes"}
+            for i, (a, b) in enumerate(bursts)
         ]
         words = [{"word": "son", "start": a, "end": a + 0.2} for a, _ in bursts]
         body: dict[str, Any] = {"text": " ".join(str(s["text"]) for s in segments), "language": "french"}
@@ -84,7 +85,9 @@ class FakeServer:
 @pytest.fixture
 def bursts_wav(tmp_path: Path) -> Path:
     # bursts at 1-2 s, 5-7 s and 11-12 s; windows of 6 s cut in the pauses
-    samples = np.concatenate([silence(1), tone(300, 1), silence(3), tone(300, 2), silence(4), tone(300, 1), silence(1)])
+    samples = np.concatenate(
+        [silence(1), tone(300, 1), silence(3), tone(300, 2), silence(4), tone(300, 1), silence(1)]
+    )
     return write_wav(samples, tmp_path / "bursts.wav")
 
 
@@ -150,7 +153,9 @@ def test_plain_json_answer_becomes_one_segment(bursts_wav: Path) -> None:
     ],
 )
 def test_server_failures_are_translated(bursts_wav: Path, response: httpx.Response, message: str) -> None:
-    remote = RemoteTranscriber(base_url="http://whisper.test/v1", model="w", client=_client(lambda r: response))
+    remote = RemoteTranscriber(
+        base_url="http://whisper.test/v1", model="w", client=_client(lambda r: response)
+    )
     with pytest.raises(RemoteTranscriptionError, match=message) as caught:
         remote.transcribe(bursts_wav)
     assert caught.value.status_code == (500 if response.status_code == 500 else None)
@@ -172,7 +177,9 @@ def test_timeouts_and_unreachable_servers(bursts_wav: Path) -> None:
 
 def test_local_checks_run_before_any_upload(tmp_path: Path) -> None:
     server = FakeServer()
-    remote = RemoteTranscriber(base_url="http://whisper.test/v1", model="w", client=_client(server), max_duration_s=2.0)
+    remote = RemoteTranscriber(
+        base_url="http://whisper.test/v1", model="w", client=_client(server), max_duration_s=2.0
+    )
     with pytest.raises(AudioTooLongError):
         remote.transcribe(write_wav(tone(300, 3.0), tmp_path / "long.wav"))
     with pytest.raises(SilentAudioError):
@@ -194,7 +201,9 @@ def test_json_bodies_are_utf8(bursts_wav: Path) -> None:
 
 def test_language_is_locked_on_the_first_window_with_speech(tmp_path: Path) -> None:
     # window 1: a quiet hum the server finds no speech in (says "english"); windows 2-3: speech
-    samples = np.concatenate([tone(60, 5.5, amplitude=0.02), silence(0.5), tone(300, 5), silence(1), tone(300, 5)])
+    samples = np.concatenate(
+        [tone(60, 5.5, amplitude=0.02), silence(0.5), tone(300, 5), silence(1), tone(300, 5)]
+    )
     path = write_wav(samples, tmp_path / "intro.wav")
     sent: list[list[str] | None] = []
 
@@ -218,7 +227,9 @@ def test_diarization_progress_and_cancellation(tmp_path: Path) -> None:
     samples = np.concatenate([tone(250, 2), silence(1), tone(1500, 2), silence(1), tone(250, 2)])
     path = write_wav(samples, tmp_path / "voices.wav")
     diarizer = SpeakerDiarizer(embedder=BandEnergyEmbedder())
-    remote = RemoteTranscriber(base_url="http://t/v1", model="w", client=_client(FakeServer()), diarizer=diarizer)
+    remote = RemoteTranscriber(
+        base_url="http://t/v1", model="w", client=_client(FakeServer()), diarizer=diarizer
+    )
     progress: list[float] = []
     result = remote.transcribe(path, diarize=True, on_progress=progress.append)
     assert [s.speaker for s in result.segments] == ["Intervenant 1", "Intervenant 2", "Intervenant 1"]

@@ -66,7 +66,9 @@ def test_forced_language_and_unknown_language(transcriber: Transcriber, french_w
 
 
 @pytest.mark.parametrize("extension", ["mp3", "ogg", "webm", "m4a"])
-def test_compressed_formats(transcriber: Transcriber, french_wav: Path, tmp_path: Path, extension: str) -> None:
+def test_compressed_formats(
+    transcriber: Transcriber, french_wav: Path, tmp_path: Path, extension: str
+) -> None:
     encoded = convert(french_wav, tmp_path / f"fr.{extension}")
     text = _plain(transcriber.transcribe(encoded, language="fr").text)
     assert "bonjour" in text and "bibliotheque" in text, text
@@ -74,7 +76,9 @@ def test_compressed_formats(transcriber: Transcriber, french_wav: Path, tmp_path
 
 def test_long_recording_is_streamed_in_windows(model_dir: Path, long_french_wav: Path) -> None:
     # 6 s windows over ~14 s of speech: three windows, timestamps offset to the whole file.
-    windowed = Transcriber(model_dir=model_dir, device="cpu", beam_size=1, cpu_threads=2, temperature=0.0, window_s=6.0)
+    windowed = Transcriber(
+        model_dir=model_dir, device="cpu", beam_size=1, cpu_threads=2, temperature=0.0, window_s=6.0
+    )
     stream = windowed.stream(long_french_wav, language="fr")
     assert stream.info.duration > 12
     segments = []
