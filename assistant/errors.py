@@ -12,6 +12,7 @@ nothing below ``assistant/api`` knows about status codes. Messages are meant for
     │   ├── PermissionDeniedError authenticated, not allowed
     │   ├── NotFoundError         no such resource (or not yours)
     │   ├── ConflictError         the resource already exists or changed
+    │   ├── PayloadTooLargeError  an upload exceeds a size or storage quota
     │   └── RateLimitedError      quota or rate limit reached
     ├── ServiceUnavailableError   a dependency is down; retry later
     └── JobError                  background job machinery
@@ -27,6 +28,7 @@ __all__ = [
     "InvalidRequestError",
     "JobError",
     "NotFoundError",
+    "PayloadTooLargeError",
     "PermissionDeniedError",
     "RateLimitedError",
     "ServiceUnavailableError",
@@ -100,6 +102,12 @@ class ConflictError(UserFacingError):
     """Raised when creating something that exists already, or updating something that changed meanwhile."""
 
     code = "conflict"
+
+
+class PayloadTooLargeError(UserFacingError):
+    """Raised when an upload exceeds a size limit or the caller's storage quota; the message gives the numbers."""
+
+    code = "payload_too_large"
 
 
 class RateLimitedError(UserFacingError):

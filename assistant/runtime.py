@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from cachetools import TTLCache
@@ -20,6 +21,7 @@ from assistant.audit import AuditLog
 from assistant.core.config import Settings
 from assistant.errors import ServiceUnavailableError
 from assistant.jobs import JobQueue, JobRegistry, Worker, load_job_modules
+from assistant.knowledge import EmbedderConfig, RagEngine
 from assistant.llm import ChatBackend, ModelRegistry
 from assistant.llm.embedded import default_embedded_config
 from assistant.presets import PresetCatalog
@@ -49,6 +51,7 @@ class Runtime:
     counters: CounterBackend
     session_signer: SessionSigner
     presets: PresetCatalog
+    rag: RagEngine
     oidc: OidcVerifier | None = None
     worker: Worker | None = None
     quota_cache: TTLCache[Any, Any] = field(default_factory=lambda: TTLCache(maxsize=10_000, ttl=5))
@@ -78,7 +81,29 @@ def _model_checks(models: ModelRegistry) -> dict[str, ReadinessCheck]:
 
 def _builtin_job_modules() -> list[str]:
     # Features add their handler modules here as they land (ingestion, transcription, retention).
-    return []
+    return ["assistant.services.ingestion"]
+
+
+def _rag_engine(settings: Settings, sessions: async_sessionmaker[AsyncSession], data_dir: Path) -> RagEngine:
+    key = settings.rag_embedding_api_key
+    return RagEngine(
+        session_factory=sessions,
+        index_dir=settings.rag_index_dir or data_dir / "index",
+        embedder=EmbedderConfig(
+            kind=settings.rag_embedder,
+            threads=settings.rag_embedding_threads,
+            url=settings.rag_embedding_url,
+            model=settings.rag_embedding_model,
+            dim=settings.rag_embedding_dim,
+            api_key=key.get_secret_value() if key else None,
+            query_prefix=settings.rag_embedding_query_prefix,
+            passage_prefix=settings.rag_embedding_passage_prefix,
+        ),
+        chunk_tokens=settings.rag_chunk_tokens,
+        overlap_tokens=settings.rag_chunk_overlap_tokens,
+        max_document_bytes=settings.rag_max_document_bytes,
+        max_document_pages=settings.rag_max_document_pages,
+    )
 
 
 def _counters(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> CounterBackend:
@@ -139,6 +164,7 @@ async def open_runtime(settings: Settings, *, migrate: bool | None = None, with_
             settings.effective_secret_key(), max_age_seconds=settings.session_lifetime_seconds
         ),
         presets=PresetCatalog.load(*settings.task_presets_dirs),
+        rag=_rag_engine(settings, sessions, data_dir),
         oidc=_oidc_verifier(settings),
     )
     runtime.readiness_checks.update(_model_checks(models))
@@ -151,12 +177,14 @@ async def open_runtime(settings: Settings, *, migrate: bool | None = None, with_
                 concurrency=settings.worker_concurrency,
                 lease=timedelta(seconds=settings.job_lease_seconds),
                 recovery_interval=settings.job_recovery_interval_seconds,
+                resources=runtime,
             )
             await runtime.worker.start()
         yield runtime
     finally:
         if runtime.worker is not None:
             await runtime.worker.stop()
+        runtime.rag.close()
         await models.aclose()
         if runtime.oidc is not None:
             await runtime.oidc.aclose()

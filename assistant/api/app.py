@@ -15,12 +15,15 @@ from assistant.api.routes import (
     admin,
     audit,
     auth,
+    collections,
     conversations,
     docs,
+    documents,
     health,
     me,
     openai,
     provenance,
+    search,
     tasks,
     usage,
 )
@@ -68,6 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         conversations.router,
         tasks.router,
         provenance.router,
+        collections.router,
+        documents.router,
+        search.router,
     )
     for router in routers:
         app.include_router(router)

@@ -35,6 +35,7 @@ _STATUS_BY_ERROR: dict[type[errors.SouverainError], tuple[int, str]] = {
     errors.PermissionDeniedError: (403, "permission_error"),
     errors.NotFoundError: (404, "not_found_error"),
     errors.ConflictError: (409, "conflict_error"),
+    errors.PayloadTooLargeError: (413, "invalid_request_error"),
     errors.RateLimitedError: (429, "rate_limit_error"),
     errors.UserFacingError: (400, "invalid_request_error"),
     errors.ServiceUnavailableError: (503, "service_unavailable_error"),

@@ -186,6 +186,40 @@ class Settings(BaseSettings):
     task_max_chunks: Annotated[int, Field(ge=1)] = Field(
         default=40, description="Most parts one document task may be split into (bounds its cost)."
     )
+    # --- Documents and retrieval (design §7, §12)
+    rag_embedder: Literal["e5", "use", "openai"] = Field(
+        default="e5",
+        description="Embedding model: e5 (multilingual-e5-small, best measured recall), use (10× faster "
+        "ingestion) or openai (an OpenAI-compatible server such as vLLM/TEI, see rag_embedding_*).",
+    )
+    rag_embedding_url: str | None = Field(default=None, description="Base URL (…/v1) of the embedding server.")
+    rag_embedding_model: str | None = Field(default=None, description="Model name on the embedding server.")
+    rag_embedding_dim: Annotated[int, Field(ge=8, le=8192)] | None = Field(
+        default=None, description="Vector size the embedding server returns (checked on every answer)."
+    )
+    rag_embedding_api_key: SecretStr | None = None
+    rag_embedding_query_prefix: str = Field(default="", description="e.g. 'query: ' for e5 models served remotely.")
+    rag_embedding_passage_prefix: str = Field(default="", description="e.g. 'passage: ' for e5 models.")
+    rag_embedding_threads: Annotated[int, Field(ge=1, le=64)] | None = Field(
+        default=None, description="CPU threads of the local embedding model (default: the library's choice)."
+    )
+    rag_index_dir: Path | None = Field(
+        default=None, description="Per-replica index cache (rebuilt from the database); default data_dir/index."
+    )
+    rag_upload_dir: Path | None = Field(
+        default=None, description="Where uploaded files are kept until deleted; default data_dir/uploads."
+    )
+    rag_chunk_tokens: Annotated[int, Field(ge=32, le=2048)] = 256
+    rag_chunk_overlap_tokens: Annotated[int, Field(ge=0, le=512)] = 32
+    rag_max_document_bytes: Annotated[int, Field(ge=1024)] = 50_000_000
+    rag_max_document_pages: Annotated[int, Field(ge=1)] = 1_000
+    rag_max_files_per_upload: Annotated[int, Field(ge=1, le=500)] = 20
+    rag_storage_quota_bytes: Annotated[int, Field(ge=0)] = Field(
+        default=1_000_000_000, description="Bytes of documents each user may keep (over all collections)."
+    )
+    rag_context_max_chars: Annotated[int, Field(ge=500)] = Field(
+        default=12_000, description="Largest context of retrieved passages put in a RAG prompt."
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -210,6 +244,19 @@ class Settings(BaseSettings):
             raise ValueError(f"{ENV_PREFIX}OIDC_AUDIENCE is required when {ENV_PREFIX}OIDC_ISSUER is set")
         if self.oidc_issuer and self.environment == "production" and not self.oidc_issuer.startswith("https://"):
             raise ValueError(f"{ENV_PREFIX}OIDC_ISSUER must be an https:// address in production")
+        return self
+
+    @model_validator(mode="after")
+    def _check_embedding_server(self) -> Settings:
+        if self.rag_embedder == "openai" and not (
+            self.rag_embedding_url and self.rag_embedding_model and self.rag_embedding_dim
+        ):
+            raise ValueError(
+                f"{ENV_PREFIX}RAG_EMBEDDER=openai requires {ENV_PREFIX}RAG_EMBEDDING_URL, "
+                f"{ENV_PREFIX}RAG_EMBEDDING_MODEL and {ENV_PREFIX}RAG_EMBEDDING_DIM"
+            )
+        if self.rag_chunk_overlap_tokens >= self.rag_chunk_tokens:
+            raise ValueError(f"{ENV_PREFIX}RAG_CHUNK_OVERLAP_TOKENS must be smaller than RAG_CHUNK_TOKENS")
         return self
 
     @model_validator(mode="after")

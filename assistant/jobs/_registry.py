@@ -20,6 +20,8 @@ class JobContext:
     """What a handler knows about the job it runs.
 
     Handlers must be idempotent: after a worker crash the same job runs again (``attempt`` > 1).
+    ``resources`` is what the worker's host lends its handlers (the service's ``Runtime``: database, models),
+    so that handlers need no global state; it is typed loosely because this package sits below the runtime.
     """
 
     job_id: uuid.UUID
@@ -28,6 +30,7 @@ class JobContext:
     owner_id: uuid.UUID | None
     attempt: int
     _report: ProgressReporter = field(repr=False)
+    resources: Any = field(default=None, repr=False)
 
     async def report_progress(self, fraction: float, message: str | None = None) -> None:
         """Record how far the job is (0..1), with an optional short French message for the user."""

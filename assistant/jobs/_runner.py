@@ -30,11 +30,13 @@ class JobRunner:
         registry: JobRegistry,
         worker_id: str,
         lease: timedelta,
+        resources: object = None,
     ) -> None:
         self._sessions = session_factory
         self._registry = registry
         self._worker_id = worker_id
         self._lease = lease
+        self._resources = resources
 
     async def run(self, job_id: uuid.UUID) -> JobStatus | None:
         """Run the job if this worker wins it; returns its final status, or None when another worker has it."""
@@ -54,6 +56,7 @@ class JobRunner:
                 owner_id=job.owner_id,
                 attempt=job.attempts,
                 _report=lambda fraction, message: self._report(job_id, fraction, message),
+                resources=self._resources,
             )
             can_retry = job.attempts < job.max_attempts
         logger.info("job %s (%s) started, attempt %d", job_id, context.kind, context.attempt)

@@ -46,12 +46,17 @@ class Worker:
         concurrency: int,
         lease: timedelta,
         recovery_interval: float,
+        resources: object = None,
     ) -> None:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._queue = queue
         self._sessions = session_factory
         self._runner = JobRunner(
-            session_factory=session_factory, registry=registry, worker_id=self.worker_id, lease=lease
+            session_factory=session_factory,
+            registry=registry,
+            worker_id=self.worker_id,
+            lease=lease,
+            resources=resources,
         )
         self._lease = lease
         self._concurrency = concurrency

@@ -27,6 +27,7 @@ class Permission(enum.StrEnum):
     MANAGE_GROUPS = "admin:groups"
     MANAGE_KEYS = "admin:keys"
     MANAGE_QUOTAS = "admin:quotas"
+    MANAGE_COLLECTIONS = "admin:collections"  # edit, share or delete any collection (never read its content)
     READ_AUDIT = "audit:read"
 
 
@@ -48,7 +49,13 @@ _USE_THE_ASSISTANT = {
     Permission.TRANSCRIPTIONS,
     Permission.JOBS,
 }
-_ADMINISTER = {Permission.MANAGE_USERS, Permission.MANAGE_GROUPS, Permission.MANAGE_KEYS, Permission.MANAGE_QUOTAS}
+_ADMINISTER = {
+    Permission.MANAGE_USERS,
+    Permission.MANAGE_GROUPS,
+    Permission.MANAGE_KEYS,
+    Permission.MANAGE_QUOTAS,
+    Permission.MANAGE_COLLECTIONS,
+}
 
 # Separation of duties: référents administer but do not read the log that audits them; auditors read it and
 # nothing else (they neither chat nor see documents).

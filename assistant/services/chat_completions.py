@@ -11,7 +11,7 @@ import logging
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 import anyio
@@ -19,7 +19,7 @@ import anyio
 from assistant.api.openai.chat import ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse, Usage
 from assistant.audit import ClientInfo
 from assistant.llm import ChatChunk, LLMError, RegisteredModel, UpstreamError
-from assistant.provenance import Provenance
+from assistant.provenance import Provenance, SourceRef
 from assistant.runtime import Runtime
 from assistant.security import Principal
 from assistant.services.energy import estimate_request_energy
@@ -71,10 +71,17 @@ async def _check_sovereignty(
     *,
     principal: Principal,
     client: ClientInfo,
+    collections: Sensitivity = Sensitivity.PUBLIC,
 ) -> None:
     declared = parse_sensitivity(request.sensitivity)
     await check_sovereignty(
-        runtime, _message_texts(request), model, declared=declared, principal=principal, client=client
+        runtime,
+        _message_texts(request),
+        model,
+        declared=declared,
+        collections=collections,
+        principal=principal,
+        client=client,
     )
 
 
@@ -85,14 +92,20 @@ async def create_chat_completion(
     principal: Principal,
     client: ClientInfo,
     started: float | None = None,
+    sources: Sequence[SourceRef] = (),
+    collections: Sensitivity = Sensitivity.PUBLIC,
 ) -> CompletionOutcome:
-    """Serve one chat completion request (non-streamed or streamed), counting its tokens against the quota."""
+    """Serve one chat completion request (non-streamed or streamed), counting its tokens against the quota.
+
+    RAG answers pass the passages they put in the prompt as ``sources`` (listed in the provenance) and the
+    highest classification of their collections as ``collections`` (it raises the request's sensitivity).
+    """
     started = started if started is not None else time.perf_counter()
     model = resolve_model(runtime, request.model)
-    await _check_sovereignty(runtime, request, model, principal=principal, client=client)
+    await _check_sovereignty(runtime, request, model, principal=principal, client=client, collections=collections)
     await ensure_tokens_available(runtime, principal)
     backend_request = request.to_backend_request(upstream_model=model.upstream_name)
-    provenance = provenance_for(model, request_id=client.request_id)
+    provenance = provenance_for(model, request_id=client.request_id, sources=sources)
     headers = {"X-AI-Generated": "true", "X-AI-Model": model.id}
     if request.stream:
         headers["X-Gateway-Overhead-Ms"] = f"{(time.perf_counter() - started) * 1000:.2f}"

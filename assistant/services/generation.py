@@ -41,11 +41,15 @@ async def check_sovereignty(
     declared: Sensitivity,
     principal: Principal,
     client: ClientInfo,
+    collections: Sensitivity = Sensitivity.PUBLIC,
 ) -> None:
-    """Refuse (and audit the refusal) when internal or personal data would reach a non-sovereign model."""
+    """Refuse (and audit the refusal) when internal or personal data would reach a non-sovereign model.
+
+    ``collections`` is the highest classification of the document collections the request draws on.
+    """
     if model.sovereign:
         return  # nothing to decide: skip the detector on the hot path of sovereign models
-    assessment = assess(list(texts), declared=declared)
+    assessment = assess(list(texts), declared=declared, collections=collections)
     try:
         enforce_sovereignty(assessment, model_id=model.id, sovereign=model.sovereign)
     except SovereigntyViolationError:

@@ -10,9 +10,11 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from assistant.api.deps import ClientDep, RequirePermission, RuntimeDep
 from assistant.api.openai.chat import ChatCompletionRequest, ChatCompletionResponse
+from assistant.api.openai.embeddings import EmbeddingRequest, EmbeddingResponse
 from assistant.api.openai.models import Model, ModelList
 from assistant.security import Permission, Principal
 from assistant.services.chat_completions import create_chat_completion
+from assistant.services.retrieval import create_embeddings
 
 __all__ = ["router"]
 
@@ -42,3 +44,8 @@ async def chat_completions(
         return StreamingResponse(outcome.stream, media_type="text/event-stream", headers=headers)
     assert outcome.response is not None
     return JSONResponse(outcome.response.model_dump(mode="json"), headers=outcome.headers)
+
+
+@router.post("/embeddings", response_model=EmbeddingResponse, summary="Plongements (vecteurs) du modèle des index")
+async def embeddings(body: EmbeddingRequest, runtime: RuntimeDep, principal: Chatter) -> EmbeddingResponse:
+    return await create_embeddings(runtime, body)

@@ -4,13 +4,29 @@ from assistant.store.models.access import ApiKey, Group, GroupMember, UsageCount
 from assistant.store.models.audit import AuditEvent
 from assistant.store.models.chat import Conversation, ConversationMessage, MessageRole, UsageRecord, UsageService
 from assistant.store.models.jobs import Job, JobStatus
+from assistant.store.models.rag import (
+    AccessLevel,
+    Classification,
+    Collection,
+    CollectionAccess,
+    Document,
+    DocumentChunk,
+    DocumentStatus,
+)
 from assistant.store.models.users import Role, User
 
 __all__ = [
+    "AccessLevel",
     "ApiKey",
     "AuditEvent",
+    "Classification",
+    "Collection",
+    "CollectionAccess",
     "Conversation",
     "ConversationMessage",
+    "Document",
+    "DocumentChunk",
+    "DocumentStatus",
     "Group",
     "GroupMember",
     "Job",

@@ -100,6 +100,21 @@ REQUESTS: list[Request] = [
     ("POST", "/api/tasks/{preset}", lambda w, c: {"text": "Bonjour"}, 404),
     ("POST", "/api/provenance/verify", lambda w, c: {"content": "x", "manifest": {}}, 400),
     ("GET", "/api/provenance/public-key", lambda w, c: None, 200),
+    ("POST", "/v1/embeddings", lambda w, c: {"model": "multilingual-e5-small-q4", "input": "Bonjour"}, 200),
+    ("POST", "/api/collections", lambda w, c: {"name": _unique("collection ")}, 201),
+    ("GET", "/api/collections", lambda w, c: None, 200),
+    # Unknown ids: allowed callers get 404 (ownership and access lists are tested in tests/assistant/rag).
+    ("GET", "/api/collections/{collection_id}", lambda w, c: None, 404),
+    ("PATCH", "/api/collections/{collection_id}", lambda w, c: {"name": "x"}, 404),
+    ("DELETE", "/api/collections/{collection_id}", lambda w, c: None, 404),
+    ("GET", "/api/collections/{collection_id}/access", lambda w, c: None, 404),
+    ("PUT", "/api/collections/{collection_id}/access", lambda w, c: {"users": {}}, 404),
+    ("GET", "/api/collections/{collection_id}/documents", lambda w, c: None, 404),
+    ("POST", "/api/collections/{collection_id}/documents", lambda w, c: None, 422),  # no multipart body
+    ("GET", "/api/documents/{document_id}", lambda w, c: None, 404),
+    ("DELETE", "/api/documents/{document_id}", lambda w, c: None, 404),
+    ("POST", "/api/search", lambda w, c: {"query": "congés annuels"}, 200),
+    ("POST", "/api/rag/answer", lambda w, c: {"query": "Bonjour", "max_tokens": 2}, 200),
     ("POST", "/api/auth/logout", lambda w, c: None, 204),  # last: it ends the session callers' sessions
 ]
 
@@ -113,6 +128,8 @@ def _path(template: str, world: World, caller: Caller) -> str:
         conversation_id=uuid.uuid4(),
         message_id=uuid.uuid4(),
         preset="inconnue",
+        collection_id=uuid.uuid4(),
+        document_id=uuid.uuid4(),
     )
 
 
