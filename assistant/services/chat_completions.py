@@ -22,6 +22,7 @@ from assistant.llm import ChatChunk, LLMError, RegisteredModel, UpstreamError
 from assistant.provenance import Provenance, SourceRef
 from assistant.runtime import Runtime
 from assistant.security import Principal
+from assistant.sensitivity import Sensitivity
 from assistant.services.energy import estimate_request_energy
 from assistant.services.generation import Measure, check_sovereignty, parse_sensitivity
 from assistant.services.labelling import provenance_for, sign_texts
