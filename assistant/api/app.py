@@ -15,6 +15,7 @@ from assistant.api.routes import admin, audit, auth, docs, health, me, openai
 from assistant.core.config import Settings, get_settings
 from assistant.core.logging import configure_logging
 from assistant.runtime import open_runtime
+from assistant.web import install_web
 
 __all__ = ["create_app"]
 
@@ -46,4 +47,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in (health.router, docs.router, auth.router, me.router, admin.router, audit.router, openai.router):
         app.include_router(router)
+    install_web(app, settings)
     return app

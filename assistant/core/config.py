@@ -162,6 +162,13 @@ class Settings(BaseSettings):
         default=300, description="A key's use is written to the connection log at most this often."
     )
 
+    # --- Web interface (assistant.web)
+    web_assets_dir: Path = Field(
+        default=Path(".build/web"),
+        description="Front-end packages installed by assistant/web/build.sh (DSFR, marked, DOMPurify); "
+        "the pages fall back to unstyled HTML, with a warning at start-up, when it is missing.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str | None) -> str | None:

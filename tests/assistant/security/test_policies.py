@@ -47,6 +47,12 @@ def test_public_routes_are_exactly_the_intended_ones(settings_factory) -> None: 
         "GET /docs",
         "GET /redoc",
         "POST /api/auth/login",
+        "GET /",
+        "GET /connexion",
+        "POST /connexion",
+        "GET /static/{path:path}",
+        "GET /bonnes-pratiques",
+        "GET /accessibilite",
     }
 
 
