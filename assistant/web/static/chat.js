@@ -33,10 +33,12 @@
 
   // ---- Helpers -------------------------------------------------------------------------------------------
 
+  let announceTimer = null;
   function announce(text) {
-    // Clearing first makes screen readers repeat an identical message.
+    // Clearing first makes screen readers repeat an identical message; the latest message wins.
+    window.clearTimeout(announceTimer);
     announcer.textContent = "";
-    window.setTimeout(() => { announcer.textContent = text; }, 50);
+    announceTimer = window.setTimeout(() => { announcer.textContent = text; }, 50);
   }
 
   function showError(message) {
@@ -112,6 +114,8 @@
     const rows = [
       ["Identifiant", model.id],
       ["Hébergement", model.sovereign ? "Souverain (infrastructure de l'administration)" : "Non souverain (hors de l'administration)"],
+      // Limitations first: they decide whether the model suits the task (e.g. a model weak in French).
+      ["Limites connues", card.limitations],
       ["Description", card.description],
       ["Langues", (card.languages || []).map((code) => LANGUAGES[code] || code).join(", ")],
       ["Taille", card.parameters ? `${card.parameters} paramètres` : ""],
@@ -121,7 +125,6 @@
       ["Version", card.version],
       ["Provenance des poids", card.source],
       ["Empreinte SHA-256 des poids", card.weights_sha256],
-      ["Limites connues", card.limitations],
     ];
     cardList.replaceChildren();
     for (const [term, value] of rows) {
