@@ -74,6 +74,7 @@
     sendButton.disabled = streaming;
     stopButton.disabled = !streaming;
     modelSelect.disabled = streaming;
+    for (const radio of document.querySelectorAll('input[name="sensibilite"]')) radio.disabled = streaming;
   }
 
   async function errorMessage(response) {
@@ -270,7 +271,7 @@
     clearError();
     const modelId = modelSelect.value;
     history.push({ role: "user", content: question });
-    addQuestion(question);
+    const questionNode = addQuestion(question);
     const node = addAnswer();
     const textNode = node.querySelector(".sv-message__text");
     const state = { content: "", usage: null, provenance: null, model: modelId, interrupted: false, failed: null };
@@ -296,14 +297,19 @@
         headers: { "Content-Type": "application/json", Accept: "text/event-stream", "X-CSRF-Token": csrfToken },
         body: JSON.stringify({
           model: modelId || undefined,
+          sensitivity: document.querySelector('input[name="sensibilite"]:checked')?.value,
           messages: history,
           stream: true,
           stream_options: { include_usage: true },
         }),
       });
       if (!response.ok) {
+        // Nothing was sent to a model: undo the question and give its text back, so that the user can edit it
+        // (e.g. remove the personal data a refusal points at).
         node.remove();
+        questionNode.remove();
         history.pop();
+        if (!input.value) input.value = question;
         showError(await errorMessage(response));
         announce("La réponse n'a pas pu être générée.");
         return;

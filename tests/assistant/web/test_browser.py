@@ -125,7 +125,9 @@ def test_chat_by_keyboard_only(page: Page) -> None:
         order.append(focused)
         if focused == "message":
             break
-    assert order[:3] == ["nouvelle", "modele", "bouton-fiche"] and order[-1] == "message", order
+    # One stop for the radio group (arrows move inside it), on the checked, safe default.
+    assert order[:4] == ["nouvelle", "modele", "sensibilite-internal", "bouton-fiche"], order
+    assert order[-1] == "message", order
 
     page.keyboard.type("Bonjour à tous")
     page.keyboard.press("Shift+Enter")
@@ -177,7 +179,8 @@ def test_sensitive_data_is_refused_for_a_non_sovereign_model(page: Page, site: S
     alert = page.locator("#erreur")
     expect(alert).to_be_visible()
     expect(alert).to_contain_text("souverain")
-    assert page.locator(".sv-message--assistant").count() == 0, "no empty answer is left behind"
+    assert page.locator(".sv-message").count() == 0, "neither the refused question nor an empty answer stay"
+    expect(page.get_by_label("Votre message")).to_have_value(re.compile("^Mon IBAN est"))
     assert site.upstream.chat_requests() == [], "nothing left for the external model"
     assert serious_violations(page, "chat-refus") == []
 
@@ -206,3 +209,21 @@ def test_forbidden_page_is_french_and_accessible(anonymous_page: Page) -> None:
     assert response is not None and response.status == 403
     expect(anonymous_page.get_by_role("heading", level=1)).to_have_text("Accès refusé")
     assert serious_violations(anonymous_page, "acces-refuse") == []
+
+
+def test_declared_sensitivity_decides_whether_a_non_sovereign_model_may_answer(page: Page, site: Site) -> None:
+    page.get_by_role("combobox", name=re.compile("^Modèle")).select_option("externe-model")
+    expect(page.get_by_label("Internes à l'administration")).to_be_checked()  # the safe default
+    _ask(page, "Quelle est la capitale de la France ?")
+    expect(page.locator("#erreur")).to_contain_text("souverain")
+    assert site.upstream.chat_requests() == []
+
+    page.get_by_label("Votre message").fill("")
+    page.get_by_text("Publiques", exact=True).click()  # the DSFR draws the radio on its label
+    expect(page.get_by_label("Publiques")).to_be_checked()
+    _ask(page, "Quelle est la capitale de la France ?")
+    answer = _last_answer(page)
+    expect(answer.locator(".sv-message__text")).to_have_text(fake_reply("Quelle est la capitale de la France ?"))
+    expect(answer.locator(".sv-message__meta")).to_contain_text("Modèle externe de test (non souverain)")
+    expect(page.locator("#erreur")).to_be_hidden()
+    assert site.upstream.chat_requests()[-1].body["messages"][-1]["content"].startswith("Quelle")  # type: ignore[index]
