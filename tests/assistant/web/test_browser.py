@@ -227,3 +227,27 @@ def test_declared_sensitivity_decides_whether_a_non_sovereign_model_may_answer(p
     expect(answer.locator(".sv-message__meta")).to_contain_text("Modèle externe de test (non souverain)")
     expect(page.locator("#erreur")).to_be_hidden()
     assert site.upstream.chat_requests()[-1].body["messages"][-1]["content"].startswith("Quelle")  # type: ignore[index]
+
+
+def test_a_stream_cut_upstream_keeps_the_labelled_beginning_and_says_so(page: Page, site: Site) -> None:
+    site.upstream.faults.die_after_tokens = 3
+    question = "un deux trois quatre cinq six sept huit"
+    _ask(page, question)
+    answer = _last_answer(page)
+    expect(page.locator("#erreur")).to_be_visible(timeout=15_000)
+    expect(answer.locator(".sv-message__meta")).to_contain_text("Réponse interrompue")
+    expect(answer.get_by_text(LABEL)).to_be_visible()
+    assert fake_reply(question).startswith(answer.locator(".sv-message__text").inner_text())
+    expect(page.locator("#annonce")).to_have_text("La génération a échoué ; le début de la réponse est conservé.")
+
+
+def test_new_conversation_forgets_the_history(page: Page, site: Site) -> None:
+    _ask(page, QUESTION)
+    expect(_last_answer(page).locator(".sv-message__meta")).to_contain_text("Énergie", timeout=15_000)
+    page.get_by_role("button", name="Nouvelle conversation").click()
+    assert page.locator(".sv-message").count() == 0
+    expect(page.get_by_label("Votre message")).to_be_focused()
+    _ask(page, "Nouvelle question")
+    expect(_last_answer(page).locator(".sv-message__meta")).to_contain_text("Énergie", timeout=15_000)
+    messages = site.upstream.chat_requests()[-1].body["messages"]  # type: ignore[index]
+    assert messages == [{"role": "user", "content": "Nouvelle question"}]
