@@ -30,6 +30,7 @@ from assistant.api.routes import (
 from assistant.core.config import Settings, get_settings
 from assistant.core.logging import configure_logging
 from assistant.runtime import open_runtime
+from assistant.web import install_web
 
 __all__ = ["create_app"]
 
@@ -77,4 +78,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in routers:
         app.include_router(router)
+    install_web(app, settings)
     return app

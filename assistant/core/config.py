@@ -220,6 +220,12 @@ class Settings(BaseSettings):
     rag_context_max_chars: Annotated[int, Field(ge=500)] = Field(
         default=12_000, description="Largest context of retrieved passages put in a RAG prompt."
     )
+    # --- Web interface (assistant.web)
+    web_assets_dir: Path = Field(
+        default=Path(".build/web"),
+        description="Front-end packages installed by assistant/web/build.sh (DSFR, marked, DOMPurify); "
+        "the pages fall back to unstyled HTML, with a warning at start-up, when it is missing.",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -115,12 +115,24 @@ REQUESTS: list[Request] = [
     ("DELETE", "/api/documents/{document_id}", lambda w, c: None, 404),
     ("POST", "/api/search", lambda w, c: {"query": "congés annuels"}, 200),
     ("POST", "/api/rag/answer", lambda w, c: {"query": "Bonjour", "max_tokens": 2}, 200),
+    # Web pages (sessions only: callers without one are redirected to the login page).
+    ("GET", "/", lambda w, c: None, 303),
+    ("GET", "/connexion", lambda w, c: None, 200),
+    ("POST", "/connexion", lambda w, c: None, 400),  # without the login form's anti-CSRF token
+    ("GET", "/static/{path:path}", lambda w, c: None, 200),
+    ("GET", "/chat", lambda w, c: None, 200),
+    ("GET", "/mes-donnees", lambda w, c: None, 200),
+    ("GET", "/bonnes-pratiques", lambda w, c: None, 200),
+    ("GET", "/accessibilite", lambda w, c: None, 200),
     ("POST", "/api/auth/logout", lambda w, c: None, 204),  # last: it ends the session callers' sessions
+    # After the sessions ended, every caller is sent to the login page.
+    ("POST", "/deconnexion", lambda w, c: None, 303),
 ]
+WEB_PAGES = {"/chat", "/mes-donnees", "/deconnexion"}
 
 
 def _path(template: str, world: World, caller: Caller) -> str:
-    return template.format(
+    return template.replace("{path:path}", "souverain.css").format(
         own_key=world.spare_keys.get(caller.name, uuid.uuid4()),
         user_id=world.agent.id,
         group_id=world.group_id,
@@ -178,9 +190,11 @@ def _callers(client: TestClient, app: FastAPI) -> tuple[list[Caller], World]:
     return callers, world
 
 
-def _expected(policy: Permission | str | None, caller: Caller, allowed_status: int) -> int:
+def _expected(policy: Permission | str | None, caller: Caller, allowed_status: int, template: str) -> int:
     if policy == "public":
         return allowed_status
+    if template in WEB_PAGES and (caller.role is None or caller.scopes is not None):
+        return 303
     if caller.role is None:
         return 401
     assert isinstance(policy, Permission)
@@ -206,8 +220,10 @@ def test_authorization_matrix(settings_factory, database_url: str) -> None:  # t
             key = (method, template.replace("{own_key}", "{key_id}").replace("{foreign_key}", "{key_id}"))
             for caller in callers:
                 payload = body(world, caller)
-                response = client.request(method, _path(template, world, caller), json=payload, headers=caller.headers)
-                expected = _expected(policies[key], caller, allowed)
+                response = client.request(
+                    method, _path(template, world, caller), json=payload, headers=caller.headers, follow_redirects=False
+                )
+                expected = _expected(policies[key], caller, allowed, template)
                 if response.status_code != expected:
                     failures.append(f"{caller.name} {method} {template}: {response.status_code} != {expected}")
                 if response.status_code >= 400 and response.headers.get("content-type") == "application/json":

@@ -48,6 +48,12 @@ def test_public_routes_are_exactly_the_intended_ones(settings_factory) -> None: 
         "GET /redoc",
         "POST /api/auth/login",
         "GET /api/provenance/public-key",
+        "GET /",
+        "GET /connexion",
+        "POST /connexion",
+        "GET /static/{path:path}",
+        "GET /bonnes-pratiques",
+        "GET /accessibilite",
     }
 
 
