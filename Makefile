@@ -10,7 +10,7 @@ PIP := $(PY) -m pip
 INSTALL_STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha256sum | cut -c1-16)
 DATA_DIR ?= data
 
-.PHONY: help run test lint format install services system-deps clean
+.PHONY: help run test lint format install services system-deps web-assets clean
 
 help:
 	@echo "make run   — installe et lance l'assistant sur http://127.0.0.1:8000"
@@ -21,10 +21,12 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-# Debian packages: espeak-ng speaks French for the transcription tests, DejaVu draws accented text for OCR tests.
-APT_PACKAGES := espeak-ng fonts-dejavu-core
+# Debian packages: espeak-ng speaks French for the transcription tests, DejaVu draws accented text for OCR tests,
+# Chromium runs the browser tests (driven by Playwright, never `playwright install`); npm fetches the DSFR.
+APT_PACKAGES := espeak-ng fonts-dejavu-core chromium
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installation des paquets Debian :$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
@@ -40,6 +42,11 @@ $(INSTALL_STAMP): $(PY) pyproject.toml Makefile
 
 install: $(INSTALL_STAMP)
 
+# DSFR, marked, DOMPurify and axe-core from the npm registry into .build/web (idempotent, not committed).
+web-assets:
+	@command -v npm >/dev/null || $(MAKE) --no-print-directory system-deps
+	bash assistant/web/build.sh
+
 # PostgreSQL and Redis are the real services the tests talk to; start them if this machine has them stopped.
 services:
 	@if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then \
@@ -52,7 +59,7 @@ services:
 			--dir /var/lib/redis --logfile /var/log/redis/ci.log || true; \
 	fi
 
-run: install
+run: install web-assets
 	mkdir -p $(DATA_DIR)
 	SOUVERAIN_DATA_DIR=$${SOUVERAIN_DATA_DIR:-$(DATA_DIR)} SOUVERAIN_LOG_FORMAT=$${SOUVERAIN_LOG_FORMAT:-console} \
 		$(VENV)/bin/assistant serve --host 127.0.0.1 --port 8000
@@ -61,7 +68,7 @@ run: install
 .tools/bin/helm:
 	../shared/tools/get-helm .tools/bin
 
-test: install system-deps services .tools/bin/helm
+test: install system-deps services web-assets .tools/bin/helm
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
