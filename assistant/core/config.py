@@ -162,6 +162,15 @@ class Settings(BaseSettings):
         default=300, description="A key's use is written to the connection log at most this often."
     )
 
+    # --- Governance (incidents, model supervision).
+    incident_alert_threshold: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        default=3,
+        description="Open bias or data-leak reports on one model within the window that raise an alert.",
+    )
+    incident_alert_window_days: Annotated[int, Field(ge=1, le=365)] = Field(
+        default=7, description="Window (days) over which the alert threshold and the quality signals are counted."
+    )
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str | None) -> str | None:

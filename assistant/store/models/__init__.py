@@ -2,6 +2,13 @@
 
 from assistant.store.models.access import ApiKey, Group, GroupMember, UsageCounter, UserIdentity, UserQuota, WebSession
 from assistant.store.models.audit import AuditEvent
+from assistant.store.models.governance import (
+    IncidentCategory,
+    IncidentReport,
+    IncidentStatus,
+    ModelDecision,
+    RegistryReview,
+)
 from assistant.store.models.jobs import Job, JobStatus
 from assistant.store.models.users import Role, User
 
@@ -10,8 +17,13 @@ __all__ = [
     "AuditEvent",
     "Group",
     "GroupMember",
+    "IncidentCategory",
+    "IncidentReport",
+    "IncidentStatus",
     "Job",
     "JobStatus",
+    "ModelDecision",
+    "RegistryReview",
     "Role",
     "UsageCounter",
     "User",
