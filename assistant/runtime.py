@@ -15,21 +15,23 @@ from pathlib import Path
 from typing import Any
 
 from cachetools import TTLCache
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from assistant.audit import AuditLog
 from assistant.core.config import Settings
-from assistant.errors import ServiceUnavailableError
+from assistant.errors import ServiceUnavailableError, StoreError
 from assistant.jobs import JobQueue, JobRegistry, Worker, load_job_modules
 from assistant.knowledge import EmbedderConfig, RagEngine
-from assistant.llm import ChatBackend, ModelRegistry
+from assistant.llm import ChatBackend, ModelRegistry, ModelStatus, UnknownModelError
 from assistant.llm.embedded import default_embedded_config
 from assistant.presets import PresetCatalog
 from assistant.provenance import ProvenanceSigner, load_or_create_signing_key
 from assistant.security import CounterBackend, DatabaseCounters, OidcVerifier, RedisCounters, SessionSigner
 from assistant.store import create_engine, create_session_factory, upgrade_database_async
+from assistant.store import governance as governance_store
 
-__all__ = ["ReadinessCheck", "Runtime", "open_runtime"]
+__all__ = ["ReadinessCheck", "Runtime", "apply_model_decisions", "open_runtime"]
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +79,31 @@ def _model_checks(models: ModelRegistry) -> dict[str, ReadinessCheck]:
 
     backends = {model.backend_name: model.backend for model in models.models(include_withdrawn=True)}
     return {"llm_weights": integrity, **{f"llm:{name}": probe(backend) for name, backend in sorted(backends.items())}}
+
+
+async def apply_model_decisions(models: ModelRegistry, sessions: async_sessionmaker[AsyncSession]) -> int:
+    """Re-apply the référents' persisted withdrawals to the freshly built registry; returns how many apply.
+
+    A decision overrides the configuration both ways: a model configured as withdrawn but reinstated by a
+    référent is served. Decisions on models no longer configured are kept (the model may come back) and logged.
+    """
+    try:
+        async with sessions() as session:
+            decisions = await governance_store.list_decisions(session=session)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"Lecture des décisions sur les modèles impossible : {exc}") from exc
+    applied = 0
+    for decision in decisions:
+        try:
+            if decision.status == ModelStatus.WITHDRAWN:
+                models.withdraw(decision.model_id, reason=decision.reason or "")
+            else:
+                models.reinstate(decision.model_id)
+        except UnknownModelError:
+            logger.warning("Decision on model %s ignored: no such model is configured", decision.model_id)
+            continue
+        applied += 1
+    return applied
 
 
 def _builtin_job_modules() -> list[str]:
@@ -145,6 +172,7 @@ async def open_runtime(settings: Settings, *, migrate: bool | None = None, with_
     load_job_modules(registry, [*_builtin_job_modules(), *settings.job_modules])
     models = ModelRegistry.from_configs(settings.llm_backends or [default_embedded_config()])
     await models.verify_integrity()
+    await apply_model_decisions(models, sessions)
     runtime = Runtime(
         settings=settings,
         engine=engine,

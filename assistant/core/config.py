@@ -226,6 +226,14 @@ class Settings(BaseSettings):
         description="Front-end packages installed by assistant/web/build.sh (DSFR, marked, DOMPurify); "
         "the pages fall back to unstyled HTML, with a warning at start-up, when it is missing.",
     )
+    # --- Governance (incidents, model supervision).
+    incident_alert_threshold: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        default=3,
+        description="Open bias or data-leak reports on one model within the window that raise an alert.",
+    )
+    incident_alert_window_days: Annotated[int, Field(ge=1, le=365)] = Field(
+        default=7, description="Window (days) over which the alert threshold and the quality signals are counted."
+    )
 
     @field_validator("database_url")
     @classmethod

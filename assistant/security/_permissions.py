@@ -29,6 +29,11 @@ class Permission(enum.StrEnum):
     MANAGE_QUOTAS = "admin:quotas"
     MANAGE_COLLECTIONS = "admin:collections"  # edit, share or delete any collection (never read its content)
     READ_AUDIT = "audit:read"
+    REPORT_INCIDENT = "incidents:report"  # report a problem in an answer; see and follow one's own reports
+    READ_GOVERNANCE = "governance:read"  # every report, model supervision, the AI-system registry (read-only)
+    TRIAGE_INCIDENTS = "governance:incidents"  # assign, comment, move reports through open/in progress/closed
+    MANAGE_MODELS = "governance:models"  # withdraw and reinstate models
+    MANAGE_REGISTRY = "governance:registry"  # fill the legal basis of registry entries, mark them reviewed
 
 
 class Scope(enum.StrEnum):
@@ -48,6 +53,7 @@ _USE_THE_ASSISTANT = {
     Permission.DOCUMENTS,
     Permission.TRANSCRIPTIONS,
     Permission.JOBS,
+    Permission.REPORT_INCIDENT,
 }
 _ADMINISTER = {
     Permission.MANAGE_USERS,
@@ -56,23 +62,38 @@ _ADMINISTER = {
     Permission.MANAGE_QUOTAS,
     Permission.MANAGE_COLLECTIONS,
 }
+_GOVERN = {
+    Permission.READ_GOVERNANCE,
+    Permission.TRIAGE_INCIDENTS,
+    Permission.MANAGE_MODELS,
+    Permission.MANAGE_REGISTRY,
+}
 
 # Separation of duties: référents administer but do not read the log that audits them; auditors read it and
-# nothing else (they neither chat nor see documents).
+# nothing else (they neither chat nor see documents). Auditors also read the governance records (reports,
+# supervision, registry) without changing them; anyone may report a problem they were shown.
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.AGENT: frozenset(_USE_THE_ASSISTANT),
-    Role.REFERENT: frozenset(_USE_THE_ASSISTANT | _ADMINISTER),
-    Role.AUDITEUR: frozenset({Permission.PROFILE, Permission.OWN_KEYS, Permission.READ_AUDIT}),
+    Role.REFERENT: frozenset(_USE_THE_ASSISTANT | _ADMINISTER | _GOVERN),
+    Role.AUDITEUR: frozenset(
+        {
+            Permission.PROFILE,
+            Permission.OWN_KEYS,
+            Permission.READ_AUDIT,
+            Permission.READ_GOVERNANCE,
+            Permission.REPORT_INCIDENT,
+        }
+    ),
 }
 
 # PROFILE comes with every key so that a client can ask who it is; OWN_KEYS never does, so that a leaked key
 # cannot mint new ones.
 SCOPE_PERMISSIONS: dict[Scope, frozenset[Permission]] = {
-    Scope.CHAT: frozenset({Permission.CHAT}),
+    Scope.CHAT: frozenset({Permission.CHAT, Permission.REPORT_INCIDENT}),
     Scope.DOCUMENTS: frozenset({Permission.DOCUMENTS, Permission.JOBS}),
     Scope.TRANSCRIPTIONS: frozenset({Permission.TRANSCRIPTIONS, Permission.JOBS}),
-    Scope.ADMIN: frozenset(_ADMINISTER),
-    Scope.AUDIT: frozenset({Permission.READ_AUDIT}),
+    Scope.ADMIN: frozenset(_ADMINISTER | _GOVERN),
+    Scope.AUDIT: frozenset({Permission.READ_AUDIT, Permission.READ_GOVERNANCE}),
 }
 
 

@@ -26,6 +26,7 @@ class Model(OpenAIBaseModel):
     # -- Souverain extensions
     sovereign: bool = Field(description="True when requests stay on infrastructure the administration controls.")
     status: ModelStatus = Field(default=ModelStatus.ACTIVE, description="'withdrawn' models refuse requests.")
+    withdrawn_reason: str | None = Field(default=None, description="The référent's message, for withdrawn models.")
     context_length: int | None = Field(default=None, description="Maximum prompt + completion tokens.")
     card: ModelCard = Field(description="Name, licence, languages, size, weights sha256 and known limitations.")
 
@@ -37,6 +38,7 @@ class Model(OpenAIBaseModel):
             owned_by=model.backend_name,
             sovereign=model.sovereign,
             status=model.status,
+            withdrawn_reason=model.withdrawn_reason,
             context_length=model.context_length,
             card=model.card,
         )

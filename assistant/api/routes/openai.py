@@ -24,8 +24,12 @@ Chatter = Annotated[Principal, Security(RequirePermission(Permission.CHAT))]
 
 
 @router.get("/models", response_model=ModelList, summary="Modèles disponibles, avec leur fiche")
-async def list_models(runtime: RuntimeDep, principal: Chatter) -> ModelList:
-    return ModelList(data=[Model.from_registered(model) for model in runtime.models.models()])
+async def list_models(runtime: RuntimeDep, principal: Chatter, include_withdrawn: bool = False) -> ModelList:
+    if include_withdrawn:
+        # Withdrawn models (and the référent's reason) are a supervision view, not a client's choice.
+        principal.require(Permission.READ_GOVERNANCE)
+    listed = runtime.models.models(include_withdrawn=include_withdrawn)
+    return ModelList(data=[Model.from_registered(model) for model in listed])
 
 
 @router.post(

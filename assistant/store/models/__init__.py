@@ -3,6 +3,13 @@
 from assistant.store.models.access import ApiKey, Group, GroupMember, UsageCounter, UserIdentity, UserQuota, WebSession
 from assistant.store.models.audit import AuditEvent
 from assistant.store.models.chat import Conversation, ConversationMessage, MessageRole, UsageRecord, UsageService
+from assistant.store.models.governance import (
+    IncidentCategory,
+    IncidentReport,
+    IncidentStatus,
+    ModelDecision,
+    RegistryReview,
+)
 from assistant.store.models.jobs import Job, JobStatus
 from assistant.store.models.rag import (
     AccessLevel,
@@ -29,9 +36,14 @@ __all__ = [
     "DocumentStatus",
     "Group",
     "GroupMember",
+    "IncidentCategory",
+    "IncidentReport",
+    "IncidentStatus",
     "Job",
     "JobStatus",
     "MessageRole",
+    "ModelDecision",
+    "RegistryReview",
     "Role",
     "UsageCounter",
     "UsageRecord",

@@ -16,9 +16,11 @@ from fastapi.testclient import TestClient
 
 from assistant.api.app import create_app
 from assistant.api.policies import route_policies
+from assistant.runtime import Runtime
 from assistant.security import Permission, Principal, Scope, permissions_for
 from assistant.services.admin import create_group
-from assistant.store.models import Role
+from assistant.services.incidents import report_incident
+from assistant.store.models import IncidentCategory, Role
 from tests.assistant.security.helpers import PASSWORD, Account, make_account, new_key, run, runtime_of
 
 _counter = itertools.count()
@@ -40,9 +42,14 @@ class World:
     group_id: uuid.UUID
     spare_keys: dict[str, str]  # caller name -> id of a key of their own
     foreign_key_id: str
+    own_reports: dict[str, str]  # caller name -> id of an incident report of their own
+    report_id: str  # a report of the agent's, for the governance routes
 
 
 Request = tuple[str, str, Callable[[World, Caller], dict[str, object] | None], int]
+
+
+_REPORT = {"category": "autre", "description": "Réponse hors sujet.", "excerpt": "Bonjour.", "model": "smollm2-135m"}
 
 
 def _unique(prefix: str) -> str:
@@ -78,6 +85,16 @@ REQUESTS: list[Request] = [
     ("PUT", "/api/admin/users/{user_id}/quota", lambda w, c: {"tokens_per_day": 1000}, 200),
     ("GET", "/api/audit/events", lambda w, c: None, 200),
     ("GET", "/api/audit/verify", lambda w, c: None, 200),
+    ("POST", "/api/incidents", lambda w, c: _REPORT, 201),
+    ("GET", "/api/incidents", lambda w, c: None, 200),
+    ("GET", "/api/incidents/{own_report}", lambda w, c: None, 200),
+    ("GET", "/api/governance/incidents", lambda w, c: None, 200),
+    ("GET", "/api/governance/incidents/stats", lambda w, c: None, 200),
+    ("GET", "/api/governance/incidents/{report_id}", lambda w, c: None, 200),
+    ("PATCH", "/api/governance/incidents/{report_id}", lambda w, c: {"status": "in_progress"}, 200),
+    ("GET", "/api/governance/models", lambda w, c: None, 200),
+    ("GET", "/api/governance/registry", lambda w, c: None, 200),
+    ("POST", "/api/governance/registry/reviews", lambda w, c: {"kind": "use", "id": "chat"}, 200),
     ("GET", "/v1/models", lambda w, c: None, 200),
     (
         "POST",
@@ -124,6 +141,9 @@ REQUESTS: list[Request] = [
     ("GET", "/mes-donnees", lambda w, c: None, 200),
     ("GET", "/bonnes-pratiques", lambda w, c: None, 200),
     ("GET", "/accessibilite", lambda w, c: None, 200),
+    # After the chat row, withdraw then reinstate: every caller's withdrawal is undone before anything else runs.
+    ("POST", "/api/governance/models/withdraw", lambda w, c: {"model": "smollm2-135m", "reason": "Test."}, 200),
+    ("POST", "/api/governance/models/reinstate", lambda w, c: {"model": "smollm2-135m"}, 200),
     ("POST", "/api/auth/logout", lambda w, c: None, 204),  # last: it ends the session callers' sessions
     # After the sessions ended, every caller is sent to the login page.
     ("POST", "/deconnexion", lambda w, c: None, 303),
@@ -142,6 +162,8 @@ def _path(template: str, world: World, caller: Caller) -> str:
         preset="inconnue",
         collection_id=uuid.uuid4(),
         document_id=uuid.uuid4(),
+        own_report=world.own_reports.get(caller.name, uuid.uuid4()),
+        report_id=world.report_id,
     )
 
 
@@ -184,10 +206,25 @@ def _callers(client: TestClient, app: FastAPI) -> tuple[list[Caller], World]:
             listed = client.get("/api/admin/keys", params={"user_id": str(caller.owner.id)}, headers=referent.bearer)
             spare[caller.name] = listed.json()[-1]["id"]  # the oldest: the account's first key, not the caller's own
     foreign = client.get("/api/admin/keys", params={"user_id": str(other.id)}, headers=referent.bearer).json()[0]
+    reports = {account.username: run(client, _report(runtime, account)) for account in (agent, referent, auditor)}
     world = World(
-        agent=agent, other=other, group_id=run(client, group()), spare_keys=spare, foreign_key_id=foreign["id"]
+        agent=agent,
+        other=other,
+        group_id=run(client, group()),
+        spare_keys=spare,
+        foreign_key_id=foreign["id"],
+        own_reports={c.name: reports[c.owner.username] for c in callers if c.owner is not None},
+        report_id=reports[agent.username],
     )
     return callers, world
+
+
+async def _report(runtime: Runtime, account: Account) -> str:
+    reporter = Principal(account.id, account.username, account.role, "session", permissions_for(account.role))
+    created = await report_incident(
+        runtime, reporter=reporter, category=IncidentCategory.OTHER, description="d", excerpt="e"
+    )
+    return str(created.id)
 
 
 def _expected(policy: Permission | str | None, caller: Caller, allowed_status: int, template: str) -> int:
@@ -201,6 +238,17 @@ def _expected(policy: Permission | str | None, caller: Caller, allowed_status: i
     return allowed_status if policy in permissions_for(caller.role, caller.scopes) else 403
 
 
+def _route(template: str) -> str:
+    """The route path a request template exercises."""
+    for placeholder, parameter in [
+        ("{own_key}", "{key_id}"),
+        ("{foreign_key}", "{key_id}"),
+        ("{own_report}", "{report_id}"),
+    ]:
+        template = template.replace(placeholder, parameter)
+    return template
+
+
 def test_authorization_matrix(settings_factory, database_url: str) -> None:  # type: ignore[no-untyped-def]
     app = create_app(
         settings_factory(
@@ -208,16 +256,13 @@ def test_authorization_matrix(settings_factory, database_url: str) -> None:  # t
         )
     )
     policies = {(p.method, p.path): p.policy for p in route_policies(app)}
-    covered = {
-        (method, template.replace("{own_key}", "{key_id}").replace("{foreign_key}", "{key_id}"))
-        for method, template, _, _ in REQUESTS
-    }
+    covered = {(method, _route(template)) for method, template, _, _ in REQUESTS}
     assert covered == set(policies), f"matrix misses routes: {set(policies) - covered}"
     with TestClient(app, raise_server_exceptions=False) as client:
         callers, world = _callers(client, app)
         failures: list[str] = []
         for method, template, body, allowed in REQUESTS:
-            key = (method, template.replace("{own_key}", "{key_id}").replace("{foreign_key}", "{key_id}"))
+            key = (method, _route(template))
             for caller in callers:
                 payload = body(world, caller)
                 response = client.request(

@@ -37,12 +37,25 @@ def test_exported_names() -> None:
 def test_roles_deny_by_default_and_separate_duties() -> None:
     assert Permission.MANAGE_USERS not in permissions_for(Role.AGENT)
     assert Permission.READ_AUDIT not in permissions_for(Role.REFERENT)
-    assert permissions_for(Role.AUDITEUR) == {Permission.PROFILE, Permission.OWN_KEYS, Permission.READ_AUDIT}
+    # Auditors also read the governance records and, like anyone, may report a problem they were shown.
+    assert permissions_for(Role.AUDITEUR) == {
+        Permission.PROFILE,
+        Permission.OWN_KEYS,
+        Permission.READ_AUDIT,
+        Permission.READ_GOVERNANCE,
+        Permission.REPORT_INCIDENT,
+    }
+    assert Permission.TRIAGE_INCIDENTS not in permissions_for(Role.AUDITEUR)
+    assert Permission.MANAGE_MODELS not in permissions_for(Role.AGENT)
     assert Permission.CHAT in permissions_for(Role.AGENT)
 
 
 def test_key_scopes_intersect_the_role_and_never_grant_key_management() -> None:
-    assert permissions_for(Role.AGENT, [Scope.CHAT]) == {Permission.PROFILE, Permission.CHAT}
+    assert permissions_for(Role.AGENT, [Scope.CHAT]) == {
+        Permission.PROFILE,
+        Permission.CHAT,
+        Permission.REPORT_INCIDENT,
+    }
     assert permissions_for(Role.AGENT, [Scope.ADMIN]) == {Permission.PROFILE}, "a scope never exceeds the role"
     assert Permission.OWN_KEYS not in permissions_for(Role.REFERENT, list(Scope))
 

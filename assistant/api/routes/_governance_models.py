@@ -1,0 +1,218 @@
+"""Request and response bodies of the incident and governance routes (API schemas, separate from the tables)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.llm import ModelCard, ModelStatus
+from assistant.provenance import Manifest, Provenance
+from assistant.services.incidents import IncidentStats
+from assistant.services.supervision import ModelSupervision
+from assistant.store.models import IncidentCategory, IncidentReport, IncidentStatus, RegistryReview
+
+__all__ = [
+    "IncidentCreate",
+    "IncidentOut",
+    "IncidentStatsOut",
+    "IncidentTriage",
+    "ModelDecisionIn",
+    "ModelSupervisionOut",
+    "RegistryReviewIn",
+    "RegistryReviewOut",
+]
+
+
+class IncidentCreate(BaseModel):
+    """A report on a generated answer: what is wrong, and what was shown (excerpt, provenance, manifest)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    category: IncidentCategory = Field(
+        description="erreur_factuelle, biais, contenu_inapproprie, fuite_de_donnees ou autre."
+    )
+    description: str = Field(min_length=1, max_length=5000, description="Le problème, dans vos mots.")
+    excerpt: str = Field(min_length=1, max_length=20_000, description="Le passage de la réponse concerné.")
+    provenance: Provenance | None = Field(default=None, description="L'objet provenance de la réponse.")
+    manifest: Manifest | None = Field(
+        default=None, description="Le manifeste signé de la réponse ; sa signature est vérifiée et consignée."
+    )
+    model: str | None = Field(default=None, max_length=128, description="Modèle, si ni provenance ni manifeste.")
+    message_id: str | None = Field(default=None, max_length=100, description="Identifiant du message concerné.")
+
+
+class IncidentOut(BaseModel):
+    """A report as its author and the référents see it."""
+
+    id: uuid.UUID
+    category: IncidentCategory
+    category_label: str
+    description: str
+    excerpt: str
+    model_id: str | None
+    provenance: dict[str, Any] | None
+    manifest_attached: bool
+    manifest_valid: bool | None = Field(description="Signature du manifeste valide (null : aucun manifeste joint).")
+    manifest_content_matches: bool | None = Field(description="L'extrait est exactement le contenu signé.")
+    manifest_check: str | None
+    message_id: str | None
+    status: IncidentStatus
+    status_label: str
+    reporter_id: uuid.UUID | None
+    assignee_id: uuid.UUID | None
+    triage_comment: str | None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+
+    @classmethod
+    def of(cls, report: IncidentReport) -> IncidentOut:
+        return cls(
+            id=report.id,
+            category=report.category,
+            category_label=report.category.label,
+            description=report.description,
+            excerpt=report.excerpt,
+            model_id=report.model_id,
+            provenance=report.provenance,
+            manifest_attached=report.manifest is not None,
+            manifest_valid=report.manifest_valid,
+            manifest_content_matches=report.manifest_content_matches,
+            manifest_check=report.manifest_check,
+            message_id=report.message_ref,
+            status=report.status,
+            status_label=report.status.label,
+            reporter_id=report.reporter_id,
+            assignee_id=report.assignee_id,
+            triage_comment=report.triage_comment,
+            created_at=report.created_at,
+            updated_at=report.updated_at,
+            closed_at=report.closed_at,
+        )
+
+
+class IncidentTriage(BaseModel):
+    """A triage step: any of a new status, a comment (required to close), an assignee (null to unassign)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: IncidentStatus | None = None
+    comment: str | None = Field(default=None, max_length=5000)
+    assignee_id: uuid.UUID | None = None
+
+    @property
+    def unassign(self) -> bool:
+        """True when the body says ``"assignee_id": null`` explicitly."""
+        return "assignee_id" in self.model_fields_set and self.assignee_id is None
+
+
+class IncidentStatsOut(BaseModel):
+    """Reports of one model and category."""
+
+    model_id: str | None
+    category: IncidentCategory
+    category_label: str
+    total: int
+    unresolved: int
+
+    @classmethod
+    def of(cls, stats: IncidentStats) -> IncidentStatsOut:
+        return cls(
+            model_id=stats.model_id,
+            category=stats.category,
+            category_label=stats.category.label,
+            total=stats.total,
+            unresolved=stats.unresolved,
+        )
+
+
+class ModelDecisionIn(BaseModel):
+    """Withdraw (with the message shown to users) or reinstate one model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(min_length=1, max_length=128)
+    reason: str | None = Field(default=None, max_length=1000, description="Motif affiché aux utilisateurs.")
+
+
+class ModelSupervisionOut(BaseModel):
+    """One model under supervision: state, decision, reports over the window, rates and alert flag."""
+
+    id: str
+    status: ModelStatus
+    withdrawn_reason: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+    sovereign: bool
+    hosting: str
+    card: ModelCard
+    window_days: int
+    reports: int
+    reports_by_category: dict[IncidentCategory, int]
+    unresolved_reports: int
+    alert: bool = Field(description="Seuil d'alerte atteint (biais ou fuite de données non clos sur la fenêtre).")
+    alert_reports: int
+    alert_threshold: int
+    requests: int | None = Field(description="Requêtes servies sur la fenêtre (null : inconnu).")
+    report_rate: float | None = Field(description="Signalements / requêtes (null : requêtes inconnues).")
+    error_rate: float | None = Field(description="Requêtes en erreur / requêtes (null : inconnu).")
+
+    @classmethod
+    def of(cls, item: ModelSupervision) -> ModelSupervisionOut:
+        model = item.model
+        return cls(
+            id=model.id,
+            status=model.status,
+            withdrawn_reason=model.withdrawn_reason,
+            decided_by=item.decision.decided_by if item.decision else None,
+            decided_at=item.decision.decided_at if item.decision else None,
+            sovereign=model.sovereign,
+            hosting=f"{model.backend_name} ({model.backend.kind})",
+            card=model.card,
+            window_days=item.window_days,
+            reports=item.reports,
+            reports_by_category=item.reports_by_category,
+            unresolved_reports=item.unresolved_reports,
+            alert=item.alert,
+            alert_reports=item.alert_reports,
+            alert_threshold=item.alert_threshold,
+            requests=item.requests,
+            report_rate=item.report_rate,
+            error_rate=item.error_rate,
+        )
+
+
+class RegistryReviewIn(BaseModel):
+    """« Revue effectuée » on one registry entry, optionally with its legal basis and a note."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["model", "use"]
+    id: str = Field(min_length=1, max_length=128)
+    legal_basis: str | None = Field(default=None, max_length=2000)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class RegistryReviewOut(BaseModel):
+    """The stored review of one entry."""
+
+    kind: str
+    id: str
+    legal_basis: str | None
+    note: str | None
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+
+    @classmethod
+    def of(cls, review: RegistryReview) -> RegistryReviewOut:
+        return cls(
+            kind=review.kind,
+            id=review.subject_id,
+            legal_basis=review.legal_basis,
+            note=review.note,
+            reviewed_by=review.reviewed_by,
+            reviewed_at=review.reviewed_at,
+        )
