@@ -5,8 +5,8 @@ message: ``ModelWithdrawnError``, HTTP 410), persisted, audited, and re-applied 
 (``assistant.runtime.apply_model_decisions``). Other replicas pick it up at their next start.
 
 Quality signals count reports per model over a window and relate them to the number of requests served, taken
-from a :class:`UsageSource`. Until usage records exist, :class:`NoUsageSource` knows of no request, so the rates
-are ``None`` (unknown) rather than a misleading zero.
+from a :class:`UsageSource` — the usage records (:class:`UsageRecordsSource`); a model with no record has
+``None`` (unknown) rates rather than a misleading zero.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from assistant.runtime import Runtime
 from assistant.security import Principal
 from assistant.services.incidents import ALERT_CATEGORIES
 from assistant.store import governance as governance_store
+from assistant.store import kpis as kpi_store
 from assistant.store import utcnow
 from assistant.store.models import IncidentCategory, IncidentStatus, ModelDecision
 
@@ -30,6 +31,7 @@ __all__ = [
     "ModelSupervision",
     "NoUsageSource",
     "RequestStats",
+    "UsageRecordsSource",
     "UsageSource",
     "list_supervision",
     "reinstate_model",
@@ -70,9 +72,21 @@ class NoUsageSource(UsageSource):
         return {}
 
 
+class UsageRecordsSource(UsageSource):
+    """Request counts from the usage records of every generation; incomplete generations count as errors."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+
+    async def requests_per_model(self, *, since: datetime, until: datetime) -> dict[str, RequestStats]:
+        async with self._runtime.session_factory() as session:
+            rows = await kpi_store.aggregate_usage(session=session, since=since, until=until, group_by="model")
+        return {row.key: RequestStats(requests=row.requests, errors=row.incomplete) for row in rows if row.key}
+
+
 def usage_source_for(runtime: Runtime) -> UsageSource:
-    """The usage source of this deployment (the one place to plug usage records in)."""
-    return NoUsageSource()
+    """The usage source of this deployment: the usage records."""
+    return UsageRecordsSource(runtime)
 
 
 @dataclass(frozen=True, slots=True)

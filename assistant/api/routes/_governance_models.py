@@ -11,7 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from assistant.llm import ModelCard, ModelStatus
 from assistant.provenance import Manifest, Provenance
 from assistant.services.incidents import IncidentStats
+from assistant.services.kpis import Kpis
 from assistant.services.supervision import ModelSupervision
+from assistant.store.kpis import Aggregate
 from assistant.store.models import IncidentCategory, IncidentReport, IncidentStatus, RegistryReview
 
 __all__ = [
@@ -215,4 +217,58 @@ class RegistryReviewOut(BaseModel):
             note=review.note,
             reviewed_by=review.reviewed_by,
             reviewed_at=review.reviewed_at,
+        )
+
+
+class UsageAggregateOut(BaseModel):
+    """Sums over the usage records sharing ``key`` (model id, service, day; null for the total)."""
+
+    key: str | None
+    requests: int
+    incomplete: int
+    users: int
+    prompt_tokens: int
+    completion_tokens: int
+    energy_wh: float
+    gco2e: float
+    mean_latency_ms: float
+
+    @classmethod
+    def of(cls, aggregate: Aggregate) -> UsageAggregateOut:
+        return cls(
+            key=aggregate.key,
+            requests=aggregate.requests,
+            incomplete=aggregate.incomplete,
+            users=aggregate.users,
+            prompt_tokens=aggregate.prompt_tokens,
+            completion_tokens=aggregate.completion_tokens,
+            energy_wh=round(aggregate.energy_wh, 6),
+            gco2e=round(aggregate.gco2e, 6),
+            mean_latency_ms=round(aggregate.latency_ms, 1),
+        )
+
+
+class KpisOut(BaseModel):
+    """KPIs of the service over a window: usage by service, model and day, active users, reports."""
+
+    since: datetime
+    until: datetime
+    total: UsageAggregateOut
+    active_users: int
+    by_service: list[UsageAggregateOut]
+    by_model: list[UsageAggregateOut]
+    by_day: list[UsageAggregateOut]
+    reports: list[IncidentStatsOut]
+
+    @classmethod
+    def of(cls, kpis: Kpis) -> KpisOut:
+        return cls(
+            since=kpis.since,
+            until=kpis.until,
+            total=UsageAggregateOut.of(kpis.total),
+            active_users=kpis.active_users,
+            by_service=[UsageAggregateOut.of(item) for item in kpis.by_service],
+            by_model=[UsageAggregateOut.of(item) for item in kpis.by_model],
+            by_day=[UsageAggregateOut.of(item) for item in kpis.by_day],
+            reports=[IncidentStatsOut.of(item) for item in kpis.reports],
         )

@@ -15,6 +15,7 @@ from assistant.api.routes._governance_models import (
     IncidentOut,
     IncidentStatsOut,
     IncidentTriage,
+    KpisOut,
     ModelDecisionIn,
     ModelSupervisionOut,
     RegistryReviewIn,
@@ -22,7 +23,7 @@ from assistant.api.routes._governance_models import (
 )
 from assistant.errors import InvalidRequestError
 from assistant.security import Permission, Principal
-from assistant.services import ai_registry, incidents, supervision
+from assistant.services import ai_registry, incidents, kpis, supervision
 from assistant.store.models import IncidentCategory, IncidentStatus
 
 __all__ = ["router"]
@@ -68,6 +69,11 @@ async def list_incidents(
 @router.get("/incidents/stats", response_model=list[IncidentStatsOut], summary="Signalements par modèle et catégorie")
 async def incident_stats(_: Reader, runtime: RuntimeDep, since: datetime | None = None) -> list[IncidentStatsOut]:
     return [IncidentStatsOut.of(item) for item in await incidents.incident_stats(runtime, since=since)]
+
+
+@router.get("/kpis", response_model=KpisOut, summary="Indicateurs : usage, utilisateurs actifs, énergie, CO2e")
+async def service_kpis(_: Reader, runtime: RuntimeDep, days: Annotated[int, Query(ge=1, le=366)] = 30) -> KpisOut:
+    return KpisOut.of(await kpis.service_kpis(runtime, days=days))
 
 
 @router.get("/incidents/{report_id}", response_model=IncidentOut, summary="Un signalement")

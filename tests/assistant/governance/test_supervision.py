@@ -97,7 +97,8 @@ def test_alert_threshold_raises_one_audited_alert_and_flags_the_model(  # type: 
         supervised = {m["id"]: m for m in client.get("/api/governance/models", headers=referent).json()}[MODEL]
         assert supervised["reports"] == 4 and supervised["alert_reports"] == 3
         assert supervised["reports_by_category"]["biais"] == 2
-        assert supervised["requests"] is None and supervised["report_rate"] is None, "no usage source yet"
+        # Requests come from the usage records the test's own completions left.
+        assert supervised["requests"] and supervised["report_rate"] == supervised["reports"] / supervised["requests"]
 
         for report_id in (leak, *[r["id"] for r in client.get("/api/incidents", headers=agent).json()]):
             client.patch(
