@@ -8,10 +8,13 @@ nothing below ``assistant/api`` knows about status codes. Messages are meant for
     ├── StoreError                the database failed or is unreachable
     ├── UserFacingError           the caller can fix it
     │   ├── InvalidRequestError   malformed or inconsistent input
+    │   │   ├── PayloadTooLargeError      the upload is too big or the recording too long
+    │   │   └── UnsupportedMediaTypeError the file is not of an accepted type
     │   ├── AuthenticationError   no or bad credentials
     │   ├── PermissionDeniedError authenticated, not allowed
     │   ├── NotFoundError         no such resource (or not yours)
     │   ├── ConflictError         the resource already exists or changed
+    │   ├── OperationCancelledError  the user cancelled the work
     │   └── RateLimitedError      quota or rate limit reached
     ├── ServiceUnavailableError   a dependency is down; retry later
     └── JobError                  background job machinery
@@ -27,12 +30,15 @@ __all__ = [
     "InvalidRequestError",
     "JobError",
     "NotFoundError",
+    "OperationCancelledError",
+    "PayloadTooLargeError",
     "PermissionDeniedError",
     "RateLimitedError",
     "ServiceUnavailableError",
     "SouverainError",
     "StoreError",
     "UnknownJobKindError",
+    "UnsupportedMediaTypeError",
     "UserFacingError",
 ]
 
@@ -78,6 +84,18 @@ class InvalidRequestError(UserFacingError):
     code = "invalid_request"
 
 
+class PayloadTooLargeError(InvalidRequestError):
+    """Raised when an upload exceeds the size limit, or a recording the duration limit."""
+
+    code = "payload_too_large"
+
+
+class UnsupportedMediaTypeError(InvalidRequestError):
+    """Raised when an uploaded file is not of a type the service accepts (e.g. a PDF sent as audio)."""
+
+    code = "unsupported_media_type"
+
+
 class AuthenticationError(UserFacingError):
     """Raised when credentials are missing, expired or forged."""
 
@@ -100,6 +118,12 @@ class ConflictError(UserFacingError):
     """Raised when creating something that exists already, or updating something that changed meanwhile."""
 
     code = "conflict"
+
+
+class OperationCancelledError(UserFacingError):
+    """Raised inside background work when its owner cancelled it; the job stays ``cancelled``."""
+
+    code = "cancelled"
 
 
 class RateLimitedError(UserFacingError):

@@ -6,11 +6,13 @@ nothing else holds process-wide state.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -22,6 +24,7 @@ from assistant.llm import ChatBackend, ModelRegistry
 from assistant.llm.embedded import default_embedded_config
 from assistant.provenance import ProvenanceSigner, load_or_create_signing_key
 from assistant.security import CounterBackend, DatabaseCounters, OidcVerifier, RedisCounters, SessionSigner
+from assistant.speech import SpeechEngine
 from assistant.store import create_engine, create_session_factory, upgrade_database_async
 
 __all__ = ["ReadinessCheck", "Runtime", "open_runtime"]
@@ -45,6 +48,7 @@ class Runtime:
     models: ModelRegistry
     counters: CounterBackend
     session_signer: SessionSigner
+    speech: SpeechEngine
     oidc: OidcVerifier | None = None
     worker: Worker | None = None
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
@@ -73,7 +77,34 @@ def _model_checks(models: ModelRegistry) -> dict[str, ReadinessCheck]:
 
 def _builtin_job_modules() -> list[str]:
     # Features add their handler modules here as they land (ingestion, transcription, retention).
-    return []
+    return ["assistant.services.transcription_jobs"]
+
+
+def _speech_engine(settings: Settings, data_dir: Path) -> SpeechEngine:
+    remote_key = settings.transcription_remote_api_key
+    return SpeechEngine(
+        data_dir=data_dir,
+        model_dir=settings.transcription_model_dir,
+        model_sha256=settings.transcription_model_sha256,
+        remote_url=settings.transcription_remote_url,
+        remote_model=settings.transcription_remote_model,
+        remote_api_key=remote_key.get_secret_value() if remote_key else None,
+        remote_sovereign=settings.transcription_remote_sovereign,
+        device=settings.transcription_device,
+        cpu_threads=settings.transcription_cpu_threads,
+        beam_size=settings.transcription_beam_size,
+        max_duration_s=settings.transcription_max_duration_seconds,
+        diarization=settings.transcription_diarization,
+    )
+
+
+def _speech_check(engine: SpeechEngine) -> ReadinessCheck:
+    """The speech model's weights checked by sha256, in a thread, without loading the model."""
+
+    async def check() -> None:
+        await asyncio.to_thread(engine.check_weights)
+
+    return check
 
 
 def _counters(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> CounterBackend:
@@ -133,9 +164,11 @@ async def open_runtime(settings: Settings, *, migrate: bool | None = None, with_
         session_signer=SessionSigner(
             settings.effective_secret_key(), max_age_seconds=settings.session_lifetime_seconds
         ),
+        speech=_speech_engine(settings, data_dir),
         oidc=_oidc_verifier(settings),
     )
     runtime.readiness_checks.update(_model_checks(models))
+    runtime.readiness_checks["transcription_weights"] = _speech_check(runtime.speech)
     try:
         if with_worker:
             runtime.worker = Worker(
@@ -145,6 +178,7 @@ async def open_runtime(settings: Settings, *, migrate: bool | None = None, with_
                 concurrency=settings.worker_concurrency,
                 lease=timedelta(seconds=settings.job_lease_seconds),
                 recovery_interval=settings.job_recovery_interval_seconds,
+                runtime=runtime,
             )
             await runtime.worker.start()
         yield runtime
@@ -152,6 +186,7 @@ async def open_runtime(settings: Settings, *, migrate: bool | None = None, with_
         if runtime.worker is not None:
             await runtime.worker.stop()
         await models.aclose()
+        runtime.speech.close()
         if runtime.oidc is not None:
             await runtime.oidc.aclose()
         await runtime.counters.aclose()

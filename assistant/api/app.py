@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 from assistant import __version__
 from assistant.api.errors import install_error_handlers
 from assistant.api.middleware import HttpMetrics, RequestContextMiddleware
-from assistant.api.routes import admin, audit, auth, docs, health, me, openai
+from assistant.api.routes import admin, audit, auth, docs, health, me, openai, transcriptions
 from assistant.core.config import Settings, get_settings
 from assistant.core.logging import configure_logging
 from assistant.runtime import open_runtime
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics_registry = registry
     app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry))
     install_error_handlers(app)
-    for router in (health.router, docs.router, auth.router, me.router, admin.router, audit.router, openai.router):
+    routers = (health, docs, auth, me, admin, audit, openai, transcriptions)
+    for router in (module.router for module in routers):
         app.include_router(router)
     return app

@@ -3,6 +3,7 @@
 from assistant.store.models.access import ApiKey, Group, GroupMember, UsageCounter, UserIdentity, UserQuota, WebSession
 from assistant.store.models.audit import AuditEvent
 from assistant.store.models.jobs import Job, JobStatus
+from assistant.store.models.transcriptions import Transcription, TranscriptionMinutes
 from assistant.store.models.users import Role, User
 
 __all__ = [
@@ -13,6 +14,8 @@ __all__ = [
     "Job",
     "JobStatus",
     "Role",
+    "Transcription",
+    "TranscriptionMinutes",
     "UsageCounter",
     "User",
     "UserIdentity",

@@ -42,6 +42,9 @@ class World:
     foreign_key_id: str
 
 
+# Transcription routes are reached with an id that exists nowhere: allowed callers get 404.
+_NOBODY_S_TRANSCRIPTION = uuid.UUID(int=7)
+
 Request = tuple[str, str, Callable[[World, Caller], dict[str, object] | None], int]
 
 
@@ -85,6 +88,19 @@ REQUESTS: list[Request] = [
         lambda w, c: {"model": "smollm2-135m", "messages": [{"role": "user", "content": "Bonjour"}], "max_tokens": 2},
         200,
     ),
+    # Transcriptions: the upload is multipart (a JSON body is a 422 once allowed); ids are nobody's (404).
+    ("POST", "/api/transcriptions", lambda w, c: {}, 422),
+    ("GET", "/api/transcriptions", lambda w, c: None, 200),
+    ("GET", "/api/transcriptions/{transcription_id}", lambda w, c: None, 404),
+    ("GET", "/api/transcriptions/{transcription_id}/events", lambda w, c: None, 404),
+    ("GET", "/api/transcriptions/{transcription_id}/result", lambda w, c: None, 404),
+    ("GET", "/api/transcriptions/{transcription_id}/export", lambda w, c: None, 404),
+    ("POST", "/api/transcriptions/{transcription_id}/cancel", lambda w, c: None, 404),
+    ("DELETE", "/api/transcriptions/{transcription_id}", lambda w, c: None, 404),
+    ("POST", "/api/transcriptions/{transcription_id}/minutes", lambda w, c: {}, 404),
+    ("GET", "/api/transcriptions/{transcription_id}/minutes", lambda w, c: None, 404),
+    ("GET", "/api/transcriptions/{transcription_id}/minutes/export", lambda w, c: None, 404),
+    ("POST", "/v1/audio/transcriptions", lambda w, c: {"model": "whisper-1"}, 422),
     ("POST", "/api/auth/logout", lambda w, c: None, 204),  # last: it ends the session callers' sessions
 ]
 
@@ -95,6 +111,7 @@ def _path(template: str, world: World, caller: Caller) -> str:
         user_id=world.agent.id,
         group_id=world.group_id,
         foreign_key=world.foreign_key_id,
+        transcription_id=_NOBODY_S_TRANSCRIPTION,
     )
 
 
