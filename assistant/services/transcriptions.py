@@ -11,7 +11,6 @@ import asyncio
 import json
 import logging
 import re
-import shutil
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from typing import Any, BinaryIO, Literal
 
 from assistant.audit import ClientInfo
 from assistant.errors import ConflictError, InvalidRequestError, NotFoundError, PayloadTooLargeError
-from assistant.provenance import AI_LABEL, Manifest, Provenance, ai_headers
+from assistant.provenance import AI_LABEL, Provenance, ai_headers
 from assistant.runtime import Runtime
 from assistant.security import Principal
 from assistant.services.quotas import ensure_job_slot
@@ -36,15 +35,19 @@ __all__ = [
     "ExportedFile",
     "TranscriptionOptions",
     "TranscriptionView",
+    "audio_dir",
     "cancel_transcription",
     "create_transcription",
     "delete_audio",
     "delete_transcription",
+    "export_metadata",
     "export_transcription",
     "get_owned",
     "get_transcription",
     "list_transcriptions",
     "metadata_for",
+    "save_upload",
+    "scratch_dir",
     "stored_transcript",
     "transcription_events",
     "transcription_result",
@@ -477,13 +480,3 @@ async def delete_transcription(
 def scratch_dir(runtime: Runtime) -> Path:
     """Temporary files of synchronous transcriptions (deleted after each request)."""
     return runtime.settings.data_dir / "transcriptions" / "tmp"
-
-
-def remove_tree(path: Path) -> None:
-    """Remove a directory tree, ignoring what is already gone."""
-    shutil.rmtree(path, ignore_errors=True)
-
-
-def manifest_of(row: Transcription) -> Manifest | None:
-    """The signed manifest of a transcript, if it has one."""
-    return Manifest.model_validate(row.manifest) if row.manifest else None

@@ -88,6 +88,7 @@ def make_settings(settings_factory, whisper_dir: Path, tmp_path: Path, openai_up
             "llm_backends": [upstream_backend(openai_upstream.url)],
             "default_model": "vllm-model",
             "job_recovery_interval_seconds": 0.5,
+            "default_requests_per_minute": 100_000,  # the tests poll job states
         }
         settings.update(overrides)
         built: Settings = settings_factory(**settings)
@@ -140,3 +141,10 @@ def wait_until_finished(
             return body
         time.sleep(0.2)
     raise AssertionError(f"transcription {transcription_id} did not finish in {timeout}s")
+
+
+@pytest.fixture(scope="session")
+def meeting_wav(speech_dir: Path, french_wav: Path) -> Path:
+    """About a minute of speech: long enough to be caught while it is being transcribed."""
+    samples = load_audio(french_wav)
+    return write_wav(np.concatenate([np.concatenate([samples, silence(0.5)])] * 8), speech_dir / "reunion.wav")
