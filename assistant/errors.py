@@ -8,11 +8,13 @@ nothing below ``assistant/api`` knows about status codes. Messages are meant for
     ├── StoreError                the database failed or is unreachable
     ├── UserFacingError           the caller can fix it
     │   ├── InvalidRequestError   malformed or inconsistent input
+    │   │   ├── PayloadTooLargeError      upload too big, storage quota full, recording too long
+    │   │   └── UnsupportedMediaTypeError the file is not of an accepted type
     │   ├── AuthenticationError   no or bad credentials
     │   ├── PermissionDeniedError authenticated, not allowed
     │   ├── NotFoundError         no such resource (or not yours)
     │   ├── ConflictError         the resource already exists or changed
-    │   ├── PayloadTooLargeError  an upload exceeds a size or storage quota
+    │   ├── OperationCancelledError  the user cancelled the work
     │   └── RateLimitedError      quota or rate limit reached
     ├── ServiceUnavailableError   a dependency is down; retry later
     └── JobError                  background job machinery
@@ -28,6 +30,7 @@ __all__ = [
     "InvalidRequestError",
     "JobError",
     "NotFoundError",
+    "OperationCancelledError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "RateLimitedError",
@@ -35,6 +38,7 @@ __all__ = [
     "SouverainError",
     "StoreError",
     "UnknownJobKindError",
+    "UnsupportedMediaTypeError",
     "UserFacingError",
 ]
 
@@ -80,6 +84,18 @@ class InvalidRequestError(UserFacingError):
     code = "invalid_request"
 
 
+class PayloadTooLargeError(InvalidRequestError):
+    """Raised when an upload exceeds a size limit or a storage quota, or a recording the duration limit."""
+
+    code = "payload_too_large"
+
+
+class UnsupportedMediaTypeError(InvalidRequestError):
+    """Raised when an uploaded file is not of a type the service accepts (e.g. a PDF sent as audio)."""
+
+    code = "unsupported_media_type"
+
+
 class AuthenticationError(UserFacingError):
     """Raised when credentials are missing, expired or forged."""
 
@@ -104,10 +120,10 @@ class ConflictError(UserFacingError):
     code = "conflict"
 
 
-class PayloadTooLargeError(UserFacingError):
-    """Raised when an upload exceeds a size limit or the caller's storage quota; the message gives the numbers."""
+class OperationCancelledError(UserFacingError):
+    """Raised inside background work when its owner cancelled it; the job stays ``cancelled``."""
 
-    code = "payload_too_large"
+    code = "cancelled"
 
 
 class RateLimitedError(UserFacingError):

@@ -6,6 +6,7 @@ nothing else holds process-wide state.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -28,6 +29,7 @@ from assistant.llm.embedded import default_embedded_config
 from assistant.presets import PresetCatalog
 from assistant.provenance import ProvenanceSigner, load_or_create_signing_key
 from assistant.security import CounterBackend, DatabaseCounters, OidcVerifier, RedisCounters, SessionSigner
+from assistant.speech import SpeechEngine
 from assistant.store import create_engine, create_session_factory, upgrade_database_async
 from assistant.store import governance as governance_store
 
@@ -54,6 +56,7 @@ class Runtime:
     session_signer: SessionSigner
     presets: PresetCatalog
     rag: RagEngine
+    speech: SpeechEngine
     oidc: OidcVerifier | None = None
     worker: Worker | None = None
     quota_cache: TTLCache[Any, Any] = field(default_factory=lambda: TTLCache(maxsize=10_000, ttl=5))
@@ -108,7 +111,7 @@ async def apply_model_decisions(models: ModelRegistry, sessions: async_sessionma
 
 def _builtin_job_modules() -> list[str]:
     # Features add their handler modules here as they land (ingestion, transcription, retention).
-    return ["assistant.services.ingestion"]
+    return ["assistant.services.ingestion", "assistant.services.transcription_jobs"]
 
 
 def _rag_engine(settings: Settings, sessions: async_sessionmaker[AsyncSession], data_dir: Path) -> RagEngine:
@@ -131,6 +134,33 @@ def _rag_engine(settings: Settings, sessions: async_sessionmaker[AsyncSession], 
         max_document_bytes=settings.rag_max_document_bytes,
         max_document_pages=settings.rag_max_document_pages,
     )
+
+
+def _speech_engine(settings: Settings, data_dir: Path) -> SpeechEngine:
+    remote_key = settings.transcription_remote_api_key
+    return SpeechEngine(
+        data_dir=data_dir,
+        model_dir=settings.transcription_model_dir,
+        model_sha256=settings.transcription_model_sha256,
+        remote_url=settings.transcription_remote_url,
+        remote_model=settings.transcription_remote_model,
+        remote_api_key=remote_key.get_secret_value() if remote_key else None,
+        remote_sovereign=settings.transcription_remote_sovereign,
+        device=settings.transcription_device,
+        cpu_threads=settings.transcription_cpu_threads,
+        beam_size=settings.transcription_beam_size,
+        max_duration_s=settings.transcription_max_duration_seconds,
+        diarization=settings.transcription_diarization,
+    )
+
+
+def _speech_check(engine: SpeechEngine) -> ReadinessCheck:
+    """The speech model's weights checked by sha256, in a thread, without loading the model."""
+
+    async def check() -> None:
+        await asyncio.to_thread(engine.check_weights)
+
+    return check
 
 
 def _counters(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> CounterBackend:
@@ -193,9 +223,11 @@ async def open_runtime(settings: Settings, *, migrate: bool | None = None, with_
         ),
         presets=PresetCatalog.load(*settings.task_presets_dirs),
         rag=_rag_engine(settings, sessions, data_dir),
+        speech=_speech_engine(settings, data_dir),
         oidc=_oidc_verifier(settings),
     )
     runtime.readiness_checks.update(_model_checks(models))
+    runtime.readiness_checks["transcription_weights"] = _speech_check(runtime.speech)
     try:
         if with_worker:
             runtime.worker = Worker(
@@ -205,7 +237,7 @@ async def open_runtime(settings: Settings, *, migrate: bool | None = None, with_
                 concurrency=settings.worker_concurrency,
                 lease=timedelta(seconds=settings.job_lease_seconds),
                 recovery_interval=settings.job_recovery_interval_seconds,
-                resources=runtime,
+                runtime=runtime,
             )
             await runtime.worker.start()
         yield runtime
@@ -214,6 +246,7 @@ async def open_runtime(settings: Settings, *, migrate: bool | None = None, with_
             await runtime.worker.stop()
         runtime.rag.close()
         await models.aclose()
+        runtime.speech.close()
         if runtime.oidc is not None:
             await runtime.oidc.aclose()
         await runtime.counters.aclose()

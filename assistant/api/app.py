@@ -27,6 +27,7 @@ from assistant.api.routes import (
     provenance,
     search,
     tasks,
+    transcriptions,
     usage,
 )
 from assistant.core.config import Settings, get_settings
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         collections.router,
         documents.router,
         search.router,
+        transcriptions.router,
     )
     for router in routers:
         app.include_router(router)

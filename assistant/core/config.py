@@ -234,6 +234,42 @@ class Settings(BaseSettings):
     incident_alert_window_days: Annotated[int, Field(ge=1, le=365)] = Field(
         default=7, description="Window (days) over which the alert threshold and the quality signals are counted."
     )
+    # --- Transcription (design §8): embedded Whisper base by default, or an OpenAI-compatible server (vLLM).
+    transcription_model_dir: Path | None = Field(
+        default=None,
+        description="CTranslate2 Whisper directory; unset: Whisper base, built once in data_dir/models/whisper-base.",
+    )
+    transcription_model_sha256: dict[str, str] = Field(
+        default_factory=dict,
+        description="File name -> sha256 of a configured model directory (JSON), checked by /readyz and at load.",
+    )
+    transcription_remote_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible API root (e.g. http://vllm-whisper:8000/v1); replaces the local model.",
+    )
+    transcription_remote_model: str = "openai/whisper-large-v3"
+    transcription_remote_api_key: SecretStr | None = None
+    transcription_remote_sovereign: bool = Field(
+        default=True, description="Whether the transcription server is under the administration's control."
+    )
+    transcription_device: Literal["auto", "cpu", "cuda"] = "auto"
+    transcription_cpu_threads: Annotated[int, Field(ge=0, le=256)] = 0
+    transcription_beam_size: Annotated[int, Field(ge=1, le=10)] = 5
+    transcription_max_duration_seconds: Annotated[float, Field(gt=0)] = Field(
+        default=4 * 3600.0, description="Longer recordings are refused (413)."
+    )
+    transcription_max_upload_bytes: Annotated[int, Field(ge=1)] = Field(
+        default=1024 * 1024 * 1024, description="Larger uploads are refused (413)."
+    )
+    transcription_sync_max_duration_seconds: Annotated[float, Field(gt=0)] = Field(
+        default=600.0, description="Longest recording /v1/audio/transcriptions transcribes synchronously."
+    )
+    transcription_keep_audio: bool = Field(
+        default=False, description="Default of keep_audio: the audio is deleted once transcribed unless kept."
+    )
+    transcription_diarization: bool = Field(
+        default=True, description="Offer speaker diarization (needs the diarization extra: Resemblyzer, torch)."
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -6,9 +6,12 @@ import importlib
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import ConfigurationError, UnknownJobKindError
+
+if TYPE_CHECKING:
+    from assistant.runtime import Runtime
 
 __all__ = ["JobContext", "JobHandler", "JobRegistry", "load_job_modules"]
 
@@ -19,9 +22,9 @@ ProgressReporter = Callable[[float, str | None], Awaitable[None]]
 class JobContext:
     """What a handler knows about the job it runs.
 
-    Handlers must be idempotent: after a worker crash the same job runs again (``attempt`` > 1).
-    ``resources`` is what the worker's host lends its handlers (the service's ``Runtime``: database, models),
-    so that handlers need no global state; it is typed loosely because this package sits below the runtime.
+    Handlers must be idempotent: after a worker crash the same job runs again (``attempt`` > 1). ``runtime`` is
+    the worker process's lifespan container (database, models, signer), for handlers that need more than the
+    payload; :meth:`require_runtime` gives it typed.
     """
 
     job_id: uuid.UUID
@@ -30,7 +33,13 @@ class JobContext:
     owner_id: uuid.UUID | None
     attempt: int
     _report: ProgressReporter = field(repr=False)
-    resources: Any = field(default=None, repr=False)
+    runtime: Runtime | None = field(default=None, repr=False)
+
+    def require_runtime(self) -> Runtime:
+        """The worker's runtime; a handler that needs it cannot run without one."""
+        if self.runtime is None:
+            raise ConfigurationError(f"job kind {self.kind!r} needs a runtime, and this worker was given none")
+        return self.runtime
 
     async def report_progress(self, fraction: float, message: str | None = None) -> None:
         """Record how far the job is (0..1), with an optional short French message for the user."""

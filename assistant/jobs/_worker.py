@@ -9,6 +9,7 @@ import os
 import socket
 import uuid
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from huey.consumer import Consumer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,6 +19,9 @@ from assistant.jobs._queue import JobQueue
 from assistant.jobs._registry import JobRegistry
 from assistant.jobs._runner import JobRunner
 from assistant.store import jobs as job_store
+
+if TYPE_CHECKING:
+    from assistant.runtime import Runtime
 
 __all__ = ["Worker"]
 
@@ -46,17 +50,13 @@ class Worker:
         concurrency: int,
         lease: timedelta,
         recovery_interval: float,
-        resources: object = None,
+        runtime: Runtime | None = None,
     ) -> None:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._queue = queue
         self._sessions = session_factory
         self._runner = JobRunner(
-            session_factory=session_factory,
-            registry=registry,
-            worker_id=self.worker_id,
-            lease=lease,
-            resources=resources,
+            session_factory=session_factory, registry=registry, worker_id=self.worker_id, lease=lease, runtime=runtime
         )
         self._lease = lease
         self._concurrency = concurrency

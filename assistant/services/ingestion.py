@@ -54,7 +54,7 @@ async def _fail(runtime: Runtime, document: Document, message: str) -> None:
 
 async def ingest_document(context: JobContext) -> dict[str, Any]:
     """Handler of ``documents.ingest`` jobs (payload: ``{"document_id": ...}``)."""
-    runtime = context.resources
+    runtime = context.require_runtime()
     assert isinstance(runtime, Runtime), "the worker lends its runtime to handlers"
     document_id = uuid.UUID(str(context.payload["document_id"]))
     try:

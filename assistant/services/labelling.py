@@ -10,9 +10,10 @@ from collections.abc import Iterable
 
 from assistant.llm import RegisteredModel
 from assistant.provenance import Manifest, Provenance, ProvenanceSigner, SourceRef
+from assistant.speech import SpeechModel
 from assistant.store import utcnow
 
-__all__ = ["provenance_for", "sign_texts"]
+__all__ = ["provenance_for", "sign_texts", "speech_provenance"]
 
 
 def provenance_for(model: RegisteredModel, *, request_id: str | None, sources: Iterable[SourceRef] = ()) -> Provenance:
@@ -25,6 +26,18 @@ def provenance_for(model: RegisteredModel, *, request_id: str | None, sources: I
         backend=f"{model.backend_name} ({model.backend.kind})",
         sovereign=model.sovereign,
         sources=tuple(sources),
+        created_at=utcnow(),
+        request_id=request_id,
+    )
+
+
+def speech_provenance(model: SpeechModel, *, request_id: str | None) -> Provenance:
+    """Provenance of a transcript produced now by the speech-to-text ``model`` (Whisper)."""
+    return Provenance(
+        model_id=model.model_id,
+        model_version=model.version,
+        backend=model.backend,
+        sovereign=model.sovereign,
         created_at=utcnow(),
         request_id=request_id,
     )

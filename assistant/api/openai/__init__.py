@@ -1,5 +1,13 @@
 """OpenAI-compatible protocol models (pydantic), one module per resource; no routes here."""
 
+from assistant.api.openai.audio import (
+    TranscriptionParams,
+    TranscriptionResponse,
+    TranscriptionSegment,
+    TranscriptionUsage,
+    TranscriptionVerboseResponse,
+    TranscriptionWord,
+)
 from assistant.api.openai.chat import (
     AssistantMessage,
     ChatCompletionChoice,
@@ -59,6 +67,12 @@ __all__ = [
     "Tool",
     "ToolCall",
     "ToolMessage",
+    "TranscriptionParams",
+    "TranscriptionResponse",
+    "TranscriptionSegment",
+    "TranscriptionUsage",
+    "TranscriptionVerboseResponse",
+    "TranscriptionWord",
     "Usage",
     "UserMessage",
     "llm_error_response",

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request, Security
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi import APIRouter, File, Form, Request, Security, UploadFile
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from assistant.api.deps import ClientDep, RequirePermission, RuntimeDep
+from assistant.api.openai.audio import (
+    ResponseFormat,
+    TranscriptionParams,
+    TranscriptionResponse,
+    TranscriptionVerboseResponse,
+)
 from assistant.api.openai.chat import ChatCompletionRequest, ChatCompletionResponse
 from assistant.api.openai.embeddings import EmbeddingRequest, EmbeddingResponse
 from assistant.api.openai.models import Model, ModelList
 from assistant.security import Permission, Principal
+from assistant.services.audio_transcriptions import transcribe_upload
 from assistant.services.chat_completions import create_chat_completion
 from assistant.services.retrieval import create_embeddings
 
@@ -21,6 +28,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/v1", tags=["API compatible OpenAI"])
 
 Chatter = Annotated[Principal, Security(RequirePermission(Permission.CHAT))]
+Transcriber = Annotated[Principal, Security(RequirePermission(Permission.TRANSCRIPTIONS))]
 
 
 @router.get("/models", response_model=ModelList, summary="Modèles disponibles, avec leur fiche")
@@ -53,3 +61,44 @@ async def chat_completions(
 @router.post("/embeddings", response_model=EmbeddingResponse, summary="Plongements (vecteurs) du modèle des index")
 async def embeddings(body: EmbeddingRequest, runtime: RuntimeDep, principal: Chatter) -> EmbeddingResponse:
     return await create_embeddings(runtime, body)
+
+
+@router.post(
+    "/audio/transcriptions",
+    response_model=TranscriptionResponse | TranscriptionVerboseResponse,
+    summary="Transcription synchrone d'un enregistrement court, étiquetée « générée par IA »",
+    responses={
+        200: {"content": {"text/plain": {}, "application/x-subrip": {}, "text/vtt": {}}},
+        413: {"description": "Enregistrement trop long : utilisez /api/transcriptions"},
+        415: {"description": "Type de fichier non pris en charge"},
+    },
+)
+async def audio_transcriptions(
+    runtime: RuntimeDep,
+    principal: Transcriber,
+    client: ClientDep,
+    file: Annotated[UploadFile, File()],
+    model: Annotated[str, Form()],
+    language: Annotated[str | None, Form()] = None,
+    prompt: Annotated[str | None, Form()] = None,
+    response_format: Annotated[ResponseFormat, Form()] = "json",
+    temperature: Annotated[float | None, Form(ge=0, le=1)] = None,
+    # The official client sends arrays the PHP way: one "timestamp_granularities[]" field per value.
+    timestamp_granularities: Annotated[
+        list[Literal["word", "segment"]] | None, Form(alias="timestamp_granularities[]")
+    ] = None,
+) -> Response:
+    params = TranscriptionParams(
+        model=model,
+        language=language or None,
+        prompt=prompt,
+        response_format=response_format,
+        temperature=temperature,
+        timestamp_granularities=timestamp_granularities or ["segment"],
+    )
+    outcome = await transcribe_upload(
+        runtime, principal=principal, client=client, source=file.file, filename=file.filename or "", params=params
+    )
+    if outcome.body is not None:
+        return JSONResponse(outcome.body.model_dump(mode="json", exclude_none=True), headers=outcome.headers)
+    return Response(outcome.text or "", media_type=outcome.media_type, headers=outcome.headers)

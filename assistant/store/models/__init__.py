@@ -20,6 +20,7 @@ from assistant.store.models.rag import (
     DocumentChunk,
     DocumentStatus,
 )
+from assistant.store.models.transcriptions import Transcription, TranscriptionMinutes
 from assistant.store.models.users import Role, User
 
 __all__ = [
@@ -45,6 +46,8 @@ __all__ = [
     "ModelDecision",
     "RegistryReview",
     "Role",
+    "Transcription",
+    "TranscriptionMinutes",
     "UsageCounter",
     "UsageRecord",
     "UsageService",

@@ -25,6 +25,7 @@ def test_readyz_checks_database_and_queue(client: TestClient) -> None:
         "job_queue": True,
         "llm_weights": True,
         "llm:embarque": True,
+        "transcription_weights": True,
     }
 
 

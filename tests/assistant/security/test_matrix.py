@@ -46,6 +46,9 @@ class World:
     report_id: str  # a report of the agent's, for the governance routes
 
 
+# Transcription routes are reached with an id that exists nowhere: allowed callers get 404.
+_NOBODY_S_TRANSCRIPTION = uuid.UUID(int=7)
+
 Request = tuple[str, str, Callable[[World, Caller], dict[str, object] | None], int]
 
 
@@ -145,6 +148,19 @@ REQUESTS: list[Request] = [
     # After the chat row, withdraw then reinstate: every caller's withdrawal is undone before anything else runs.
     ("POST", "/api/governance/models/withdraw", lambda w, c: {"model": "smollm2-135m", "reason": "Test."}, 200),
     ("POST", "/api/governance/models/reinstate", lambda w, c: {"model": "smollm2-135m"}, 200),
+    # Transcriptions: the upload is multipart (a JSON body is a 422 once allowed); ids are nobody's (404).
+    ("POST", "/api/transcriptions", lambda w, c: {}, 422),
+    ("GET", "/api/transcriptions", lambda w, c: None, 200),
+    ("GET", "/api/transcriptions/{transcription_id}", lambda w, c: None, 404),
+    ("GET", "/api/transcriptions/{transcription_id}/events", lambda w, c: None, 404),
+    ("GET", "/api/transcriptions/{transcription_id}/result", lambda w, c: None, 404),
+    ("GET", "/api/transcriptions/{transcription_id}/export", lambda w, c: None, 404),
+    ("POST", "/api/transcriptions/{transcription_id}/cancel", lambda w, c: None, 404),
+    ("DELETE", "/api/transcriptions/{transcription_id}", lambda w, c: None, 404),
+    ("POST", "/api/transcriptions/{transcription_id}/minutes", lambda w, c: {}, 404),
+    ("GET", "/api/transcriptions/{transcription_id}/minutes", lambda w, c: None, 404),
+    ("GET", "/api/transcriptions/{transcription_id}/minutes/export", lambda w, c: None, 404),
+    ("POST", "/v1/audio/transcriptions", lambda w, c: {"model": "whisper-1"}, 422),
     ("POST", "/api/auth/logout", lambda w, c: None, 204),  # last: it ends the session callers' sessions
     # After the sessions ended, every caller is sent to the login page.
     ("POST", "/deconnexion", lambda w, c: None, 303),
@@ -165,6 +181,7 @@ def _path(template: str, world: World, caller: Caller) -> str:
         document_id=uuid.uuid4(),
         own_report=world.own_reports.get(caller.name, uuid.uuid4()),
         report_id=world.report_id,
+        transcription_id=_NOBODY_S_TRANSCRIPTION,
     )
 
 

@@ -1,0 +1,188 @@
+"""Transcription jobs: upload, follow (SSE), read, export, cancel, delete; minutes drawn from the transcript."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Form, Query, Security, UploadFile, status
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from assistant.api.deps import ClientDep, RequirePermission, RuntimeDep
+from assistant.api.routes._transcription_models import MinutesOut, MinutesRequest, TranscriptionOut
+from assistant.security import Permission, Principal
+from assistant.services import minutes as minutes_service
+from assistant.services import transcriptions as service
+from assistant.services.transcriptions import ExportedFile, TranscriptionOptions
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/transcriptions", tags=["transcriptions"])
+
+Transcriber = Annotated[Principal, Security(RequirePermission(Permission.TRANSCRIPTIONS))]
+_FILE_HELP = "Enregistrement : WAV, MP3, M4A, OGG/Opus, WebM, MP4 ou FLAC."
+
+
+def _download(exported: ExportedFile) -> Response:
+    disposition = f'attachment; filename="{exported.filename}"'
+    return Response(
+        exported.content,
+        media_type=exported.media_type,
+        headers={**exported.headers, "Content-Disposition": disposition},
+    )
+
+
+@router.post(
+    "",
+    response_model=TranscriptionOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Déposer un enregistrement à transcrire (tâche de fond)",
+    responses={413: {"description": "Fichier trop gros ou trop long"}, 415: {"description": "Type non pris en charge"}},
+)
+async def create_transcription(
+    principal: Transcriber,
+    runtime: RuntimeDep,
+    client: ClientDep,
+    file: Annotated[UploadFile, File(description=_FILE_HELP)],
+    language: Annotated[str, Form(description="« auto » ou un code ISO (« fr »).")] = "auto",
+    diarize: Annotated[bool, Form(description="Identifier les intervenants.")] = False,
+    num_speakers: Annotated[int | None, Form(ge=1, le=8, description="Nombre d'intervenants, s'il est connu.")] = None,
+    keep_audio: Annotated[bool | None, Form(description="Garder l'audio après transcription.")] = None,
+    title: Annotated[str | None, Form(max_length=200)] = None,
+) -> TranscriptionOut:
+    options = TranscriptionOptions(
+        language=language, diarize=diarize, num_speakers=num_speakers, keep_audio=keep_audio, title=title
+    )
+    view = await service.create_transcription(
+        runtime,
+        principal=principal,
+        client=client,
+        source=file.file,
+        filename=file.filename or "enregistrement",
+        content_type=file.content_type,
+        options=options,
+    )
+    return TranscriptionOut.of(view)
+
+
+@router.get("", response_model=list[TranscriptionOut], summary="Mes transcriptions")
+async def list_transcriptions(
+    principal: Transcriber,
+    runtime: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[TranscriptionOut]:
+    views = await service.list_transcriptions(runtime, owner_id=principal.user_id, limit=limit, offset=offset)
+    return [TranscriptionOut.of(view) for view in views]
+
+
+@router.get("/{transcription_id}", response_model=TranscriptionOut, summary="État et progression")
+async def get_transcription(
+    transcription_id: uuid.UUID, principal: Transcriber, runtime: RuntimeDep
+) -> TranscriptionOut:
+    return TranscriptionOut.of(
+        await service.get_transcription(runtime, owner_id=principal.user_id, transcription_id=transcription_id)
+    )
+
+
+@router.get(
+    "/{transcription_id}/events",
+    summary="Progression en direct (SSE) ; le flux se termine avec la tâche",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def transcription_events(
+    transcription_id: uuid.UUID, principal: Transcriber, runtime: RuntimeDep
+) -> StreamingResponse:
+    stream = await service.transcription_events(runtime, owner_id=principal.user_id, transcription_id=transcription_id)
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
+
+
+@router.get("/{transcription_id}/result", summary="Transcription (segments, intervenants, mots), étiquetée")
+async def transcription_result(
+    transcription_id: uuid.UUID, principal: Transcriber, runtime: RuntimeDep
+) -> JSONResponse:
+    body, provenance = await service.transcription_result(
+        runtime, owner_id=principal.user_id, transcription_id=transcription_id
+    )
+    return JSONResponse(body, headers={"X-AI-Generated": "true", "X-AI-Model": provenance.model_id})
+
+
+@router.get("/{transcription_id}/export", summary="Exporter la transcription (TXT, SRT, VTT, JSON, MD, DOCX)")
+async def export_transcription(
+    transcription_id: uuid.UUID,
+    principal: Transcriber,
+    runtime: RuntimeDep,
+    format: Annotated[Literal["txt", "srt", "vtt", "json", "md", "docx"], Query()] = "txt",
+) -> Response:
+    exported = await service.export_transcription(
+        runtime, owner_id=principal.user_id, transcription_id=transcription_id, fmt=format
+    )
+    return _download(exported)
+
+
+@router.post("/{transcription_id}/cancel", response_model=TranscriptionOut, summary="Annuler la transcription")
+async def cancel_transcription(
+    transcription_id: uuid.UUID, principal: Transcriber, runtime: RuntimeDep, client: ClientDep
+) -> TranscriptionOut:
+    view = await service.cancel_transcription(
+        runtime, principal=principal, client=client, transcription_id=transcription_id
+    )
+    return TranscriptionOut.of(view)
+
+
+@router.delete(
+    "/{transcription_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Supprimer la transcription, son audio et son compte rendu",
+)
+async def delete_transcription(
+    transcription_id: uuid.UUID, principal: Transcriber, runtime: RuntimeDep, client: ClientDep
+) -> Response:
+    await service.delete_transcription(runtime, principal=principal, client=client, transcription_id=transcription_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{transcription_id}/minutes",
+    response_model=MinutesOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Rédiger le compte rendu (synthèse, décisions, actions) avec le modèle de langue",
+)
+async def create_minutes(
+    transcription_id: uuid.UUID,
+    principal: Transcriber,
+    runtime: RuntimeDep,
+    client: ClientDep,
+    body: MinutesRequest | None = None,
+) -> JSONResponse:
+    view = await minutes_service.create_minutes(
+        runtime,
+        principal=principal,
+        client=client,
+        transcription_id=transcription_id,
+        model_id=body.model if body else None,
+    )
+    out = MinutesOut.of(view)
+    headers = {"X-AI-Generated": "true", "X-AI-Model": str(view.provenance.get("model_id", ""))}
+    return JSONResponse(out.model_dump(mode="json"), status_code=status.HTTP_201_CREATED, headers=headers)
+
+
+@router.get("/{transcription_id}/minutes", response_model=MinutesOut, summary="Compte rendu enregistré")
+async def get_minutes(transcription_id: uuid.UUID, principal: Transcriber, runtime: RuntimeDep) -> MinutesOut:
+    view = await minutes_service.get_minutes(runtime, owner_id=principal.user_id, transcription_id=transcription_id)
+    return MinutesOut.of(view)
+
+
+@router.get("/{transcription_id}/minutes/export", summary="Exporter le compte rendu (MD, DOCX, JSON)")
+async def export_minutes(
+    transcription_id: uuid.UUID,
+    principal: Transcriber,
+    runtime: RuntimeDep,
+    format: Annotated[Literal["md", "docx", "json"], Query()] = "md",
+) -> Response:
+    exported = await minutes_service.export_transcription_minutes(
+        runtime, owner_id=principal.user_id, transcription_id=transcription_id, fmt=format
+    )
+    return _download(exported)
