@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Security
+from fastapi import APIRouter, Query, Response, Security
 
 from assistant.api.deps import RequirePermission, RuntimeDep
 from assistant.api.routes._access_models import AuditEventOut, ChainReportOut
 from assistant.security import Permission, Principal
+from assistant.services import access_review
 from assistant.services.audit_log import search_events, verify_chain
 
 __all__ = ["router"]
@@ -53,4 +54,38 @@ async def verify(_: Auditor, runtime: RuntimeDep) -> ChainReportOut:
         head_hash=report.head_hash,
         first_bad_id=report.first_bad_id,
         problem=report.problem,
+    )
+
+
+_MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+
+
+@router.get("/events/export", summary="Exporter le journal (CSV ou JSON, avec les empreintes)")
+async def export_events(
+    _: Auditor,
+    runtime: RuntimeDep,
+    format: Literal["csv", "json"] = "csv",
+    category: Literal["connection", "audit"] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Response:
+    data = await access_review.export_events(runtime, file_format=format, category=category, since=since, until=until)
+    filename = f"journal-{category or 'complet'}.{format}"
+    return Response(
+        data, media_type=_MEDIA_TYPES[format], headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
+@router.get("/access-review", summary="Revue des accès : droits sur les collections, usage des modèles, connexions")
+async def export_access_review(
+    _: Auditor,
+    runtime: RuntimeDep,
+    format: Literal["csv", "json"] = "json",
+    section: Literal["users", "collections", "models"] | None = None,
+    days: Annotated[int, Query(ge=1, le=3660)] = 90,
+) -> Response:
+    data = await access_review.access_review(runtime, file_format=format, section=section, days=days)
+    filename = f"revue-des-acces-{section or 'complete'}.{format}"
+    return Response(
+        data, media_type=_MEDIA_TYPES[format], headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )

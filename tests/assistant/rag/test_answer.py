@@ -131,7 +131,7 @@ def test_retried_ingestion_does_not_duplicate_chunks(client: TestClient, owner: 
             owner_id=owner.id,
             attempt=2,
             _report=report,
-            resources=runtime,
+            runtime=runtime,
         )
         return await ingest_document(context)
 

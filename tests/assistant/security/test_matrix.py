@@ -88,6 +88,8 @@ REQUESTS: list[Request] = [
     ("PUT", "/api/admin/users/{user_id}/quota", lambda w, c: {"tokens_per_day": 1000}, 200),
     ("GET", "/api/audit/events", lambda w, c: None, 200),
     ("GET", "/api/audit/verify", lambda w, c: None, 200),
+    ("GET", "/api/audit/events/export", lambda w, c: None, 200),
+    ("GET", "/api/audit/access-review", lambda w, c: None, 200),
     ("POST", "/api/incidents", lambda w, c: _REPORT, 201),
     ("GET", "/api/incidents", lambda w, c: None, 200),
     ("GET", "/api/incidents/{own_report}", lambda w, c: None, 200),
