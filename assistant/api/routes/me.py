@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Security, status
+from fastapi import APIRouter, Response, Security, status
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from assistant.api.deps import ClientDep, RequirePermission, RuntimeDep
 from assistant.api.routes._access_models import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, Profile, QuotaOut
 from assistant.security import Permission, Principal
+from assistant.services import rgpd
 from assistant.services.api_keys import create_api_key, list_api_keys, revoke_api_key
 from assistant.services.quotas import get_quota
+from assistant.services.rgpd import ERASE_CONFIRMATION
 from assistant.services.users import get_user
 
 __all__ = ["router"]
@@ -62,3 +66,65 @@ async def create_own_key(
 async def revoke_own_key(key_id: uuid.UUID, principal: KeyOwner, runtime: RuntimeDep, client: ClientDep) -> ApiKeyOut:
     key = await revoke_api_key(runtime, key_id=key_id, actor=principal, own_only=True, client=client)
     return ApiKeyOut.of(key)
+
+
+# --- RGPD: access and portability, rectification, erasure
+
+
+class ProfileUpdate(BaseModel):
+    """Corrections to one's profile; omitted fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str | None = Field(default=None, max_length=200)
+    email: EmailStr | None = None
+
+
+class ErasureRequest(BaseModel):
+    """The user's explicit confirmation, typed out."""
+
+    confirmation: str = Field(description=f"Exactement « {ERASE_CONFIRMATION} ».")
+
+
+class ErasureReceiptOut(BaseModel):
+    """Proof of erasure: counts, time and the hash of the audit event that records it."""
+
+    user: str
+    erased_at: datetime
+    conversations: int
+    collections: int
+    transcriptions: int
+    api_keys_revoked: int
+    audit_event_hash: str
+    kept: list[str]
+
+
+@router.patch("", response_model=Profile, summary="Rectifier mon profil (nom affiché, courriel)")
+async def update_profile(
+    body: ProfileUpdate, principal: ProfileReader, runtime: RuntimeDep, client: ClientDep
+) -> Profile:
+    await rgpd.rectify_profile(
+        runtime,
+        principal=principal,
+        client=client,
+        display_name=body.display_name,
+        email=str(body.email) if body.email else None,
+    )
+    return Profile.of(principal, await get_user(runtime, user_id=principal.user_id))
+
+
+@router.get("/export", summary="Exporter toutes mes données (archive ZIP)", response_class=Response)
+async def export_data(principal: ProfileReader, runtime: RuntimeDep, client: ClientDep) -> Response:
+    archive = await rgpd.export_my_data(runtime, principal=principal, client=client)
+    filename = f"mes-donnees-{principal.username}.zip"
+    return Response(
+        archive, media_type="application/zip", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
+@router.post("/erase", response_model=ErasureReceiptOut, summary="Effacer mes données (avec récépissé)")
+async def erase_data(
+    body: ErasureRequest, principal: ProfileReader, runtime: RuntimeDep, client: ClientDep
+) -> ErasureReceiptOut:
+    receipt = await rgpd.erase_my_data(runtime, principal=principal, client=client, confirmation=body.confirmation)
+    return ErasureReceiptOut(**{**receipt.__dict__, "kept": list(receipt.kept)})
