@@ -19,7 +19,7 @@ from rag._loading import SUPPORTED_MIME_TYPES, load_document
 from rag._ocr import OcrEngine, RapidOcrEngine
 from rag._openai_embeddings import OpenAIEmbedder
 from rag._prompt import Citation, PromptContext, format_passages
-from rag._retrieval import Reranker, Retriever, SearchMode, reciprocal_rank_fusion
+from rag._retrieval import Reranker, Retriever, SearchMode, prefer_query_years, reciprocal_rank_fusion
 from rag._store import IndexStore, RowSource
 from rag._types import Chunk, LoadedDocument, SearchHit, Section
 from rag._vector_index import FLAT_MAX_VECTORS, IndexKind, VectorIndex
@@ -58,5 +58,6 @@ __all__ = [
     "format_passages",
     "french_tokens",
     "load_document",
+    "prefer_query_years",
     "reciprocal_rank_fusion",
 ]

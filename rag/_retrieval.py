@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
 from collections.abc import Hashable, Sequence
 from typing import Literal, Protocol, TypeVar
 
@@ -10,12 +12,33 @@ from rag._embeddings import Embedder
 from rag._store import IndexStore
 from rag._types import Chunk, SearchHit
 
-__all__ = ["Reranker", "Retriever", "SearchMode", "reciprocal_rank_fusion"]
+__all__ = ["Reranker", "Retriever", "SearchMode", "prefer_query_years", "reciprocal_rank_fusion"]
 
 logger = logging.getLogger(__name__)
 
 SearchMode = Literal["hybrid", "vector", "keyword"]
 K = TypeVar("K", bound=Hashable)
+_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+
+
+def prefer_query_years(query: str, hits: Sequence[SearchHit], *, penalty: float = 0.5) -> list[SearchHit]:
+    """Demote passages dated with another year than the one(s) the query names, then re-sort.
+
+    Administrative corpora hold near-duplicates that differ only by year ("barème 2024" / "barème 2025"):
+    their passages embed almost identically, so the fused ranking picks one at random. A passage whose
+    title, section or text names a year, none of them asked for, has its score multiplied by ``penalty``;
+    passages without any year, and every passage of a query without a year, are left as they are.
+    """
+    wanted = set(_YEAR.findall(query))
+    if not wanted:
+        return list(hits)
+
+    def adjusted(hit: SearchHit) -> float:
+        years = set(_YEAR.findall(f"{hit.chunk.title}\n{hit.section or ''}\n{hit.text}"))
+        return hit.score * penalty if years and not years & wanted else hit.score
+
+    rescored = [dataclasses.replace(hit, score=adjusted(hit)) for hit in hits]
+    return sorted(rescored, key=lambda hit: -hit.score)
 
 
 def reciprocal_rank_fusion(
@@ -64,6 +87,8 @@ class Retriever:
     at 0.5). On that small set vector-only search scores best (0.892); hybrid stays the default because
     exact identifiers (article numbers, acronyms) in large corpora are where small embedders fail and
     BM25 does not. See ``benchmarks/rag_embeddings.py``; ``mode="vector"`` switches per call.
+    ``year_aware`` demotes passages dated with a year the query did not ask for
+    (:func:`prefer_query_years`; see ``benchmarks/rag_eval.py`` for its effect).
 
     Example::
 
@@ -81,6 +106,7 @@ class Retriever:
         keyword_weight: float = 0.5,
         reranker: Reranker | None = None,
         rerank_candidates: int = 20,
+        year_aware: bool = True,
     ) -> None:
         if embedder.dim != store.dim or embedder.model_id != store.model_id:
             raise ValueError("the embedder and the index store must use the same model")
@@ -91,6 +117,7 @@ class Retriever:
         self._keyword_weight = keyword_weight
         self._reranker = reranker
         self._rerank_candidates = rerank_candidates
+        self._year_aware = year_aware
 
     def search(
         self,
@@ -141,6 +168,8 @@ class Retriever:
             )
             for key, score in ranked
         ]
+        if self._year_aware:
+            hits = prefer_query_years(query, hits)
         if self._reranker is not None and hits:
             hits = self._reranker.rerank(query, hits[: max(self._rerank_candidates, k)])
         logger.debug("search over %d collections: %d candidates", len(collections), len(hits))

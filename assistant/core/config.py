@@ -220,6 +220,14 @@ class Settings(BaseSettings):
     rag_context_max_chars: Annotated[int, Field(ge=500)] = Field(
         default=12_000, description="Largest context of retrieved passages put in a RAG prompt."
     )
+    rag_chat_passages: Annotated[int, Field(ge=1, le=20)] = Field(
+        default=5, description="Passages retrieved for a chat request naming collections."
+    )
+    rag_abstention_min_score: Annotated[float, Field(ge=-1, le=1)] = Field(
+        default=0.85,
+        description="Below this cosine similarity of the best passage, a RAG answer declines without calling the "
+        "model. Depends on the embedder: 0.85 is calibrated for e5 on benchmarks/rag_eval.py; -1 disables it.",
+    )
     # --- Web interface (assistant.web)
     web_assets_dir: Path = Field(
         default=Path(".build/web"),

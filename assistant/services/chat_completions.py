@@ -16,7 +16,17 @@ from dataclasses import dataclass, field
 
 import anyio
 
-from assistant.api.openai.chat import ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse, Usage
+from assistant.api.openai.chat import (
+    ChatCompletionChoice,
+    ChatCompletionChunk,
+    ChatCompletionChunkChoice,
+    ChatCompletionMessage,
+    ChatCompletionRequest,
+    ChatCompletionResponse,
+    DeltaMessage,
+    SourceCitation,
+    Usage,
+)
 from assistant.audit import ClientInfo
 from assistant.llm import ChatChunk, LLMError, RegisteredModel, UpstreamError
 from assistant.provenance import Provenance, SourceRef
@@ -25,6 +35,7 @@ from assistant.security import Principal
 from assistant.sensitivity import Sensitivity
 from assistant.services.energy import estimate_request_energy
 from assistant.services.generation import Measure, check_sovereignty, parse_sensitivity
+from assistant.services.grounding import ABSTENTION, ground_request
 from assistant.services.labelling import provenance_for, sign_texts
 from assistant.services.quotas import ensure_tokens_available, record_tokens
 from assistant.services.usage import record_usage
@@ -100,8 +111,18 @@ async def create_chat_completion(
 
     RAG answers pass the passages they put in the prompt as ``sources`` (listed in the provenance) and the
     highest classification of their collections as ``collections`` (it raises the request's sensitivity).
+    A request naming ``collections`` is grounded here (ACL, retrieval, fenced passages); when nothing relevant
+    is found, the answer declines without calling the model.
     """
     started = started if started is not None else time.perf_counter()
+    citations: list[SourceCitation] | None = None
+    if request.collections:
+        grounding = await ground_request(runtime, request, principal=principal)
+        if grounding.request is None:
+            return _abstention(runtime, request, client=client)
+        request, citations = grounding.request, grounding.citations()
+        sources = [*sources, *grounding.sources()]
+        collections = max(collections, grounding.classification)
     model = resolve_model(runtime, request.model)
     await _check_sovereignty(runtime, request, model, principal=principal, client=client, collections=collections)
     await ensure_tokens_available(runtime, principal)
@@ -110,15 +131,62 @@ async def create_chat_completion(
     headers = {"X-AI-Generated": "true", "X-AI-Model": model.id}
     if request.stream:
         headers["X-Gateway-Overhead-Ms"] = f"{(time.perf_counter() - started) * 1000:.2f}"
-        stream = _stream_completion(runtime, request, model, backend_request, provenance, principal)
+        stream = _stream_completion(runtime, request, model, backend_request, provenance, principal, citations)
         return CompletionOutcome(provenance=provenance, stream=stream, headers=headers)
     response, upstream_seconds = await _full_completion(runtime, request, model, backend_request, provenance)
+    response.sources = citations
     if response.usage is not None:
         await record_tokens(runtime, principal, response.usage.total_tokens)
         await _record_api_usage(runtime, principal, model, response.usage, incomplete=False)
     overhead = (time.perf_counter() - started - upstream_seconds) * 1000
     headers["X-Gateway-Overhead-Ms"] = f"{max(overhead, 0.0):.2f}"
     return CompletionOutcome(provenance=provenance, response=response, headers=headers)
+
+
+def _abstention(runtime: Runtime, request: ChatCompletionRequest, *, client: ClientInfo) -> CompletionOutcome:
+    """The fixed answer when the collections hold nothing relevant: no model call, no tokens, still labelled."""
+    model = resolve_model(runtime, request.model)
+    provenance = provenance_for(model, request_id=client.request_id)
+    headers = {"X-AI-Generated": "true", "X-AI-Model": model.id, "X-RAG-Abstained": "true"}
+    if request.stream:
+        return CompletionOutcome(
+            provenance=provenance, stream=_abstention_stream(runtime, model, provenance), headers=headers
+        )
+    response = ChatCompletionResponse(
+        model=model.id,
+        choices=[
+            ChatCompletionChoice(index=0, message=ChatCompletionMessage(content=ABSTENTION), finish_reason="stop")
+        ],
+        usage=Usage(prompt_tokens=0, completion_tokens=0, total_tokens=0),
+        provenance=provenance,
+        provenance_manifests=sign_texts(runtime.signer, provenance, [ABSTENTION]),
+        sources=[],
+    )
+    return CompletionOutcome(provenance=provenance, response=response, headers=headers)
+
+
+async def _abstention_stream(runtime: Runtime, model: RegisteredModel, provenance: Provenance) -> AsyncIterator[str]:
+    completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    delta = DeltaMessage(role="assistant", content=ABSTENTION)
+    first = ChatCompletionChunk(
+        id=completion_id,
+        created=created,
+        model=model.id,
+        choices=[ChatCompletionChunkChoice(index=0, delta=delta, finish_reason="stop")],
+        provenance=provenance,
+    )
+    last = ChatCompletionChunk(
+        id=completion_id,
+        created=created,
+        model=model.id,
+        choices=[],
+        provenance=provenance,
+        provenance_manifests=sign_texts(runtime.signer, provenance, [ABSTENTION]),
+        sources=[],
+    )
+    yield _sse(first.model_dump_json(exclude_none=True))
+    yield _sse(last.model_dump_json(exclude_none=True))
+    yield _sse("[DONE]")
 
 
 async def _record_api_usage(
@@ -208,6 +276,7 @@ async def _stream_completion(
     backend_request: object,
     provenance: Provenance,
     principal: Principal,
+    citations: list[SourceCitation] | None = None,
 ) -> AsyncIterator[str]:
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
@@ -267,6 +336,7 @@ async def _stream_completion(
         usage=measured if request.include_usage else None,
         provenance=provenance,
         provenance_manifests=sign_texts(runtime.signer, provenance, ["".join(texts[i]) for i in sorted(texts)]),
+        sources=citations,
     )
     yield _sse(last.model_dump_json(exclude_none=True))
     yield _sse("[DONE]")

@@ -12,63 +12,23 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from assistant.api.openai.chat import ChatCompletionRequest, ChatCompletionResponse
 from assistant.api.openai.embeddings import Embedding, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage
 from assistant.audit import ClientInfo
 from assistant.errors import InvalidRequestError
 from assistant.llm.errors import UnknownModelError, UnsupportedParameterError
-from assistant.provenance import SourceRef
 from assistant.runtime import Runtime
 from assistant.security import Permission, Principal
-from assistant.sensitivity import Sensitivity
 from assistant.services.chat_completions import create_chat_completion
-from assistant.services.collections import readable_versions
-from assistant.store import collections as collection_store
-from assistant.store import documents as document_store
-from assistant.store.models import Classification
+from assistant.services.grounding import RAG_SYSTEM_PROMPT, Passage, classification, retrieve
 
 __all__ = ["RAG_SYSTEM_PROMPT", "Passage", "RagAnswer", "answer_question", "create_embeddings", "search_passages"]
 
 logger = logging.getLogger(__name__)
 
 SearchMode = Literal["hybrid", "vector", "keyword"]
-
-RAG_SYSTEM_PROMPT = (
-    "Vous êtes l'assistant documentaire d'une administration française. Répondez en français, de façon "
-    "précise et concise, uniquement à partir des extraits fournis, et citez chaque extrait utilisé par son "
-    "numéro entre crochets, par exemple [1]."
-)
-_EXCERPT_CHARS = 300
-
-
-@dataclass(frozen=True)
-class Passage:
-    """One retrieved passage with what a citation needs."""
-
-    marker: int
-    collection_id: uuid.UUID
-    document_id: uuid.UUID
-    filename: str
-    title: str
-    page: int | None
-    section: str | None
-    text: str
-    score: float
-    chunk_id: int
-
-    def source(self) -> SourceRef:
-        """The provenance entry of this passage (a short excerpt, never the whole chunk)."""
-        excerpt = self.text if len(self.text) <= _EXCERPT_CHARS else self.text[: _EXCERPT_CHARS - 1] + "…"
-        return SourceRef(
-            document_id=str(self.document_id),
-            title=self.title or self.filename,
-            collection_id=str(self.collection_id),
-            page=self.page,
-            passage_id=str(self.chunk_id),
-            passage=excerpt,
-        )
 
 
 @dataclass(frozen=True)
@@ -79,42 +39,6 @@ class RagAnswer:
     passages: list[Passage]
     completion: ChatCompletionResponse
     headers: dict[str, str]
-
-
-async def _search(
-    runtime: Runtime,
-    principal: Principal,
-    query: str,
-    *,
-    collection_ids: list[uuid.UUID] | None,
-    k: int,
-    mode: SearchMode,
-) -> tuple[list[Any], list[Passage]]:
-    versions = await readable_versions(runtime, principal, collection_ids)
-    hits = await runtime.rag.search(query, versions=versions, k=k, mode=mode)
-    document_ids = {uuid.UUID(hit.document_id) for hit in hits}
-    filenames: dict[uuid.UUID, str] = {}
-    async with runtime.session_factory() as session:
-        for document_id in document_ids:
-            document = await document_store.get_document(session=session, document_id=document_id)
-            if document is not None:
-                filenames[document_id] = document.filename
-    passages = [
-        Passage(
-            marker=index,
-            collection_id=uuid.UUID(hit.collection_id),
-            document_id=uuid.UUID(hit.document_id),
-            filename=filenames.get(uuid.UUID(hit.document_id), ""),
-            title=hit.chunk.title,
-            page=hit.page,
-            section=hit.section,
-            text=hit.text,
-            score=float(hit.score),
-            chunk_id=int(hit.chunk.id),
-        )
-        for index, hit in enumerate(hits, start=1)
-    ]
-    return hits, passages
 
 
 async def search_passages(
@@ -129,17 +53,8 @@ async def search_passages(
     """The ``k`` best passages among the collections the caller may read (all of them, or those named)."""
     if not query.strip():
         raise InvalidRequestError("La requête de recherche est vide.")
-    _, passages = await _search(runtime, principal, query, collection_ids=collection_ids, k=k, mode=mode)
+    _, passages = await retrieve(runtime, principal, query, collection_ids=collection_ids, k=k, mode=mode)
     return passages
-
-
-async def _classification(runtime: Runtime, collection_ids: set[uuid.UUID]) -> Sensitivity:
-    if not collection_ids:
-        return Sensitivity.PUBLIC
-    async with runtime.session_factory() as session:
-        collections = await collection_store.list_collections(session=session, ids=collection_ids)
-    internal = any(c.classification != Classification.PUBLIC for c in collections)
-    return Sensitivity.INTERNAL if internal else Sensitivity.PUBLIC
 
 
 async def answer_question(
@@ -163,7 +78,7 @@ async def answer_question(
     if not question.strip():
         raise InvalidRequestError("La question est vide.")
     started = time.perf_counter()
-    hits, passages = await _search(runtime, principal, question, collection_ids=collection_ids, k=k, mode=mode)
+    hits, passages = await retrieve(runtime, principal, question, collection_ids=collection_ids, k=k, mode=mode)
     context = format_passages(hits, max_chars=runtime.settings.rag_context_max_chars)
     used = passages[: len(context.citations)]
     request = ChatCompletionRequest.model_validate(
@@ -185,7 +100,7 @@ async def answer_question(
         client=client,
         started=started,
         sources=[passage.source() for passage in used],
-        collections=await _classification(runtime, {p.collection_id for p in used}),
+        collections=await classification(runtime, {p.collection_id for p in used}),
     )
     assert outcome.response is not None  # not streamed
     completion = outcome.response

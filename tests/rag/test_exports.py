@@ -13,7 +13,7 @@ EXPECTED = {
     "ModelCard", "OcrEngine", "OpenAIEmbedder", "PromptContext", "RapidOcrEngine", "Reranker",
     "Retriever", "Role", "RowSource", "SearchHit", "SearchMode", "Section", "UseEmbedder",
     "VectorIndex", "Vectors", "approximate_token_count", "chunk_id", "errors", "format_passages",
-    "french_tokens", "load_document", "reciprocal_rank_fusion",
+    "french_tokens", "load_document", "prefer_query_years", "reciprocal_rank_fusion",
 }  # fmt: skip
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "ImagePart",
     "JsonSchemaFormat",
     "ResponseFormat",
+    "SourceCitation",
     "StreamOptions",
     "SystemMessage",
     "TextPart",
@@ -202,6 +203,12 @@ class ChatCompletionRequest(OpenAIBaseModel):
         description="Data sensitivity declared by the user; 'internal' or 'sensitive' never reach a "
         "non-sovereign model (the detector can raise it, never lower it).",
     )
+    collections: list[str] | None = Field(
+        default=None,
+        max_length=20,
+        description="Ids of document collections to answer from (RAG): passages retrieved there, among those the "
+        "caller may read, are given to the model as data and cited in `sources`.",
+    )
 
     @model_validator(mode="after")
     def _check_consistency(self) -> ChatCompletionRequest:
@@ -264,6 +271,19 @@ class ChatCompletionRequest(OpenAIBaseModel):
 
 # ---- Responses ------------------------------------------------------------------------------------------
 # https://platform.openai.com/docs/api-reference/chat/object
+
+
+class SourceCitation(BaseModel):
+    """Souverain extension: a passage given to the model, which its answer cites as ``[marker]``."""
+
+    marker: int = Field(description="Citation marker: the answer refers to this passage as [marker].")
+    document_id: str
+    collection_id: str
+    title: str
+    page: int | None = None
+    section: str | None = None
+    excerpt: str = Field(description="Start of the passage (at most 300 characters).")
+    score: float = Field(description="Retrieval score (fused rank score; higher is better).")
 
 
 class Usage(BaseModel):
@@ -330,6 +350,9 @@ class ChatCompletionResponse(OpenAIBaseModel):
     provenance_manifests: list[Manifest] | None = Field(
         default=None, description="One Ed25519-signed manifest per choice, to verify the text later."
     )
+    sources: list[SourceCitation] | None = Field(
+        default=None, description="Passages retrieved from the requested collections, cited as [marker]."
+    )
 
     @classmethod
     def from_result(cls, result: ChatResult, *, model: str, provenance: Provenance) -> ChatCompletionResponse:
@@ -393,6 +416,9 @@ class ChatCompletionChunk(OpenAIBaseModel):
     )
     provenance_manifests: list[Manifest] | None = Field(
         default=None, description="On the last event: one signed manifest per choice of the whole stream."
+    )
+    sources: list[SourceCitation] | None = Field(
+        default=None, description="On the last event: passages retrieved from the requested collections."
     )
 
     @classmethod

@@ -82,6 +82,7 @@ def test_openai_protocol_exports() -> None:
         "Provenance",
         "SourceRef",
         "ResponseFormat",
+        "SourceCitation",
         "StreamOptions",
         "SystemMessage",
         "TextPart",
