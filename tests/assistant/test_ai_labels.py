@@ -39,7 +39,12 @@ from tests.fakes import FakeUpstream
 Route = tuple[str, str]
 
 # Routes whose answers mention provenance without generating anything themselves.
-NOT_GENERATIVE: set[Route] = {("POST", "/api/provenance/verify")}
+# The RGPD archive bundles stored answers already labelled (tests/assistant/governance/test_rgpd.py checks it).
+NOT_GENERATIVE: set[Route] = {
+    ("POST", "/api/provenance/verify"),
+    ("GET", "/api/audit/events/export"),
+    ("GET", "/api/me/export"),
+}
 
 
 def _mentions_label(schema: Any, components: dict[str, Any], seen: set[str]) -> bool:
