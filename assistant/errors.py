@@ -10,6 +10,8 @@ nothing below ``assistant/api`` knows about status codes. Messages are meant for
     │   ├── InvalidRequestError   malformed or inconsistent input
     │   ├── AuthenticationError   no or bad credentials
     │   ├── PermissionDeniedError authenticated, not allowed
+    │   │   ├── CharterNotAcceptedError  the current usage charter is not accepted yet
+    │   │   └── ForbiddenUseError        the forbidden-use guard blocked or wants a confirmation
     │   ├── NotFoundError         no such resource (or not yours)
     │   ├── ConflictError         the resource already exists or changed
     │   ├── PayloadTooLargeError  an upload exceeds a size or storage quota
@@ -23,8 +25,10 @@ from __future__ import annotations
 
 __all__ = [
     "AuthenticationError",
+    "CharterNotAcceptedError",
     "ConfigurationError",
     "ConflictError",
+    "ForbiddenUseError",
     "InvalidRequestError",
     "JobError",
     "NotFoundError",
@@ -90,6 +94,19 @@ class PermissionDeniedError(UserFacingError):
     """Raised when an authenticated caller lacks the permission a route or resource requires."""
 
     code = "permission_denied"
+
+
+class CharterNotAcceptedError(PermissionDeniedError):
+    """Raised when a user (or their API key) uses the assistant before accepting the current usage charter."""
+
+    code = "charter_not_accepted"
+
+
+class ForbiddenUseError(PermissionDeniedError):
+    """Raised when a request falls under a forbidden use: ``forbidden_use`` (blocked) or
+    ``guard_confirmation_required`` (send ``guard_confirmation`` with a reason); ``details`` carries the rule."""
+
+    code = "forbidden_use"
 
 
 class NotFoundError(UserFacingError):

@@ -26,9 +26,9 @@ class GuardEngine:
 
     def __init__(self, rules: Iterable[GuardRule], *, version: int) -> None:
         self.version = version
-        self.rules = tuple(rule for rule in rules if rule.enabled)
+        self.rules = tuple(rules)  # all of them, disabled ones included, as the référent wrote them
         self._compiled: list[tuple[GuardRule, tuple[re.Pattern[str], ...]]] = [
-            (rule, rule.compiled()) for rule in self.rules
+            (rule, rule.compiled()) for rule in self.rules if rule.enabled
         ]
 
     def candidates(self, texts: Iterable[str]) -> list[GuardMatch]:

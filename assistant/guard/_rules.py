@@ -20,8 +20,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 __all__ = [
     "DEFAULT_RULES_FILE",
     "GuardAction",
+    "GuardConfirmation",
+    "GuardNotice",
     "GuardRule",
     "RuleSetError",
+    "default_charter",
     "default_rules",
     "fold",
     "parse_rules",
@@ -107,3 +110,47 @@ def default_rules() -> tuple[int, tuple[GuardRule, ...]]:
     """The shipped rule set: its version and its rules."""
     document = json.loads(resources.files(__package__).joinpath(DEFAULT_RULES_FILE).read_text(encoding="utf-8"))
     return int(document["version"]), parse_rules(document["rules"])
+
+
+class GuardConfirmation(BaseModel):
+    """The user's answer to a ``confirm`` rule, sent back with the request (``guard_confirmation``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule: str = Field(min_length=1, max_length=64, description="Id of the rule that asked for a confirmation.")
+    reason: str = Field(
+        min_length=10, max_length=1000, description="Why this request respects the charter (kept in the audit log)."
+    )
+
+
+class GuardNotice(BaseModel):
+    """What the guard tells the user about one rule that applied (returned as ``guard`` in responses)."""
+
+    rule: str
+    title: str
+    action: GuardAction
+    message: str
+    clause: str = ""
+    confirmed: bool = Field(default=False, description="True when the user confirmed with a reason.")
+
+    @classmethod
+    def of(cls, rule: GuardRule, *, confirmed: bool = False) -> GuardNotice:
+        return cls(
+            rule=rule.id,
+            title=rule.title,
+            action=rule.action,
+            message=rule.message,
+            clause=rule.clause,
+            confirmed=confirmed,
+        )
+
+
+DEFAULT_CHARTER_FILE = "charte.v1.md"
+
+
+def default_charter() -> tuple[str, str, str]:
+    """The shipped French usage charter: (title, summary, Markdown text); the summary is its « En bref » list."""
+    text = resources.files(__package__).joinpath(DEFAULT_CHARTER_FILE).read_text(encoding="utf-8")
+    title = text.splitlines()[0].lstrip("# ").strip()
+    summary = text.split("## En bref", 1)[1].split("\n## ", 1)[0].strip()
+    return title, summary, text

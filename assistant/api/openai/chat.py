@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from assistant.api.openai._base import OpenAIBaseModel
 from assistant.api.openai.provenance import Manifest, Provenance
+from assistant.guard import GuardConfirmation, GuardNotice
 from assistant.llm import ChatChunk, ChatRequest, ChatResult, SamplingParams
 from assistant.llm import Usage as LLMUsage
 
@@ -202,6 +203,10 @@ class ChatCompletionRequest(OpenAIBaseModel):
         description="Data sensitivity declared by the user; 'internal' or 'sensitive' never reach a "
         "non-sovereign model (the detector can raise it, never lower it).",
     )
+    guard_confirmation: GuardConfirmation | None = Field(
+        default=None,
+        description="Answer to a forbidden-use rule asking for confirmation: its id and the user's reason.",
+    )
 
     @model_validator(mode="after")
     def _check_consistency(self) -> ChatCompletionRequest:
@@ -330,6 +335,9 @@ class ChatCompletionResponse(OpenAIBaseModel):
     provenance_manifests: list[Manifest] | None = Field(
         default=None, description="One Ed25519-signed manifest per choice, to verify the text later."
     )
+    guard: list[GuardNotice] | None = Field(
+        default=None, description="Reminders of the usage charter that the request triggered (forbidden-use guard)."
+    )
 
     @classmethod
     def from_result(cls, result: ChatResult, *, model: str, provenance: Provenance) -> ChatCompletionResponse:
@@ -393,6 +401,9 @@ class ChatCompletionChunk(OpenAIBaseModel):
     )
     provenance_manifests: list[Manifest] | None = Field(
         default=None, description="On the last event: one signed manifest per choice of the whole stream."
+    )
+    guard: list[GuardNotice] | None = Field(
+        default=None, description="On the first event: charter reminders the request triggered."
     )
 
     @classmethod

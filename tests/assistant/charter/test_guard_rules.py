@@ -128,10 +128,13 @@ def test_public_names() -> None:
     assert sorted(guard.__all__) == [
         "DEFAULT_RULES_FILE",
         "GuardAction",
+        "GuardConfirmation",
         "GuardEngine",
         "GuardMatch",
+        "GuardNotice",
         "GuardRule",
         "RuleSetError",
+        "default_charter",
         "default_rules",
         "fold",
         "parse_rules",
