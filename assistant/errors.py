@@ -12,6 +12,8 @@ nothing below ``assistant/api`` knows about status codes. Messages are meant for
     │   │   └── UnsupportedMediaTypeError the file is not of an accepted type
     │   ├── AuthenticationError   no or bad credentials
     │   ├── PermissionDeniedError authenticated, not allowed
+    │   │   ├── CharterNotAcceptedError  the current usage charter is not accepted yet
+    │   │   └── ForbiddenUseError        the forbidden-use guard blocked or wants a confirmation
     │   ├── NotFoundError         no such resource (or not yours)
     │   ├── ConflictError         the resource already exists or changed
     │   ├── OperationCancelledError  the user cancelled the work
@@ -25,8 +27,10 @@ from __future__ import annotations
 
 __all__ = [
     "AuthenticationError",
+    "CharterNotAcceptedError",
     "ConfigurationError",
     "ConflictError",
+    "ForbiddenUseError",
     "InvalidRequestError",
     "JobError",
     "NotFoundError",
@@ -106,6 +110,19 @@ class PermissionDeniedError(UserFacingError):
     """Raised when an authenticated caller lacks the permission a route or resource requires."""
 
     code = "permission_denied"
+
+
+class CharterNotAcceptedError(PermissionDeniedError):
+    """Raised when a user (or their API key) uses the assistant before accepting the current usage charter."""
+
+    code = "charter_not_accepted"
+
+
+class ForbiddenUseError(PermissionDeniedError):
+    """Raised when a request falls under a forbidden use: ``forbidden_use`` (blocked) or
+    ``guard_confirmation_required`` (send ``guard_confirmation`` with a reason); ``details`` carries the rule."""
+
+    code = "forbidden_use"
 
 
 class NotFoundError(UserFacingError):

@@ -60,6 +60,8 @@ class Runtime:
     oidc: OidcVerifier | None = None
     worker: Worker | None = None
     quota_cache: TTLCache[Any, Any] = field(default_factory=lambda: TTLCache(maxsize=10_000, ttl=5))
+    # Current charter version, acceptances and guard rules, re-read at most every 5 s (cleared on change).
+    policy_cache: TTLCache[Any, Any] = field(default_factory=lambda: TTLCache(maxsize=50_000, ttl=5))
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
 
 

@@ -24,9 +24,11 @@ from assistant.errors import AuthenticationError, PermissionDeniedError
 from assistant.runtime import Runtime
 from assistant.security import Permission, Principal, same_secret
 from assistant.services.authentication import authenticate_bearer, authenticate_session
+from assistant.services.charter import ensure_charter_accepted
 from assistant.services.quotas import enforce_request_rate
 
 __all__ = [
+    "CHARTER_GATED",
     "CSRF_HEADER",
     "PUBLIC",
     "ClientDep",
@@ -45,6 +47,9 @@ __all__ = [
 ]
 
 CSRF_HEADER = "X-CSRF-Token"
+# Using the assistant (chat, conversations, tasks, RAG, documents, transcriptions) needs the current usage charter
+# accepted; profile, keys, reporting, administration and audit do not, so that one can always read and accept it.
+CHARTER_GATED = frozenset({Permission.CHAT, Permission.DOCUMENTS, Permission.TRANSCRIPTIONS})
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -135,6 +140,8 @@ class RequirePermission:
 
     async def __call__(self, principal: CurrentUser, runtime: RuntimeDep) -> Principal:
         principal.require(self.permission)
+        if self.permission in CHARTER_GATED:
+            await ensure_charter_accepted(runtime, principal)
         await enforce_request_rate(runtime, principal)
         return principal
 

@@ -79,6 +79,10 @@ class Settings(BaseSettings):
         description="Model servers (JSON list); empty means the embedded CPU model only.",
     )
     default_model: str | None = Field(default=None, description="Model used when a request names none.")
+    guard_classifier_model: str | None = Field(
+        default=None,
+        description="Sovereign model asked the forbidden-use rules' classifier prompts (the default model if unset).",
+    )
     grid_gco2_per_kwh: Annotated[float, Field(ge=0, le=2000)] = Field(
         default=41.44, description="Carbon intensity of the site's electricity (French mix by default)."
     )

@@ -27,6 +27,7 @@ class Permission(enum.StrEnum):
     MANAGE_GROUPS = "admin:groups"
     MANAGE_KEYS = "admin:keys"
     MANAGE_QUOTAS = "admin:quotas"
+    MANAGE_CHARTER = "admin:charter"  # publish the usage charter, edit the forbidden-use guard rules
     MANAGE_COLLECTIONS = "admin:collections"  # edit, share or delete any collection (never read its content)
     READ_AUDIT = "audit:read"
     REPORT_INCIDENT = "incidents:report"  # report a problem in an answer; see and follow one's own reports
@@ -61,6 +62,7 @@ _ADMINISTER = {
     Permission.MANAGE_KEYS,
     Permission.MANAGE_QUOTAS,
     Permission.MANAGE_COLLECTIONS,
+    Permission.MANAGE_CHARTER,
 }
 _GOVERN = {
     Permission.READ_GOVERNANCE,

@@ -28,13 +28,14 @@ from assistant.api.openai.chat import (
     Usage,
 )
 from assistant.audit import ClientInfo
+from assistant.guard import GuardNotice
 from assistant.llm import ChatChunk, LLMError, RegisteredModel, UpstreamError
 from assistant.provenance import Provenance, SourceRef
 from assistant.runtime import Runtime
 from assistant.security import Principal
 from assistant.sensitivity import Sensitivity
 from assistant.services.energy import estimate_request_energy
-from assistant.services.generation import Measure, check_sovereignty, parse_sensitivity
+from assistant.services.generation import Measure, check_forbidden_uses, check_sovereignty, parse_sensitivity
 from assistant.services.grounding import ABSTENTION, ground_request
 from assistant.services.labelling import provenance_for, sign_texts
 from assistant.services.quotas import ensure_tokens_available, record_tokens
@@ -76,6 +77,18 @@ def _message_texts(request: ChatCompletionRequest) -> list[str]:
     return texts
 
 
+def _last_user_text(request: ChatCompletionRequest) -> list[str]:
+    """The latest user message: the guard judges what the user asks now, not the history or the system prompt."""
+    for message in reversed(request.messages):
+        if getattr(message, "role", None) == "user":
+            content = getattr(message, "content", None)
+            if isinstance(content, str):
+                return [content]
+            if isinstance(content, list):
+                return [part.text for part in content if getattr(part, "text", None)]
+    return []
+
+
 async def _check_sovereignty(
     runtime: Runtime,
     request: ChatCompletionRequest,
@@ -106,11 +119,14 @@ async def create_chat_completion(
     started: float | None = None,
     sources: Sequence[SourceRef] = (),
     collections: Sensitivity = Sensitivity.PUBLIC,
+    guard_texts: Sequence[str] | None = None,
+    surface: str = "api",
 ) -> CompletionOutcome:
     """Serve one chat completion request (non-streamed or streamed), counting its tokens against the quota.
 
     RAG answers pass the passages they put in the prompt as ``sources`` (listed in the provenance) and the
-    highest classification of their collections as ``collections`` (it raises the request's sensitivity).
+    highest classification of their collections as ``collections`` (it raises the request's sensitivity), and
+    the user's own words as ``guard_texts`` (the forbidden-use guard reads those, not the passages).
     A request naming ``collections`` is grounded here (ACL, retrieval, fenced passages); when nothing relevant
     is found, the answer declines without calling the model.
     """
@@ -125,16 +141,25 @@ async def create_chat_completion(
         collections = max(collections, grounding.classification)
     model = resolve_model(runtime, request.model)
     await _check_sovereignty(runtime, request, model, principal=principal, client=client, collections=collections)
+    notices = await check_forbidden_uses(
+        runtime,
+        _last_user_text(request) if guard_texts is None else guard_texts,
+        principal=principal,
+        client=client,
+        surface=surface,
+        confirmation=request.guard_confirmation,
+    )
     await ensure_tokens_available(runtime, principal)
     backend_request = request.to_backend_request(upstream_model=model.upstream_name)
     provenance = provenance_for(model, request_id=client.request_id, sources=sources)
     headers = {"X-AI-Generated": "true", "X-AI-Model": model.id}
     if request.stream:
         headers["X-Gateway-Overhead-Ms"] = f"{(time.perf_counter() - started) * 1000:.2f}"
-        stream = _stream_completion(runtime, request, model, backend_request, provenance, principal, citations)
+        stream = _stream_completion(runtime, request, model, backend_request, provenance, principal, notices, citations)
         return CompletionOutcome(provenance=provenance, stream=stream, headers=headers)
     response, upstream_seconds = await _full_completion(runtime, request, model, backend_request, provenance)
     response.sources = citations
+    response.guard = notices or None
     if response.usage is not None:
         await record_tokens(runtime, principal, response.usage.total_tokens)
         await _record_api_usage(runtime, principal, model, response.usage, incomplete=False)
@@ -276,6 +301,7 @@ async def _stream_completion(
     backend_request: object,
     provenance: Provenance,
     principal: Principal,
+    notices: list[GuardNotice],
     citations: list[SourceCitation] | None = None,
 ) -> AsyncIterator[str]:
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
@@ -298,6 +324,8 @@ async def _stream_completion(
             if chunk.usage is not None:
                 usage = Usage.from_llm(chunk.usage)
                 event.usage = None
+            if first and notices:
+                event.guard = notices
             first = False
             yield _sse(event.model_dump_json(exclude_none=True))
         completed = True

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from assistant.api.openai.chat import Usage
+from assistant.guard import GuardNotice
 from assistant.provenance import Manifest, Provenance
 from assistant.store.models import Conversation, ConversationMessage, MessageRole
 
@@ -115,6 +116,7 @@ class ExchangeView(BaseModel):
     user_message: MessageView
     message: MessageView = Field(description="The assistant's answer, labelled.")
     ai_generated: Literal[True] = True
+    guard: list[GuardNotice] | None = Field(default=None, description="Charter reminders the message triggered.")
 
 
 class PresetView(BaseModel):
@@ -146,6 +148,7 @@ class TaskResult(BaseModel):
     ai_generated: Literal[True] = True
     incomplete: bool = False
     provenance: Provenance
+    guard: list[GuardNotice] | None = Field(default=None, description="Charter reminders the text triggered.")
     provenance_manifest: Manifest
     usage: Usage = Field(description="Summed over every model call of the task, with energy and gCO2e.")
     parts: int = Field(description="How many parts the input was split into (1 when it fit one call).")

@@ -22,6 +22,7 @@ import anyio
 
 from assistant.audit import ClientInfo
 from assistant.errors import InvalidRequestError
+from assistant.guard import GuardConfirmation, GuardNotice
 from assistant.llm import LLMError, Message, RegisteredModel
 from assistant.provenance import Provenance, ai_headers
 from assistant.runtime import Runtime
@@ -29,7 +30,7 @@ from assistant.security import Principal
 from assistant.services.chat_completions import resolve_model
 from assistant.services.chat_views import ExchangeView, MessageView
 from assistant.services.conversations import DEFAULT_TITLE, owned_conversation
-from assistant.services.generation import Generation, check_sovereignty, parse_sensitivity
+from assistant.services.generation import Generation, check_forbidden_uses, check_sovereignty, parse_sensitivity
 from assistant.services.labelling import provenance_for
 from assistant.services.quotas import ensure_tokens_available, record_tokens
 from assistant.services.usage import record_usage
@@ -61,6 +62,7 @@ class _Turn:
     model: RegisteredModel
     provenance: Provenance
     generation: Generation
+    guard: list[GuardNotice] = field(default_factory=list)
 
 
 def _title_from(content: str) -> str:
@@ -96,6 +98,7 @@ async def send_message(
     stream: bool,
     model_id: str | None = None,
     sensitivity: str | None = None,
+    guard_confirmation: GuardConfirmation | None = None,
 ) -> Reply:
     """Add the user's message to one of their conversations and answer it."""
     if not content.strip():
@@ -108,6 +111,9 @@ async def send_message(
     texts = [str(message["content"]) for message in messages if message["role"] != "system"]
     await check_sovereignty(
         runtime, texts, model, declared=parse_sensitivity(sensitivity), principal=principal, client=client
+    )
+    notices = await check_forbidden_uses(
+        runtime, [content], principal=principal, client=client, surface="chat", confirmation=guard_confirmation
     )
     await ensure_tokens_available(runtime, principal)
     async with runtime.session_factory.begin() as session:
@@ -129,7 +135,9 @@ async def send_message(
             changes["title"] = _title_from(content)
         await store.touch_conversation(session=session, conversation=conversation, **changes)
     provenance = provenance_for(model, request_id=client.request_id)
-    turn = _Turn(conversation.id, user_message, answer.id, model, provenance, Generation(runtime, model, messages))
+    turn = _Turn(
+        conversation.id, user_message, answer.id, model, provenance, Generation(runtime, model, messages), notices
+    )
     headers = ai_headers(provenance)
     if stream:
         return Reply(provenance, stream=_stream_reply(runtime, principal, turn), headers=headers)
@@ -183,7 +191,10 @@ async def _full_reply(runtime: Runtime, principal: Principal, turn: _Turn) -> Ex
     if saved is None:
         raise InvalidRequestError("La conversation a été supprimée pendant la génération de la réponse.")
     return ExchangeView(
-        conversation_id=turn.conversation_id, user_message=MessageView.of(turn.user_message), message=saved
+        conversation_id=turn.conversation_id,
+        user_message=MessageView.of(turn.user_message),
+        message=saved,
+        guard=turn.guard or None,
     )
 
 
@@ -195,6 +206,8 @@ async def _stream_reply(runtime: Runtime, principal: Principal, turn: _Turn) -> 
     saved: MessageView | None = None
     done = False
     try:
+        if turn.guard:
+            yield _event("guard", {"notices": [notice.model_dump(mode="json") for notice in turn.guard]})
         yield _event(
             "message_start",
             {

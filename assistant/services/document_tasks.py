@@ -24,6 +24,7 @@ import anyio
 
 from assistant.audit import ClientInfo
 from assistant.errors import InvalidRequestError, ServiceUnavailableError
+from assistant.guard import GuardConfirmation, GuardNotice
 from assistant.llm import LLMError, RegisteredModel
 from assistant.presets import Preset
 from assistant.provenance import Provenance, SourceRef, ai_headers
@@ -31,7 +32,13 @@ from assistant.runtime import Runtime
 from assistant.security import Principal
 from assistant.services.chat_completions import resolve_model
 from assistant.services.chat_views import PresetView, TaskResult, TaskSource
-from assistant.services.generation import Generation, Measure, check_sovereignty, parse_sensitivity
+from assistant.services.generation import (
+    Generation,
+    Measure,
+    check_forbidden_uses,
+    check_sovereignty,
+    parse_sensitivity,
+)
 from assistant.services.labelling import provenance_for
 from assistant.services.quotas import ensure_tokens_available, record_tokens
 from assistant.services.usage import record_usage
@@ -238,6 +245,7 @@ class _Run:
     measure: Measure = field(default_factory=Measure)
     output: list[str] = field(default_factory=list)
     finished: bool = False
+    guard: list[GuardNotice] = field(default_factory=list)
 
     def generation(self, system: str, text: str) -> Generation:
         messages = [{"role": "system", "content": system}, {"role": "user", "content": text}]
@@ -325,6 +333,7 @@ def _result(run: _Run) -> TaskResult:
         parts=run.part_count,
         upstream_calls=run.measure.calls,
         source=run.source,
+        guard=run.guard or None,
     )
 
 
@@ -353,6 +362,7 @@ async def run_task(
     model_id: str | None = None,
     sensitivity: str | None = None,
     target_language: str | None = None,
+    guard_confirmation: GuardConfirmation | None = None,
 ) -> TaskOutcome:
     """Run a preset on the input: sovereignty and quota first, then the calls, then usage and labelling."""
     preset = runtime.presets.get(preset_name)
@@ -362,6 +372,9 @@ async def run_task(
     model = resolve_model(runtime, model_id)
     await check_sovereignty(
         runtime, [text], model, declared=parse_sensitivity(sensitivity), principal=principal, client=client
+    )
+    notices = await check_forbidden_uses(
+        runtime, [text], principal=principal, client=client, surface="task", confirmation=guard_confirmation
     )
     values = _parameters(preset, text, target_language)
     budget = _budget(runtime, model)
@@ -393,6 +406,7 @@ async def run_task(
         source=TaskSource(filename=task_input.filename, pages=task_input.pages, characters=len(text)),
         budget=budget,
         part_count=len(parts),
+        guard=notices,
     )
     headers = {**ai_headers(provenance), "X-Task-Preset": preset.id}
     if stream:
@@ -417,6 +431,8 @@ async def _full_task(run: _Run) -> TaskResult:
 async def _stream_task(run: _Run) -> AsyncIterator[str]:
     accounted = False
     try:
+        if run.guard:
+            yield _event("guard", {"notices": [notice.model_dump(mode="json") for notice in run.guard]})
         yield _event(
             "task_start",
             {

@@ -1,6 +1,7 @@
 """Pieces shared by every product surface that generates text (conversations, document tasks, the gateway).
 
 - :func:`check_sovereignty`: the routing rule of design §6, refusals audited;
+- :func:`check_forbidden_uses`: the forbidden-use guard of the usage charter (warn, confirm, block), audited;
 - :class:`Generation`: one streamed model call that remembers what it produced, even when cut short;
 - :class:`Measure`: tokens, latency, energy and carbon, summed over the calls of one user-visible generation.
 """
@@ -22,8 +23,9 @@ from assistant.runtime import Runtime
 from assistant.security import Principal
 from assistant.sensitivity import Sensitivity, SovereigntyViolationError, assess, enforce_sovereignty
 from assistant.services.energy import estimate_request_energy
+from assistant.services.guard import check_forbidden_uses
 
-__all__ = ["Generation", "Measure", "check_sovereignty", "parse_sensitivity"]
+__all__ = ["Generation", "Measure", "check_forbidden_uses", "check_sovereignty", "parse_sensitivity"]
 
 logger = logging.getLogger(__name__)
 

@@ -70,6 +70,7 @@ async def answer_question(
     sensitivity: Literal["public", "internal", "sensitive"] | None = None,
     max_tokens: int | None = None,
     temperature: float | None = None,
+    guard_confirmation: dict[str, str] | None = None,
 ) -> RagAnswer:
     """Answer ``question`` from the passages of the caller's readable collections, citing them ([n])."""
     from rag import format_passages
@@ -91,6 +92,7 @@ async def answer_question(
             "sensitivity": sensitivity,
             "max_tokens": max_tokens,
             "temperature": temperature,
+            "guard_confirmation": guard_confirmation,
         }
     )
     outcome = await create_chat_completion(
@@ -101,6 +103,7 @@ async def answer_question(
         started=started,
         sources=[passage.source() for passage in used],
         collections=await classification(runtime, {p.collection_id for p in used}),
+        surface="rag",
     )
     assert outcome.response is not None  # not streamed
     completion = outcome.response

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from assistant.api.openai._base import OpenAIBaseModel
 from assistant.api.openai.provenance import Manifest, Provenance
+from assistant.guard import GuardConfirmation, GuardNotice
 from assistant.llm import ChatChunk, ChatRequest, ChatResult, SamplingParams
 from assistant.llm import Usage as LLMUsage
 
@@ -209,6 +210,10 @@ class ChatCompletionRequest(OpenAIBaseModel):
         description="Ids of document collections to answer from (RAG): passages retrieved there, among those the "
         "caller may read, are given to the model as data and cited in `sources`.",
     )
+    guard_confirmation: GuardConfirmation | None = Field(
+        default=None,
+        description="Answer to a forbidden-use rule asking for confirmation: its id and the user's reason.",
+    )
 
     @model_validator(mode="after")
     def _check_consistency(self) -> ChatCompletionRequest:
@@ -353,6 +358,9 @@ class ChatCompletionResponse(OpenAIBaseModel):
     sources: list[SourceCitation] | None = Field(
         default=None, description="Passages retrieved from the requested collections, cited as [marker]."
     )
+    guard: list[GuardNotice] | None = Field(
+        default=None, description="Reminders of the usage charter that the request triggered (forbidden-use guard)."
+    )
 
     @classmethod
     def from_result(cls, result: ChatResult, *, model: str, provenance: Provenance) -> ChatCompletionResponse:
@@ -419,6 +427,9 @@ class ChatCompletionChunk(OpenAIBaseModel):
     )
     sources: list[SourceCitation] | None = Field(
         default=None, description="On the last event: passages retrieved from the requested collections."
+    )
+    guard: list[GuardNotice] | None = Field(
+        default=None, description="On the first event: charter reminders the request triggered."
     )
 
     @classmethod

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.api.openai.chat import Usage
+from assistant.guard import GuardConfirmation, GuardNotice
 from assistant.provenance import Manifest, Provenance
 from assistant.services.collections import CollectionAccessList, CollectionView
 from assistant.services.retrieval import Passage, RagAnswer
@@ -184,6 +185,9 @@ class RagAnswerIn(SearchIn):
     sensitivity: Literal["public", "internal", "sensitive"] | None = None
     max_tokens: int | None = Field(default=None, ge=1, le=8192)
     temperature: float | None = Field(default=None, ge=0, le=2)
+    guard_confirmation: GuardConfirmation | None = Field(
+        default=None, description="Answer to a forbidden-use rule asking for confirmation (rule id, reason)."
+    )
 
 
 class RagAnswerOut(BaseModel):
@@ -196,6 +200,7 @@ class RagAnswerOut(BaseModel):
     ai_generated: Literal[True] = True
     provenance: Provenance
     provenance_manifest: Manifest | None
+    guard: list[GuardNotice] | None = None
 
     @classmethod
     def from_answer(cls, answer: RagAnswer) -> RagAnswerOut:
@@ -209,4 +214,5 @@ class RagAnswerOut(BaseModel):
             usage=completion.usage,
             provenance=completion.provenance,
             provenance_manifest=manifests[0] if manifests else None,
+            guard=completion.guard,
         )

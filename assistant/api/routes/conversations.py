@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from assistant.api.deps import ClientDep, RequirePermission, RuntimeDep
 from assistant.api.routes._streaming import EventStream
 from assistant.exports import ExportFormat
+from assistant.guard import GuardConfirmation
 from assistant.security import Permission, Principal
 from assistant.services import conversations as service
 from assistant.services.chat_views import (
@@ -47,6 +48,9 @@ class MessageCreate(BaseModel):
     model: str | None = Field(default=None, description="Switch the conversation to this model first.")
     sensitivity: Sensitivity | None = Field(
         default=None, description="Declared data sensitivity; above public never reaches a non-sovereign model."
+    )
+    guard_confirmation: GuardConfirmation | None = Field(
+        default=None, description="Answer to a forbidden-use rule asking for confirmation (rule id, reason)."
     )
 
 
@@ -124,6 +128,7 @@ async def post_message(
         stream=body.stream,
         model_id=body.model,
         sensitivity=body.sensitivity,
+        guard_confirmation=body.guard_confirmation,
     )
     if reply.stream is not None:
         return EventStream(reply.stream, headers=reply.headers)

@@ -47,6 +47,7 @@ async def rag_answer(
         sensitivity=body.sensitivity,
         max_tokens=body.max_tokens,
         temperature=body.temperature,
+        guard_confirmation=body.guard_confirmation.model_dump() if body.guard_confirmation else None,
     )
     payload = RagAnswerOut.from_answer(answer).model_dump(mode="json", by_alias=True)
     return JSONResponse(payload, headers=answer.headers)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from assistant.api.deps import ClientDep, RequirePermission, RuntimeDep
 from assistant.api.routes._streaming import EventStream, read_json_or_form
+from assistant.guard import GuardConfirmation
 from assistant.security import Permission, Principal
 from assistant.services.chat_views import PresetView, TaskResult
 from assistant.services.document_tasks import TaskInput, extract_document, list_presets, run_task
@@ -30,6 +31,9 @@ class TaskRequest(BaseModel):
     sensitivity: Literal["public", "internal", "sensitive"] | None = None
     target_language: str | None = Field(
         default=None, description="Translation only: ISO 639-1 code (fr, en, de…); fr↔en when omitted."
+    )
+    guard_confirmation: GuardConfirmation | None = Field(
+        default=None, description="Answer to a forbidden-use rule asking for confirmation (rule id, reason)."
     )
 
 
@@ -83,6 +87,7 @@ async def apply_task(
         model_id=body.model,
         sensitivity=body.sensitivity,
         target_language=body.target_language,
+        guard_confirmation=body.guard_confirmation,
     )
     if outcome.stream is not None:
         return EventStream(outcome.stream, headers=outcome.headers)

@@ -2,6 +2,7 @@
 
 from assistant.store.models.access import ApiKey, Group, GroupMember, UsageCounter, UserIdentity, UserQuota, WebSession
 from assistant.store.models.audit import AuditEvent
+from assistant.store.models.charter import CharterAcceptance, CharterVersion, GuardRuleSet
 from assistant.store.models.chat import Conversation, ConversationMessage, MessageRole, UsageRecord, UsageService
 from assistant.store.models.governance import (
     IncidentCategory,
@@ -27,6 +28,8 @@ __all__ = [
     "AccessLevel",
     "ApiKey",
     "AuditEvent",
+    "CharterAcceptance",
+    "CharterVersion",
     "Classification",
     "Collection",
     "CollectionAccess",
@@ -37,6 +40,7 @@ __all__ = [
     "DocumentStatus",
     "Group",
     "GroupMember",
+    "GuardRuleSet",
     "IncidentCategory",
     "IncidentReport",
     "IncidentStatus",

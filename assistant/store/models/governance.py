@@ -22,6 +22,7 @@ class IncidentCategory(enum.StrEnum):
     BIAS = "biais"
     INAPPROPRIATE = "contenu_inapproprie"
     DATA_LEAK = "fuite_de_donnees"
+    GUARD_FALSE_POSITIVE = "faux_positif_garde"  # the forbidden-use guard flagged a legitimate request
     OTHER = "autre"
 
     @property
@@ -34,6 +35,7 @@ _CATEGORY_LABELS = {
     IncidentCategory.BIAS: "Biais / discrimination",
     IncidentCategory.INAPPROPRIATE: "Contenu inapproprié",
     IncidentCategory.DATA_LEAK: "Fuite de données",
+    IncidentCategory.GUARD_FALSE_POSITIVE: "Alerte d'usage interdit injustifiée",
     IncidentCategory.OTHER: "Autre",
 }
 

@@ -150,6 +150,13 @@ REQUESTS: list[Request] = [
     ("GET", "/mes-donnees", lambda w, c: None, 200),
     ("GET", "/bonnes-pratiques", lambda w, c: None, 200),
     ("GET", "/accessibilite", lambda w, c: None, 200),
+    # Charter rows change nothing (no charter published, invalid rules): publishing would gate the chat rows.
+    ("GET", "/api/charter", lambda w, c: None, 200),
+    ("POST", "/api/charter/accept", lambda w, c: {"version": 1}, 400),  # nothing published: nothing to accept
+    ("POST", "/api/admin/charter", lambda w, c: {"summary": "Sans texte"}, 400),
+    ("GET", "/api/audit/charter-acceptances", lambda w, c: None, 200),
+    ("GET", "/api/admin/guard-rules", lambda w, c: None, 200),
+    ("PUT", "/api/admin/guard-rules", lambda w, c: {"rules": [{"id": "!"}]}, 400),
     # After the chat row, withdraw then reinstate: every caller's withdrawal is undone before anything else runs.
     ("POST", "/api/governance/models/withdraw", lambda w, c: {"model": "smollm2-135m", "reason": "Test."}, 200),
     ("POST", "/api/governance/models/reinstate", lambda w, c: {"model": "smollm2-135m"}, 200),

@@ -1,0 +1,156 @@
+"""Forbidden-use rules: what they match, what happens then, and the shipped defaults.
+
+A rule's patterns are regular expressions matched accent- and case-insensitively over the user's text: the
+text loses its accents before matching and the patterns are compiled accent-free with ``re.IGNORECASE``, so a
+référent may write « séjour » or « sejour ». Patterns are not case-folded themselves: that would turn ``\\S``
+into ``\\s``.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import re
+import unicodedata
+from importlib import resources
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+__all__ = [
+    "DEFAULT_RULES_FILE",
+    "GuardAction",
+    "GuardConfirmation",
+    "GuardNotice",
+    "GuardRule",
+    "RuleSetError",
+    "default_charter",
+    "default_rules",
+    "fold",
+    "parse_rules",
+]
+
+DEFAULT_RULES_FILE = "default_rules.v1.json"
+
+
+class RuleSetError(ValueError):
+    """Raised when a rule set is malformed (bad field, invalid regex, duplicate id); the message says where."""
+
+
+class GuardAction(enum.StrEnum):
+    """What a match does: warn (answer with a reminder), confirm (a reason is required), block (refused)."""
+
+    WARN = "warn"
+    CONFIRM = "confirm"
+    BLOCK = "block"
+
+
+def fold(text: str) -> str:
+    """``text`` without its accents (NFKD, combining marks dropped), typographic apostrophes made plain."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("\u2019", "'").replace("\u02bc", "'"))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+class GuardRule(BaseModel):
+    """One forbidden use: how to recognise it, what to do, and the message (citing the charter clause)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")
+    title: str = Field(min_length=1, max_length=200)
+    action: GuardAction
+    message: str = Field(min_length=1, max_length=2000, description="French, citing the charter clause.")
+    clause: str = Field(default="", max_length=200, description="The charter clause, e.g. « Charte, art. 4 ».")
+    patterns: tuple[str, ...] = Field(default=(), max_length=50)
+    classifier_prompt: str | None = Field(
+        default=None,
+        max_length=4000,
+        description="Asked to the configured model, which answers OUI or NON; with patterns, asked only on a match.",
+    )
+    enabled: bool = True
+
+    @field_validator("patterns")
+    @classmethod
+    def _compilable(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in patterns:
+            try:
+                re.compile(fold(pattern), re.IGNORECASE | re.DOTALL)
+            except re.error as exc:
+                raise ValueError(f"expression régulière invalide « {pattern} » : {exc}") from exc
+        return patterns
+
+    def compiled(self) -> tuple[re.Pattern[str], ...]:
+        """The patterns, accent-free, ready to match folded text."""
+        return tuple(re.compile(fold(pattern), re.IGNORECASE | re.DOTALL) for pattern in self.patterns)
+
+
+def parse_rules(raw: Any) -> tuple[GuardRule, ...]:
+    """Validate a list of rule objects (as JSON would give them); ids must be unique, each rule must match somehow."""
+    if not isinstance(raw, list):
+        raise RuleSetError("Les règles doivent être une liste d'objets.")
+    rules: list[GuardRule] = []
+    for position, item in enumerate(raw):
+        try:
+            rule = GuardRule.model_validate(item)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise RuleSetError(f"Règle n° {position + 1}, champ « {where} » : {first['msg']}") from exc
+        if not rule.patterns and not rule.classifier_prompt:
+            raise RuleSetError(f"Règle « {rule.id} » : donnez des motifs, une consigne de classification, ou les deux.")
+        rules.append(rule)
+    ids = [rule.id for rule in rules]
+    duplicates = sorted({rule_id for rule_id in ids if ids.count(rule_id) > 1})
+    if duplicates:
+        raise RuleSetError(f"Identifiants de règle en double : {', '.join(duplicates)}.")
+    return tuple(rules)
+
+
+def default_rules() -> tuple[int, tuple[GuardRule, ...]]:
+    """The shipped rule set: its version and its rules."""
+    document = json.loads(resources.files(__package__).joinpath(DEFAULT_RULES_FILE).read_text(encoding="utf-8"))
+    return int(document["version"]), parse_rules(document["rules"])
+
+
+class GuardConfirmation(BaseModel):
+    """The user's answer to a ``confirm`` rule, sent back with the request (``guard_confirmation``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule: str = Field(min_length=1, max_length=64, description="Id of the rule that asked for a confirmation.")
+    reason: str = Field(
+        min_length=10, max_length=1000, description="Why this request respects the charter (kept in the audit log)."
+    )
+
+
+class GuardNotice(BaseModel):
+    """What the guard tells the user about one rule that applied (returned as ``guard`` in responses)."""
+
+    rule: str
+    title: str
+    action: GuardAction
+    message: str
+    clause: str = ""
+    confirmed: bool = Field(default=False, description="True when the user confirmed with a reason.")
+
+    @classmethod
+    def of(cls, rule: GuardRule, *, confirmed: bool = False) -> GuardNotice:
+        return cls(
+            rule=rule.id,
+            title=rule.title,
+            action=rule.action,
+            message=rule.message,
+            clause=rule.clause,
+            confirmed=confirmed,
+        )
+
+
+DEFAULT_CHARTER_FILE = "charte.v1.md"
+
+
+def default_charter() -> tuple[str, str, str]:
+    """The shipped French usage charter: (title, summary, Markdown text); the summary is its « En bref » list."""
+    text = resources.files(__package__).joinpath(DEFAULT_CHARTER_FILE).read_text(encoding="utf-8")
+    title = text.splitlines()[0].lstrip("# ").strip()
+    summary = text.split("## En bref", 1)[1].split("\n## ", 1)[0].strip()
+    return title, summary, text
