@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry
 
 from assistant import __version__
 from assistant.api.errors import install_error_handlers
-from assistant.api.middleware import HttpMetrics, RequestContextMiddleware
+from assistant.api.middleware import HttpMetrics, RequestContextMiddleware, SecurityHeadersMiddleware
 from assistant.api.routes import (
     admin,
     audit,
@@ -31,6 +31,7 @@ from assistant.api.routes import (
     transcriptions,
     usage,
 )
+from assistant.api.schema import install_openapi
 from assistant.core.config import Settings, get_settings
 from assistant.core.logging import configure_logging
 from assistant.runtime import open_runtime
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     registry = CollectorRegistry()
     app.state.metrics_registry = registry
     app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry))
+    app.add_middleware(SecurityHeadersMiddleware, always_hsts=settings.environment == "production")
     install_error_handlers(app)
     routers = (
         health.router,
@@ -87,4 +89,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in routers:
         app.include_router(router)
     install_web(app, settings)
+    install_openapi(app)
     return app

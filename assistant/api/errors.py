@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, routing
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from assistant import errors
 from assistant.llm import errors as llm_errors
@@ -134,14 +135,29 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
     if isinstance(exc.detail, str) and exc.status_code not in _HTTP_MESSAGES:
         message = exc.detail
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
     return error_response(
         request,
         status=exc.status_code,
         error_type=error_type,
         code=code,
         message=message or "Erreur.",
-        headers=dict(exc.headers or {}),
+        headers=headers,
     )
+
+
+def _allowed_methods(request: Request) -> str:
+    # Starlette's 405 names the methods of the first route matching the path only; a path served by several
+    # routes (GET and POST declared separately) must list them all (RFC 9110 §15.5.6).
+    # A literal path (/incidents/stats) wins over a template that also matches it (/incidents/{report_id}).
+    literal: set[str] = set()
+    templated: set[str] = set()
+    for context in routing.iter_route_contexts(request.app.routes):
+        if context.path and context.methods and compile_path(context.path)[0].match(request.url.path):
+            (templated if "{" in context.path else literal).update(context.methods)
+    return ", ".join(sorted(literal or templated))
 
 
 def _describe_validation(error: dict[str, Any]) -> str:

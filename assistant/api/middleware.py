@@ -1,4 +1,4 @@
-"""ASGI middleware: request id and Prometheus metrics (pure ASGI, so streaming responses pass untouched)."""
+"""ASGI middleware: request id, Prometheus metrics and security headers (pure ASGI, so streams pass untouched)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.core.context import request_id_var
 
-__all__ = ["HttpMetrics", "RequestContextMiddleware"]
+__all__ = ["HttpMetrics", "RequestContextMiddleware", "SecurityHeadersMiddleware"]
 
 _INCOMING_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -87,3 +87,50 @@ def _route_template(scope: Scope) -> str:
     route: Any = scope.get("route")
     path = getattr(route, "path", None)
     return path if isinstance(path, str) else "unmatched"
+
+
+# API answers are data, never documents to render: a CSP that allows nothing keeps a browser from running
+# anything in one (a JSON body full of user text opened directly in a tab). Web pages set their own, richer CSP.
+_API_CSP = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+_HSTS = b"max-age=63072000; includeSubDomains"
+
+
+class SecurityHeadersMiddleware:
+    """Adds the headers every response needs, without overriding those a route chose itself.
+
+    ``X-Content-Type-Options``, ``Referrer-Policy`` and ``X-Frame-Options`` everywhere; a deny-all CSP on
+    non-HTML responses; HSTS when the request came over TLS (directly, or per the proxy's
+    ``X-Forwarded-Proto`` that uvicorn's ``proxy_headers`` turns into the scheme) or in production, where
+    TLS terminates in front of us by definition.
+    """
+
+    def __init__(self, app: ASGIApp, *, always_hsts: bool = False) -> None:
+        self.app = app
+        self.always_hsts = always_hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        hsts = self.always_hsts or scope.get("scheme") == "https"
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                content_type = next((value for name, value in headers if name.lower() == b"content-type"), b"")
+                wanted = [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"cross-origin-opener-policy", b"same-origin"),
+                ]
+                if not content_type.startswith(b"text/html"):
+                    wanted.append((b"content-security-policy", _API_CSP))
+                if hsts:
+                    wanted.append((b"strict-transport-security", _HSTS))
+                headers.extend((name, value) for name, value in wanted if name not in present)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -35,6 +35,9 @@ def serve(
         workers=workers,
         log_config=None,
         proxy_headers=True,
+        # No "server: uvicorn" banner: it tells an attacker which CVEs to try. Date stays (HTTP requires it).
+        server_header=False,
+        date_header=True,
         timeout_graceful_shutdown=30,
     )
 

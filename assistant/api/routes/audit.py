@@ -30,7 +30,7 @@ async def list_events(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,  # the column is a 64-bit integer
 ) -> list[AuditEventOut]:
     events = await search_events(
         runtime,

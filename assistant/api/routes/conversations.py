@@ -67,7 +67,7 @@ async def list_conversations(
     principal: Chatter,
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,  # bounded: the database integer is 64-bit
 ) -> ConversationPage:
     return await service.list_conversations(runtime, principal=principal, limit=limit, offset=offset)
 

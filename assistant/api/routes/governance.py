@@ -52,7 +52,7 @@ async def list_incidents(
     model: Annotated[str | None, Query(max_length=128)] = None,
     assignee_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,  # bounded: the database integer is 64-bit
 ) -> list[IncidentOut]:
     found = await incidents.list_reports(
         runtime,

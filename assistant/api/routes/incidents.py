@@ -45,7 +45,7 @@ async def list_mine(
     runtime: RuntimeDep,
     status: IncidentStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,  # bounded: the database integer is 64-bit
 ) -> list[IncidentOut]:
     found = await incidents.list_reports(
         runtime, reporter_id=reporter.user_id, status=status, limit=limit, offset=offset

@@ -89,6 +89,8 @@ async def verify(request: Request, principal: AnyUser, runtime: RuntimeDep) -> V
     response_class=PlainTextResponse,
     summary="Clé publique Ed25519 qui signe les manifestes (PEM)",
     dependencies=[PUBLIC],
+    # Declared so that the schema names the media type actually served (PlainTextResponse would say text/plain).
+    responses={200: {"content": {"application/x-pem-file": {"schema": {"type": "string"}}}}},
 )
 async def public_key(runtime: RuntimeDep) -> PlainTextResponse:
     signer = runtime.signer
