@@ -35,6 +35,7 @@ from assistant.api.schema import install_openapi
 from assistant.core.config import Settings, get_settings
 from assistant.core.logging import configure_logging
 from assistant.runtime import open_runtime
+from assistant.services.retention import retention_schedule
 from assistant.web import install_web
 
 __all__ = ["create_app"]
@@ -49,7 +50,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_runtime(settings, with_worker=settings.run_worker_in_process) as runtime:
             app.state.runtime = runtime
-            yield
+            if settings.run_worker_in_process:
+                async with retention_schedule(runtime):
+                    yield
+            else:
+                yield
 
     app = FastAPI(
         title="Souverain",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from assistant import __version__
-from assistant.cli import _audit, _db, _keys, _models, _provenance, _registry, _serve, _users
+from assistant.cli import _audit, _compliance, _db, _keys, _models, _provenance, _registry, _serve, _users
 
 __all__ = ["app", "main"]
 
@@ -24,6 +24,7 @@ app.add_typer(_audit.app, name="audit")
 app.add_typer(_provenance.app, name="provenance")
 app.add_typer(_models.app, name="models")
 app.add_typer(_registry.app, name="registry")
+app.add_typer(_compliance.app, name="compliance")
 
 
 @app.command("version")

@@ -15,6 +15,7 @@ from assistant.cli._common import run_async, settings_or_exit
 from assistant.core.config import Settings
 from assistant.core.logging import configure_logging
 from assistant.runtime import open_runtime
+from assistant.services.retention import retention_schedule
 
 __all__ = ["serve", "worker"]
 
@@ -58,7 +59,7 @@ async def _run_worker(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with open_runtime(settings, with_worker=True):
+    async with open_runtime(settings, with_worker=True) as runtime, retention_schedule(runtime):
         if settings.worker_heartbeat_file is not None:
             await _beat(settings.worker_heartbeat_file, stop)
         else:

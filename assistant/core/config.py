@@ -238,6 +238,19 @@ class Settings(BaseSettings):
         description="Front-end packages installed by assistant/web/build.sh (DSFR, marked, DOMPurify); "
         "the pages fall back to unstyled HTML, with a warning at start-up, when it is missing.",
     )
+    # --- Retention (RGPD): a scheduled purge in the worker deletes what is older; 0 keeps forever.
+    retention_conversations_days: Annotated[int, Field(ge=0)] = Field(
+        default=365, description="Conversations untouched for this many days are deleted (0: kept)."
+    )
+    retention_transcriptions_days: Annotated[int, Field(ge=0)] = Field(
+        default=180, description="Transcriptions (transcript, minutes, kept audio) older than this are deleted."
+    )
+    retention_usage_days: Annotated[int, Field(ge=0)] = Field(
+        default=730, description="Usage records (KPIs, energy) older than this are deleted."
+    )
+    retention_interval_hours: Annotated[float, Field(gt=0)] = Field(
+        default=24.0, description="How often the worker applies the retention rules."
+    )
     # --- Governance (incidents, model supervision).
     incident_alert_threshold: Annotated[int, Field(ge=1, le=10_000)] = Field(
         default=3,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Security
 from fastapi.responses import PlainTextResponse, Response
@@ -23,7 +23,7 @@ from assistant.api.routes._governance_models import (
 )
 from assistant.errors import InvalidRequestError
 from assistant.security import Permission, Principal
-from assistant.services import ai_registry, incidents, kpis, supervision
+from assistant.services import ai_registry, compliance, incidents, kpis, supervision
 from assistant.store.models import IncidentCategory, IncidentStatus
 
 __all__ = ["router"]
@@ -74,6 +74,22 @@ async def incident_stats(_: Reader, runtime: RuntimeDep, since: datetime | None 
 @router.get("/kpis", response_model=KpisOut, summary="Indicateurs : usage, utilisateurs actifs, énergie, CO2e")
 async def service_kpis(_: Reader, runtime: RuntimeDep, days: Annotated[int, Query(ge=1, le=366)] = 30) -> KpisOut:
     return KpisOut.of(await kpis.service_kpis(runtime, days=days))
+
+
+@router.get(
+    "/compliance",
+    summary="Rapport de conformité : chaque exigence des chartes et ses preuves",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}, "text/markdown": {}}}},
+)
+async def compliance_report(
+    _: Reader,
+    runtime: RuntimeDep,
+    format: Literal["md", "json"] = "json",
+) -> Response:
+    report = await compliance.build_report(runtime)
+    media_type = "application/json" if format == "json" else "text/markdown; charset=utf-8"
+    return Response(compliance.render_report(report, format), media_type=media_type)
 
 
 @router.get("/incidents/{report_id}", response_model=IncidentOut, summary="Un signalement")

@@ -102,6 +102,7 @@ REQUESTS: list[Request] = [
     ("PATCH", "/api/governance/incidents/{report_id}", lambda w, c: {"status": "in_progress"}, 200),
     ("GET", "/api/governance/models", lambda w, c: None, 200),
     ("GET", "/api/governance/kpis", lambda w, c: None, 200),
+    ("GET", "/api/governance/compliance", lambda w, c: None, 200),
     ("GET", "/api/governance/registry", lambda w, c: None, 200),
     ("POST", "/api/governance/registry/reviews", lambda w, c: {"kind": "use", "id": "chat"}, 200),
     ("GET", "/v1/models", lambda w, c: None, 200),
