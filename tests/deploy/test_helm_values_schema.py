@@ -77,6 +77,10 @@ def test_every_production_key_exists_in_the_defaults() -> None:
         ({"worker": {"resources": {"limits": None}}}, "limits"),
         ({"api": {"resources": {"limits": {"cpu": "lots", "memory": "2Gi"}}}}, "cpu"),
         ({"vllm": {"tensorParallelSize": 3}}, "tensorParallelSize"),
+        # vLLM without a GPU, or without a model to load.
+        ({"vllm": {"tensorParallelSize": 0}}, "tensorParallelSize"),
+        ({"vllm": {"model": {"path": ""}}}, "path"),
+        ({"vllm": {"servedModelName": ""}}, "servedModelName"),
         ({"vllm": {"gpuMemoryUtilization": 1.5}}, "gpuMemoryUtilization"),
         ({"vllm": {"model": {"path": "../../etc"}}}, "vllm.model.path"),
         ({"image": {"digest": "sha256:abc"}}, "image.digest"),
@@ -95,3 +99,8 @@ def test_invalid_values_are_refused_by_helm(values: dict[str, Any], expected: st
         render(values)
     assert "values don't meet the specifications of the schema" in excinfo.value.message
     assert expected in excinfo.value.message
+
+
+def test_vllm_without_a_weights_volume_fails_at_render_time_with_a_clear_message() -> None:
+    with pytest.raises(RenderError, match="le volume qui contient les poids du modèle"):
+        render({"vllm": {"model": {"existingClaim": "", "hostPath": ""}}})
