@@ -7,12 +7,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, Security, UploadFile, status
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.api.deps import ClientDep, RequirePermission, RuntimeDep
 from assistant.api.routes._transcription_models import MinutesOut, MinutesRequest, TranscriptionOut
 from assistant.security import Permission, Principal
 from assistant.services import minutes as minutes_service
 from assistant.services import transcriptions as service
+from assistant.services.transcript_edits import edit_transcript
 from assistant.services.transcriptions import ExportedFile, TranscriptionOptions
 
 __all__ = ["router"]
@@ -107,6 +109,33 @@ async def transcription_result(
         runtime, owner_id=principal.user_id, transcription_id=transcription_id
     )
     return JSONResponse(body, headers={"X-AI-Generated": "true", "X-AI-Model": provenance.model_id})
+
+
+class TranscriptEdit(BaseModel):
+    """Corrections: speakers to rename (current name → new name) and segments to fix (index → text)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    speakers: dict[str, str] = Field(default_factory=dict, max_length=50)
+    segments: dict[int, str] = Field(default_factory=dict, max_length=2000)
+
+
+@router.patch(
+    "/{transcription_id}/result",
+    summary="Corriger la transcription (renommer les intervenants, corriger un segment) ; reste étiquetée",
+)
+async def edit_transcription(
+    transcription_id: uuid.UUID, body: TranscriptEdit, principal: Transcriber, runtime: RuntimeDep, client: ClientDep
+) -> JSONResponse:
+    result = await edit_transcript(
+        runtime,
+        principal=principal,
+        client=client,
+        transcription_id=transcription_id,
+        speakers=body.speakers,
+        texts=body.segments,
+    )
+    return JSONResponse(result, headers={"X-AI-Generated": "true", "X-AI-Model": result["provenance"]["model_id"]})
 
 
 @router.get("/{transcription_id}/export", summary="Exporter la transcription (TXT, SRT, VTT, JSON, MD, DOCX)")

@@ -1,7 +1,7 @@
-"""Real-time factor of the embedded Whisper base model (int8, CPU) on synthetic French speech.
+"""Real-time factor and WER of the embedded Whisper base model on CPU (int8 vs float32, beam, VAD), French speech.
 
 Usage:
-    python benchmarks/transcription_speed.py [--quick] [--model-dir DIR] [--threads N]
+    python benchmarks/transcription.py [--quick] [--model-dir DIR] [--threads N]
 
 Speech is generated with espeak-ng (Debian package), so word error rates are those of a
 robotic voice: compare them between settings, not with published figures.
@@ -88,29 +88,31 @@ def main() -> None:
         audio, reference = make_audio(folder, repeats=1 if args.quick else 4)
         duration = len(load_audio(audio)) / 16_000
         print(f"audio: {duration:.1f} s of synthetic French speech; model prepared in {prepare_s:.1f} s")
-        print(f"model: Whisper base, CTranslate2 int8, CPU, {args.threads} threads\n")
-        print(f"| {'beam':>4} | {'VAD':>3} | {'load s':>6} | {'time s':>6} | {'RTF':>5} | {'WER':>5} |")
-        print(f"|{'-' * 6}|{'-' * 5}|{'-' * 8}|{'-' * 8}|{'-' * 7}|{'-' * 7}|")
-        for beam in (1, 5):
-            for vad in (True, False):
-                started = time.perf_counter()
-                transcriber = Transcriber(
-                    model_dir=model_dir,
-                    device="cpu",
-                    cpu_threads=args.threads,
-                    beam_size=beam,
-                    vad_filter=vad,
-                    temperature=0.0,
-                )
-                load_s = time.perf_counter() - started
-                started = time.perf_counter()
-                result = transcriber.transcribe(audio, language="fr")
-                elapsed = time.perf_counter() - started
-                wer = word_error_rate(reference, result.text)
-                print(
-                    f"| {beam:>4} | {'on' if vad else 'off':>3} | {load_s:>6.2f} | {elapsed:>6.1f} "
-                    f"| {elapsed / duration:>5.3f} | {wer:>5.1%} |"
-                )
+        print(f"model: Whisper base, CTranslate2, CPU, {args.threads} threads\n")
+        print(f"| {'type':>7} | {'beam':>4} | {'VAD':>3} | {'load s':>6} | {'time s':>6} | {'RTF':>5} | {'WER':>5} |")
+        print(f"|{'-' * 9}|{'-' * 6}|{'-' * 5}|{'-' * 8}|{'-' * 8}|{'-' * 7}|{'-' * 7}|")
+        configurations = [("int8", beam, vad) for beam in (1, 5) for vad in (True, False)]
+        configurations += [("float32", 1, True), ("float32", 5, True)]
+        for compute_type, beam, vad in configurations:
+            started = time.perf_counter()
+            transcriber = Transcriber(
+                model_dir=model_dir,
+                device="cpu",
+                cpu_threads=args.threads,
+                beam_size=beam,
+                vad_filter=vad,
+                compute_type=compute_type,
+                temperature=0.0,
+            )
+            load_s = time.perf_counter() - started
+            started = time.perf_counter()
+            result = transcriber.transcribe(audio, language="fr")
+            elapsed = time.perf_counter() - started
+            wer = word_error_rate(reference, result.text)
+            print(
+                f"| {compute_type:>7} | {beam:>4} | {'on' if vad else 'off':>3} | {load_s:>6.2f} | {elapsed:>6.1f} "
+                f"| {elapsed / duration:>5.3f} | {wer:>5.1%} |"
+            )
 
 
 if __name__ == "__main__":
