@@ -13,15 +13,19 @@ from __future__ import annotations
 import argparse
 import re
 import subprocess
+import sys
 import tempfile
 import time
 import unicodedata
 import wave
 from pathlib import Path
 
-import numpy as np
+# Run as a script, this file's folder comes first on sys.path and its name would hide the `transcription` package.
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
 
-from transcription import Transcriber, load_audio, prepare_model
+import numpy as np  # noqa: E402  (after the sys.path fix above)
+
+from transcription import Transcriber, load_audio, prepare_model  # noqa: E402
 
 SENTENCES = [
     "Bonjour à tous, la séance du conseil municipal est ouverte.",

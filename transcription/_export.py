@@ -41,6 +41,7 @@ EXPORT_MEDIA_TYPES: dict[str, str] = {
     "vtt": "text/vtt; charset=utf-8",
     "md": "text/markdown; charset=utf-8",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "odt": "application/vnd.oasis.opendocument.text",
 }
 
 # The label cue shown at the start of subtitles lasts this long (it may overlap the first cue).
@@ -200,9 +201,13 @@ def _cell(text: str) -> str:
 
 
 def export_minutes(
-    minutes: Minutes, fmt: Literal["json", "md", "docx"], *, label: str, metadata: Metadata | None = None
+    minutes: Minutes, fmt: Literal["json", "md", "docx", "odt"], *, label: str, metadata: Metadata | None = None
 ) -> bytes:
-    """Render ``minutes`` as JSON, Markdown or DOCX (label and metadata included)."""
+    """Render ``minutes`` as JSON, Markdown, DOCX or ODT (label and metadata included)."""
+    if fmt == "odt":
+        from transcription._odt import minutes_to_odt
+
+        return minutes_to_odt(minutes, label=label, metadata=metadata)
     if fmt == "docx":
         from transcription._docx import minutes_to_docx
 

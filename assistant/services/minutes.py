@@ -39,7 +39,7 @@ __all__ = ["MinutesView", "create_minutes", "export_transcription_minutes", "get
 
 logger = logging.getLogger(__name__)
 
-MinutesFormat = Literal["json", "md", "docx"]
+MinutesFormat = Literal["json", "md", "docx", "odt"]
 # Room left for the prompt template, the JSON answer and the notes of the reduce step.
 _CONTEXT_SHARE = 0.4
 _DEFAULT_CHUNK_TOKENS = 3000

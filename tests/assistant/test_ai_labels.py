@@ -245,7 +245,7 @@ def _probes(client: TestClient, agent: Account, ids: dict[str, str], wav: Path) 
         _labelled_json(client.get(f"{transcription}/minutes", headers=auth).json())
 
     def minutes_export() -> None:
-        for file_format in ("md", "docx"):
+        for file_format in ("md", "docx", "odt"):
             _labelled_file(
                 client.get(f"{transcription}/minutes/export", params={"format": file_format}, headers=auth), file_format
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, Security
 
@@ -60,7 +60,17 @@ async def verify(_: Auditor, runtime: RuntimeDep) -> ChainReportOut:
 _MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 
 
-@router.get("/events/export", summary="Exporter le journal (CSV ou JSON, avec les empreintes)")
+_FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {}}}}
+}
+
+
+@router.get(
+    "/events/export",
+    summary="Exporter le journal (CSV ou JSON, avec les empreintes)",
+    response_class=Response,
+    responses=_FILE_RESPONSES,
+)
 async def export_events(
     _: Auditor,
     runtime: RuntimeDep,
@@ -76,7 +86,12 @@ async def export_events(
     )
 
 
-@router.get("/access-review", summary="Revue des accès : droits sur les collections, usage des modèles, connexions")
+@router.get(
+    "/access-review",
+    summary="Revue des accès : droits sur les collections, usage des modèles, connexions",
+    response_class=Response,
+    responses=_FILE_RESPONSES,
+)
 async def export_access_review(
     _: Auditor,
     runtime: RuntimeDep,

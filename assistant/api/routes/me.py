@@ -113,7 +113,12 @@ async def update_profile(
     return Profile.of(principal, await get_user(runtime, user_id=principal.user_id))
 
 
-@router.get("/export", summary="Exporter toutes mes données (archive ZIP)", response_class=Response)
+@router.get(
+    "/export",
+    summary="Exporter toutes mes données (archive ZIP)",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}},
+)
 async def export_data(principal: ProfileReader, runtime: RuntimeDep, client: ClientDep) -> Response:
     archive = await rgpd.export_my_data(runtime, principal=principal, client=client)
     filename = f"mes-donnees-{principal.username}.zip"

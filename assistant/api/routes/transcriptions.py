@@ -209,7 +209,7 @@ async def export_minutes(
     transcription_id: uuid.UUID,
     principal: Transcriber,
     runtime: RuntimeDep,
-    format: Annotated[Literal["md", "docx", "json"], Query()] = "md",
+    format: Annotated[Literal["md", "docx", "odt", "json"], Query()] = "md",
 ) -> Response:
     exported = await minutes_service.export_transcription_minutes(
         runtime, owner_id=principal.user_id, transcription_id=transcription_id, fmt=format

@@ -139,6 +139,11 @@ def page(anonymous_page: Page) -> Page:
 
 def serious_violations(page: Page, name: str) -> list[str]:
     """axe-core's serious and critical violations on the page as it is now (after a screenshot if asked)."""
+    # Colours are only final once transitions (the DSFR modal fades in) have ended; on a loaded machine axe
+    # could otherwise measure a half-transparent dialog.
+    page.wait_for_function(
+        "() => document.getAnimations().every((animation) => animation.playState !== 'running')", timeout=10_000
+    )
     shots = os.environ.get("SOUVERAIN_TEST_SCREENSHOTS")
     if shots:
         Path(shots).mkdir(parents=True, exist_ok=True)
