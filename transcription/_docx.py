@@ -98,4 +98,7 @@ def minutes_to_docx(minutes: Minutes, *, label: str, metadata: Metadata | None =
             cells[2].text = action.due or "—"
     else:
         document.add_paragraph("Aucune action relevée.")
+    document.add_heading("Questions ouvertes", level=2)
+    for question in minutes.open_questions or ("Aucune question restée ouverte.",):
+        document.add_paragraph(question, style="List Bullet")
     return _save(document)

@@ -193,6 +193,8 @@ def minutes_to_markdown(minutes: Minutes, *, label: str, metadata: Metadata | No
         lines += [f"| {_cell(a.task)} | {_cell(a.owner or '—')} | {_cell(a.due or '—')} |" for a in minutes.actions]
     else:
         lines.append("Aucune action relevée.")
+    lines += ["", "## Questions ouvertes", ""]
+    lines += [f"- {q}" for q in minutes.open_questions] or ["Aucune question restée ouverte."]
     return "\n".join(lines) + "\n"
 
 

@@ -67,12 +67,13 @@ class ActionItem:
 
 @dataclass(frozen=True, slots=True)
 class Minutes:
-    """Structured minutes: summary, decisions, actions and participants."""
+    """Structured minutes: summary, decisions, actions, participants and questions left open."""
 
     summary: str
     decisions: tuple[str, ...] = ()
     actions: tuple[ActionItem, ...] = ()
     participants: tuple[str, ...] = ()
+    open_questions: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -80,6 +81,7 @@ class Minutes:
             "decisions": list(self.decisions),
             "actions": [{"task": a.task, "owner": a.owner, "due": a.due} for a in self.actions],
             "participants": list(self.participants),
+            "open_questions": list(self.open_questions),
         }
 
 
@@ -106,6 +108,9 @@ class _MinutesModel(BaseModel):
     decisions: list[str] = Field(default_factory=list, validation_alias=AliasChoices("decisions", "décisions"))
     actions: list[_ActionModel] = Field(default_factory=list)
     participants: list[str] = Field(default_factory=list)
+    open_questions: list[str] = Field(
+        default_factory=list, validation_alias=AliasChoices("open_questions", "questions_ouvertes", "questions")
+    )
 
     @field_validator("summary", mode="before")
     @classmethod
@@ -126,6 +131,7 @@ class _MinutesModel(BaseModel):
             decisions=unique(self.decisions),
             actions=tuple(ActionItem(a.task.strip(), a.owner, a.due) for a in self.actions if a.task.strip()),
             participants=unique(self.participants),
+            open_questions=unique(self.open_questions),
         )
 
 

@@ -68,6 +68,8 @@ def minutes_to_odt(minutes: Minutes, *, label: str, metadata: Metadata | None = 
         )
     else:
         _paragraph(document, "Aucune action relevée.")
+    _heading(document, "Questions ouvertes", 2)
+    _bullets(document, minutes.open_questions or ("Aucune question restée ouverte.",))
     buffer = io.BytesIO()
     document.write(buffer)
     return buffer.getvalue()

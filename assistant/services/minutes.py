@@ -175,6 +175,7 @@ def _minutes_value(data: dict[str, Any]) -> Minutes:
         decisions=tuple(data.get("decisions", [])),
         actions=tuple(ActionItem(a["task"], a.get("owner"), a.get("due")) for a in data.get("actions", [])),
         participants=tuple(data.get("participants", [])),
+        open_questions=tuple(data.get("open_questions", [])),
     )
 
 

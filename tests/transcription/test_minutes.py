@@ -207,3 +207,16 @@ def test_token_estimate_and_prompt_files() -> None:
     names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".txt"))
     assert names == [f"minutes_{step}.{PROMPT_VERSION}.txt" for step in ("map", "reduce", "retry", "system")]
     assert "$transcript" in folder.joinpath(f"minutes_map.{PROMPT_VERSION}.txt").read_text("utf-8")
+
+
+def test_open_questions_are_parsed_under_either_key_and_exported() -> None:
+    from transcription import export_minutes
+    from transcription._minutes import _MinutesModel
+
+    parsed = _MinutesModel.model_validate(
+        {"résumé": "Budget des écoles.", "questions_ouvertes": ["Qui finance la cantine ?", "Qui finance la cantine ?"]}
+    ).to_minutes()
+    assert parsed.open_questions == ("Qui finance la cantine ?",)
+    markdown = export_minutes(parsed, "md", label="Contenu généré par IA — à vérifier").decode()
+    assert "## Questions ouvertes" in markdown and "Qui finance la cantine ?" in markdown
+    assert parsed.to_dict()["open_questions"] == ["Qui finance la cantine ?"]
