@@ -43,6 +43,8 @@ PYTHON = sys.executable
 LITELLM_VENV = ROOT / ".build" / "bench-litellm"
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/0"
+# Both gateways get the same number of server processes (as a production replica would run).
+WORKERS = 2
 PROMPT = " ".join(f"mot{i}" for i in range(48))  # the fake answers these 48 words back, one token each
 
 
@@ -172,7 +174,8 @@ def souverain(upstream_url: str, workdir: Path) -> Iterator[tuple[str, str, str]
             check=True,
         )
         key = next(word for word in created.stdout.split() if word.startswith("sk-souv-"))
-        with process([*cli, "serve", "--port", str(port)], env=env, log=workdir / "souverain.log") as proc:
+        serve = [*cli, "serve", "--port", str(port), "--workers", str(WORKERS)]
+        with process(serve, env=env, log=workdir / "souverain.log") as proc:
             wait_http(f"http://127.0.0.1:{port}/healthz", timeout=60, process=proc)
             yield f"http://127.0.0.1:{port}/v1", key, setup
     finally:
@@ -224,6 +227,7 @@ def litellm(executable: Path, upstream_url: str, workdir: Path) -> Iterator[tupl
         "LITELLM_MASTER_KEY": master_key,
     }
     args = [str(executable), "--config", str(config), "--host", "127.0.0.1", "--port", str(port)]
+    args += ["--num_workers", str(WORKERS)]
     with process(args, env=env, log=workdir / "litellm.log") as proc:
         wait_http(f"http://127.0.0.1:{port}/health/liveliness", timeout=120, process=proc)
         yield f"http://127.0.0.1:{port}/v1", master_key
@@ -316,7 +320,8 @@ async def main() -> None:
         souverain_url, key, setup = ours
         print(
             f"upstream {upstream_url} paced at {args.tokens_per_second:.0f} tokens/s per stream; "
-            f"Souverain on {setup}; {seconds:.0f} s per phase; {os.cpu_count()} cores"
+            f"Souverain on {setup}; {WORKERS} server processes per gateway; {seconds:.0f} s per phase; "
+            f"{os.cpu_count()} cores"
         )
         targets = [("direct", upstream_url, "none"), ("souverain", souverain_url, key)]
         for concurrency in (16, 64):
