@@ -44,7 +44,7 @@ LITELLM_VENV = ROOT / ".build" / "bench-litellm"
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 # Both gateways get the same number of server processes (as a production replica would run).
-WORKERS = 2
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 PROMPT = " ".join(f"mot{i}" for i in range(48))  # the fake answers these 48 words back, one token each
 
 
