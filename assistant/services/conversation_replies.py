@@ -20,17 +20,20 @@ from dataclasses import dataclass, field
 
 import anyio
 
+from assistant.api.openai.chat import ChatCompletionRequest, UserMessage
 from assistant.audit import ClientInfo
 from assistant.errors import InvalidRequestError
 from assistant.guard import GuardConfirmation, GuardNotice
 from assistant.llm import LLMError, Message, RegisteredModel
-from assistant.provenance import Provenance, ai_headers
+from assistant.provenance import Provenance, SourceRef, ai_headers
 from assistant.runtime import Runtime
 from assistant.security import Principal
+from assistant.sensitivity import Sensitivity
 from assistant.services.chat_completions import resolve_model
 from assistant.services.chat_views import ExchangeView, MessageView
 from assistant.services.conversations import DEFAULT_TITLE, owned_conversation
 from assistant.services.generation import Generation, check_forbidden_uses, check_sovereignty, parse_sensitivity
+from assistant.services.grounding import RAG_SYSTEM_PROMPT, ground_request
 from assistant.services.labelling import provenance_for
 from assistant.services.quotas import ensure_tokens_available, record_tokens
 from assistant.services.usage import record_usage
@@ -99,8 +102,14 @@ async def send_message(
     model_id: str | None = None,
     sensitivity: str | None = None,
     guard_confirmation: GuardConfirmation | None = None,
+    collections: list[str] | None = None,
 ) -> Reply:
-    """Add the user's message to one of their conversations and answer it."""
+    """Add the user's message to one of their conversations and answer it.
+
+    With ``collections``, the answer is grounded in passages retrieved there (read access checked first): they
+    are fenced as data in a system message, listed in the answer's provenance, and their classification raises
+    the request's sensitivity.
+    """
     if not content.strip():
         raise InvalidRequestError("Message vide : écrivez votre question.")
     async with runtime.session_factory() as session:
@@ -109,8 +118,19 @@ async def send_message(
     model = resolve_model(runtime, model_id or conversation.model_id)
     messages = _history(runtime, model, past, content)
     texts = [str(message["content"]) for message in messages if message["role"] != "system"]
+    sources: list[SourceRef] = []
+    classification = Sensitivity.PUBLIC
+    if collections:
+        context, sources, classification = await _grounding(runtime, principal, model, content, collections)
+        messages = [{"role": "system", "content": context}, *messages]
     await check_sovereignty(
-        runtime, texts, model, declared=parse_sensitivity(sensitivity), principal=principal, client=client
+        runtime,
+        texts,
+        model,
+        declared=parse_sensitivity(sensitivity),
+        collections=classification,
+        principal=principal,
+        client=client,
     )
     notices = await check_forbidden_uses(
         runtime, [content], principal=principal, client=client, surface="chat", confirmation=guard_confirmation
@@ -134,7 +154,7 @@ async def send_message(
         if not conversation.title_is_custom and conversation.title == DEFAULT_TITLE:
             changes["title"] = _title_from(content)
         await store.touch_conversation(session=session, conversation=conversation, **changes)
-    provenance = provenance_for(model, request_id=client.request_id)
+    provenance = provenance_for(model, request_id=client.request_id, sources=sources)
     turn = _Turn(
         conversation.id, user_message, answer.id, model, provenance, Generation(runtime, model, messages), notices
     )
@@ -142,6 +162,21 @@ async def send_message(
     if stream:
         return Reply(provenance, stream=_stream_reply(runtime, principal, turn), headers=headers)
     return Reply(provenance, exchange=await _full_reply(runtime, principal, turn), headers=headers)
+
+
+async def _grounding(
+    runtime: Runtime, principal: Principal, model: RegisteredModel, content: str, collections: list[str]
+) -> tuple[str, list[SourceRef], Sensitivity]:
+    """The fenced passages (as a system prompt), their provenance entries, and their highest classification."""
+    probe = ChatCompletionRequest(
+        model=model.id, messages=[UserMessage(role="user", content=content)], collections=collections
+    )
+    grounding = await ground_request(runtime, probe, principal=principal)
+    if grounding.request is None:
+        # Nothing relevant: the model is told so, and instructed to say it rather than answer from memory.
+        return f"{RAG_SYSTEM_PROMPT}\n\nAucun extrait pertinent n'a été trouvé.", [], Sensitivity.PUBLIC
+    system = grounding.request.messages[0]
+    return str(system.content), grounding.sources(), grounding.classification
 
 
 async def _save_answer(runtime: Runtime, principal: Principal, turn: _Turn) -> MessageView | None:

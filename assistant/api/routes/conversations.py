@@ -52,6 +52,12 @@ class MessageCreate(BaseModel):
     guard_confirmation: GuardConfirmation | None = Field(
         default=None, description="Answer to a forbidden-use rule asking for confirmation (rule id, reason)."
     )
+    collections: list[str] | None = Field(
+        default=None,
+        max_length=20,
+        description="Ids of document collections to answer from: passages are retrieved (read access checked), "
+        "given to the model as data and listed in the answer's provenance sources.",
+    )
 
 
 def _download(file: service.ExportFile) -> Response:
@@ -129,6 +135,7 @@ async def post_message(
         model_id=body.model,
         sensitivity=body.sensitivity,
         guard_confirmation=body.guard_confirmation,
+        collections=body.collections,
     )
     if reply.stream is not None:
         return EventStream(reply.stream, headers=reply.headers)

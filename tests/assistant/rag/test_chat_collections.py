@@ -114,3 +114,36 @@ def test_abstains_without_calling_the_model(client: TestClient, owner: Account, 
     assert openai_upstream.chat_requests() == []
     streamed = _ask(client, owner, "Comment renouveler un titre de séjour ?", [collection], stream=True)
     assert ABSTENTION in streamed.text and streamed.text.rstrip().endswith("data: [DONE]")
+
+
+def test_conversation_message_grounded_in_a_collection(
+    client: TestClient, app: FastAPI, owner: Account, openai_upstream: FakeUpstream
+) -> None:
+    collection = create_collection(client, owner.bearer, "Missions")
+    (document,) = ingest(client, owner.bearer, collection, [("repas-2025.txt", REPAS.encode(), "text/plain")])
+    conversation = client.post("/api/conversations", json={"title": "Frais"}, headers=owner.bearer).json()
+    openai_upstream.reset()
+    question = "Quel est le montant de l'indemnité de repas en mission en 2025 ?"
+    sent = client.post(
+        f"/api/conversations/{conversation['id']}/messages",
+        json={"content": question, "collections": [collection]},
+        headers=owner.bearer,
+    )
+    assert sent.status_code in (200, 201), sent.text
+    answer = sent.json()["message"]
+    assert answer["ai_generated"] is True
+    assert [source["document_id"] for source in answer["provenance"]["sources"]] == [document["id"]]
+    prompt = _prompt(openai_upstream)
+    assert "20,50 euros" in prompt and '<extrait id=\\"1\\"' in prompt
+    # Stored with the conversation: the provenance keeps its sources.
+    stored = client.get(f"/api/conversations/{conversation['id']}", headers=owner.bearer).json()["messages"]
+    assert stored[-1]["provenance"]["sources"][0]["document_id"] == document["id"]
+
+    stranger = make_account(client, app, "agent.curieux", Role.AGENT)
+    theirs = client.post("/api/conversations", json={"title": "X"}, headers=stranger.bearer).json()
+    refused = client.post(
+        f"/api/conversations/{theirs['id']}/messages",
+        json={"content": question, "collections": [collection]},
+        headers=stranger.bearer,
+    )
+    assert refused.status_code == 404
