@@ -8,6 +8,7 @@ administration's legal obligations) and anonymous usage figures stay; the receip
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import uuid
@@ -17,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from assistant.audit import ClientInfo
-from assistant.errors import InvalidRequestError, NotFoundError
+from assistant.errors import InvalidRequestError, NotFoundError, UserFacingError
 from assistant.provenance import AI_LABEL
 from assistant.runtime import Runtime
 from assistant.security import Principal
@@ -127,12 +128,12 @@ async def export_my_data(runtime: Runtime, *, principal: Principal, client: Clie
             view = await transcription_service.get_transcription(
                 runtime, owner_id=principal.user_id, transcription_id=transcription_id
             )
-            archive.writestr(f"transcriptions/{transcription_id}.json", _json(view.model_dump(mode="json")))
+            archive.writestr(f"transcriptions/{transcription_id}.json", _json(dataclasses.asdict(view)))
             try:
                 text = await transcription_service.export_transcription(
                     runtime, owner_id=principal.user_id, transcription_id=transcription_id, fmt="txt"
                 )
-            except InvalidRequestError:
+            except UserFacingError:
                 continue  # not transcribed (yet, or failed): the JSON says why
             archive.writestr(f"transcriptions/{transcription_id}.txt", text.content)
         archive.writestr(
@@ -158,7 +159,7 @@ async def export_my_data(runtime: Runtime, *, principal: Principal, client: Clie
             ),
         )
         summary = await usage_summary(runtime, user_id=principal.user_id)
-        archive.writestr("consommation.json", _json(summary))
+        archive.writestr("consommation.json", _json(dataclasses.asdict(summary)))
     await runtime.audit.record(
         category="audit",
         action="rgpd.export",
