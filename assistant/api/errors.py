@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request, routing
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as database_errors
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
@@ -195,6 +196,27 @@ def _internal(request: Request) -> JSONResponse:
     )
 
 
+# Errors in our SQL or data, not in the database's availability: bugs, answered 500.
+_DATABASE_BUGS = (
+    database_errors.IntegrityError,
+    database_errors.DataError,
+    database_errors.ProgrammingError,
+    database_errors.NotSupportedError,
+)
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    # A database restarting, failing over or out of connections surfaces as driver errors from any query of any
+    # route; answering them here as the StoreError they are keeps every route's outage answer a clean 503.
+    if isinstance(exc, _DATABASE_BUGS):
+        return await _unexpected_error(request, exc)
+    unavailable = errors.StoreError(
+        "La base de données est momentanément indisponible ; réessayez dans quelques instants.",
+        code="database_unavailable",
+    )
+    return await _domain_error(request, unavailable)
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _internal(request)
@@ -205,4 +227,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(errors.SouverainError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(database_errors.DBAPIError, _database_error)
+    app.add_exception_handler(ConnectionError, _database_error)  # asyncpg lets "connection refused" through
     app.add_exception_handler(Exception, _unexpected_error)
