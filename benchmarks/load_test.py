@@ -173,19 +173,22 @@ class Agent(TimedUser):
     wait_time = between(0.2, 1.0)
     keys: ClassVar[Iterator[str]] = iter(())
     numbers = count()
+    ready: ClassVar[int] = 0  # agents done with their set-up
 
     def on_start(self) -> None:
+        # Set-up is not measured: each agent gets its collection (searched once, so its index is built) and
+        # a conversation before the step's clock starts.
         self.http.headers["Authorization"] = f"Bearer {next(self.keys)}"
         self.number = next(self.numbers)
-        started = time.perf_counter()
-        created = self.http.post(f"{self.host}/api/collections", json={"name": f"Dossiers {uuid.uuid4().hex[:8]}"})
-        self.report("POST", "collection", started, error=None if created.status_code == 201 else created.text[:80])
-        self.collection = created.json().get("id") if created.status_code == 201 else None
-        started = time.perf_counter()
-        opened = self.http.post(f"{self.host}/api/conversations", json={})
-        self.report("POST", "conversation", started, error=None if opened.status_code == 201 else opened.text[:80])
-        self.conversation = opened.json().get("id") if opened.status_code == 201 else None
         self.uploads = 0
+        created = self.http.post(f"{self.host}/api/collections", json={"name": f"Dossiers {uuid.uuid4().hex[:8]}"})
+        opened = self.http.post(f"{self.host}/api/conversations", json={})
+        if created.status_code != 201 or opened.status_code != 201:
+            raise RuntimeError(f"agent set-up refused: {created.status_code} {opened.status_code}")
+        self.collection = created.json()["id"]
+        self.conversation = opened.json()["id"]
+        self.http.post(f"{self.host}/api/search", json={"query": "recours", "collection_ids": [self.collection]})
+        Agent.ready += 1
 
     @task(6)
     def chat(self) -> None:
@@ -234,9 +237,9 @@ def run_step(environment: Environment, target: str, users: int, seconds: float) 
     assert runner is not None
     runner.start(users, spawn_rate=max(users / 2, 4))
     deadline = time.monotonic() + 60
-    while runner.user_count < users and time.monotonic() < deadline:
+    user_class = environment.user_classes[0]
+    while (runner.user_count < users or getattr(user_class, "ready", users) < users) and time.monotonic() < deadline:
         gevent.sleep(0.1)
-    gevent.sleep(1.0)  # let the new users finish their set-up before measuring
     environment.stats.reset_all()
     TimedUser.recorder.reset()
     started = time.monotonic()

@@ -19,8 +19,6 @@ import httpx
 
 __all__ = [
     "ROOT",
-    "cli",
-    "create_agent",
     "free_port",
     "service",
     "start_worker",
@@ -69,26 +67,6 @@ def environment(settings: dict[str, Any]) -> dict[str, str]:
         text = value if isinstance(value, str) else str(value) if isinstance(value, Path) else json.dumps(value)
         env[f"SOUVERAIN_{name.upper()}"] = text
     return env
-
-
-def cli(settings: dict[str, Any], *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Run ``assistant ARGS`` to completion."""
-    return subprocess.run(
-        [sys.executable, "-m", "assistant.cli", *args],
-        env=environment(settings),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def create_agent(settings: dict[str, Any], username: str) -> str:
-    """Create an agent with the CLI (which also migrates the database); returns its API key."""
-    created = cli(settings, "user", "create", "--username", username, "--role", "agent", "--no-password", "--api-key")
-    assert created.returncode == 0, created.stderr
-    return next(word for word in created.stdout.split() if word.startswith("sk-souv-"))
 
 
 def _spawn(settings: dict[str, Any], args: list[str], log: Path) -> subprocess.Popen[bytes]:
