@@ -7,6 +7,7 @@ place where API fields are mapped onto the LLM layer's parameters.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import Annotated, Any, Literal
@@ -36,6 +37,7 @@ __all__ = [
     "SourceCitation",
     "StreamOptions",
     "SystemMessage",
+    "TextChunkEncoder",
     "TextPart",
     "Tool",
     "ToolCall",
@@ -454,6 +456,46 @@ class ChatCompletionChunk(OpenAIBaseModel):
         ]
         usage = Usage.from_llm(chunk.usage) if chunk.usage is not None else None
         return cls(id=id, created=created, model=model, choices=choices, usage=usage, provenance=provenance)
+
+
+class TextChunkEncoder:
+    """The JSON of a stream's middle events, written directly: most of a stream is one text delta per event.
+
+    The document is the one ``ChatCompletionChunk.from_llm_chunk(...).model_dump_json(exclude_none=True)`` gives
+    (same keys, same order), without building and validating four models per token. Chunks carrying anything else
+    (tool calls, log-probabilities) return ``None``: build the model for those. ``usage`` is never written here,
+    since the stream reports it once, on its last event.
+
+    >>> TextChunkEncoder(id="chatcmpl-1", created=0, model="m").encode(ChatChunk(deltas=(ChoiceDelta(text="Bon"),)))
+    '{"id":"chatcmpl-1",…,"choices":[{"index":0,"delta":{"content":"Bon"}}],"ai_generated":true}'
+    """
+
+    def __init__(self, *, id: str, created: int, model: str) -> None:
+        head = {"id": id, "object": "chat.completion.chunk", "created": created, "model": model}
+        self._head = _compact(head)[:-1] + ',"choices":['
+
+    def encode(self, chunk: ChatChunk) -> str | None:
+        """The event's JSON, or ``None`` when the chunk holds more than text, role and finish reason."""
+        choices = []
+        for delta in chunk.deltas:
+            if delta.tool_calls or delta.logprobs:
+                return None
+            message: dict[str, str] = {}
+            if delta.role == "assistant":
+                message["role"] = "assistant"
+            if delta.text or not delta.finish_reason:
+                message["content"] = delta.text
+            choice: dict[str, Any] = {"index": delta.index, "delta": message}
+            finish = _finish_reason(delta.finish_reason)
+            if finish is not None:
+                choice["finish_reason"] = finish
+            choices.append(_compact(choice))
+        return self._head + ",".join(choices) + '],"ai_generated":true}'
+
+
+def _compact(value: dict[str, Any]) -> str:
+    # The separators and the raw non-ASCII text of pydantic's JSON output.
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _finish_reason(value: str | None) -> FinishReason | None:
