@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from json.encoder import encode_basestring as _json_string  # C-accelerated; keeps non-ASCII text as is
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -480,16 +481,14 @@ class TextChunkEncoder:
         for delta in chunk.deltas:
             if delta.tool_calls or delta.logprobs:
                 return None
-            message: dict[str, str] = {}
-            if delta.role == "assistant":
-                message["role"] = "assistant"
+            fields = ['"role":"assistant"'] if delta.role == "assistant" else []
             if delta.text or not delta.finish_reason:
-                message["content"] = delta.text
-            choice: dict[str, Any] = {"index": delta.index, "delta": message}
+                fields.append('"content":' + _json_string(delta.text))
+            choice = '{"index":' + str(int(delta.index)) + ',"delta":{' + ",".join(fields) + "}"
             finish = _finish_reason(delta.finish_reason)
             if finish is not None:
-                choice["finish_reason"] = finish
-            choices.append(_compact(choice))
+                choice += ',"finish_reason":' + _json_string(finish)
+            choices.append(choice + "}")
         return self._head + ",".join(choices) + '],"ai_generated":true}'
 
 
