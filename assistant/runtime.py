@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from assistant.audit import AuditLog
+from assistant.core.background import BackgroundWrites
 from assistant.core.config import Settings
 from assistant.errors import ServiceUnavailableError, StoreError
 from assistant.jobs import JobQueue, JobRegistry, Worker, load_job_modules
@@ -28,7 +29,14 @@ from assistant.llm import ChatBackend, ModelRegistry, ModelStatus, UnknownModelE
 from assistant.llm.embedded import default_embedded_config
 from assistant.presets import PresetCatalog
 from assistant.provenance import ProvenanceSigner, load_or_create_signing_key
-from assistant.security import CounterBackend, DatabaseCounters, OidcVerifier, RedisCounters, SessionSigner
+from assistant.security import (
+    CounterBackend,
+    DatabaseCounters,
+    OidcVerifier,
+    PrincipalCache,
+    RedisCounters,
+    SessionSigner,
+)
 from assistant.speech import SpeechEngine
 from assistant.store import create_engine, create_session_factory, upgrade_database_async
 from assistant.store import governance as governance_store
@@ -63,6 +71,10 @@ class Runtime:
     # Current charter version, acceptances and guard rules, re-read at most every 5 s (cleared on change).
     policy_cache: TTLCache[Any, Any] = field(default_factory=lambda: TTLCache(maxsize=50_000, ttl=5))
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
+    # API keys already checked, for ``api_key_cache_seconds`` (see assistant.security._principal_cache).
+    principal_cache: PrincipalCache = field(default_factory=lambda: PrincipalCache(ttl_seconds=30))
+    # Usage records and quota counts written after the response, retried, drained at shutdown.
+    background: BackgroundWrites = field(default_factory=BackgroundWrites)
 
 
 def _model_checks(models: ModelRegistry) -> dict[str, ReadinessCheck]:
@@ -227,6 +239,7 @@ async def open_runtime(settings: Settings, *, migrate: bool | None = None, with_
         rag=_rag_engine(settings, sessions, data_dir),
         speech=_speech_engine(settings, data_dir),
         oidc=_oidc_verifier(settings),
+        principal_cache=PrincipalCache(ttl_seconds=settings.api_key_cache_seconds),
     )
     runtime.readiness_checks.update(_model_checks(models))
     runtime.readiness_checks["transcription_weights"] = _speech_check(runtime.speech)
@@ -244,6 +257,8 @@ async def open_runtime(settings: Settings, *, migrate: bool | None = None, with_
             await runtime.worker.start()
         yield runtime
     finally:
+        # First, while the database and the counters are still open: nothing queued may be lost.
+        await runtime.background.aclose()
         if runtime.worker is not None:
             await runtime.worker.stop()
         runtime.rag.close()

@@ -132,9 +132,33 @@ def _drop_database(name: str) -> None:
     )
 
 
+# uvicorn re-raises SIGTERM once it has shut down, which would kill ``python -m cProfile`` before it saves
+# anything: the handler installed here (and restored by uvicorn) saves the statistics first.
+PROFILED_SERVE = """
+import cProfile, signal, sys, time
+sys.path.insert(0, {root!r})
+profiler = cProfile.Profile(time.process_time)  # CPU time: on a shared machine, wall time blames the preempted
+def save(*_):
+    profiler.disable()
+    profiler.dump_stats({path!r})
+    sys.exit(0)
+signal.signal(signal.SIGTERM, save)
+sys.argv = ["assistant", "serve", "--port", "{port}", "--workers", "1"]
+from assistant.cli import main
+profiler.enable()
+try:
+    main()
+finally:
+    save()
+"""
+
+
 @contextmanager
-def souverain(upstream_url: str, workdir: Path) -> Iterator[tuple[str, str, str]]:
-    """The real service, configured as in production where this machine allows (PostgreSQL, Redis)."""
+def souverain(upstream_url: str, workdir: Path, *, profile: Path | None = None) -> Iterator[tuple[str, str, str]]:
+    """The real service, configured as in production where this machine allows (PostgreSQL, Redis).
+
+    With ``profile``, one server process runs under cProfile and leaves its statistics there when it stops.
+    """
     port = free_port()
     database = shutil.which("psql") and _create_database()
     env = {
@@ -175,19 +199,28 @@ def souverain(upstream_url: str, workdir: Path) -> Iterator[tuple[str, str, str]
         )
         key = next(word for word in created.stdout.split() if word.startswith("sk-souv-"))
         serve = [*cli, "serve", "--port", str(port), "--workers", str(WORKERS)]
+        if profile is not None:
+            serve = [PYTHON, "-c", PROFILED_SERVE.format(root=str(ROOT), path=str(profile), port=port)]
         with process(serve, env=env, log=workdir / "souverain.log") as proc:
-            wait_http(f"http://127.0.0.1:{port}/healthz", timeout=60, process=proc)
+            wait_http(f"http://127.0.0.1:{port}/healthz", timeout=180, process=proc)  # slow to import on a busy machine
             yield f"http://127.0.0.1:{port}/v1", key, setup
     finally:
         if database:
             _drop_database(database)
 
 
-def ensure_litellm() -> Path | None:
-    """The LiteLLM proxy executable, installed once into its own venv; None (with the reason printed) if not."""
+LITELLM_HOWTO = f"{PYTHON} -m venv {LITELLM_VENV} && {LITELLM_VENV}/bin/pip install 'litellm[proxy]'"
+
+
+def ensure_litellm(*, install: bool) -> Path | None:
+    """The LiteLLM proxy executable from its own venv (installed there with ``install``); None, with why, if not."""
     executable = LITELLM_VENV / "bin" / "litellm"
     if executable.exists():
         return executable
+    if not install:
+        print(f"litellm: skipped, no venv in {LITELLM_VENV}. Create it once (network needed):\n  {LITELLM_HOWTO}")
+        print("  or run this script with --install-litellm.")
+        return None
     print(f"installing LiteLLM into {LITELLM_VENV} (once)…", flush=True)
     try:
         subprocess.run([PYTHON, "-m", "venv", str(LITELLM_VENV)], check=True, capture_output=True)
@@ -310,18 +343,29 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="duration of each phase")
     parser.add_argument("--tokens-per-second", type=float, default=20.0, help="decode speed of each fake stream")
     parser.add_argument("--no-litellm", action="store_true")
+    parser.add_argument("--install-litellm", action="store_true", help="create LiteLLM's venv if absent (network)")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="run one Souverain process under cProfile, save its statistics to FILE and print the top functions",
+    )
     args = parser.parse_args()
     seconds = 5.0 if args.quick else args.seconds
-    with_litellm = not (args.quick or args.no_litellm)
-    litellm_exe = ensure_litellm() if with_litellm else None
+    with_litellm = not (args.quick or args.no_litellm or args.profile)
+    litellm_exe = ensure_litellm(install=args.install_litellm) if with_litellm else None
     workdir = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
     phases: list[Phase] = []
-    with upstream(args.tokens_per_second, workdir) as upstream_url, souverain(upstream_url, workdir) as ours:
+    profile = args.profile.resolve() if args.profile else None
+    with (
+        upstream(args.tokens_per_second, workdir) as upstream_url,
+        souverain(upstream_url, workdir, profile=profile) as ours,
+    ):
         souverain_url, key, setup = ours
+        processes = "1 server process (cProfile)" if profile else f"{WORKERS} server processes per gateway"
         print(
             f"upstream {upstream_url} paced at {args.tokens_per_second:.0f} tokens/s per stream; "
-            f"Souverain on {setup}; {WORKERS} server processes per gateway; {seconds:.0f} s per phase; "
-            f"{os.cpu_count()} cores"
+            f"Souverain on {setup}; {processes}; {seconds:.0f} s per phase; {os.cpu_count()} cores"
         )
         targets = [("direct", upstream_url, "none"), ("souverain", souverain_url, key)]
         for concurrency in (16, 64):
@@ -333,7 +377,23 @@ async def main() -> None:
         floor = await run_phase("direct#2", upstream_url, "none", 64, seconds)
         phases.append(floor)
     report(phases)
+    if profile is not None:
+        print_profile(profile)
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+def print_profile(path: Path, *, top: int = 40) -> None:
+    """The functions where the profiled server process spent its own time, then the slowest call trees."""
+    import pstats  # only here: profiling is an option
+
+    if not path.exists():
+        print(f"\nno profile in {path}: the server did not stop cleanly")
+        return
+    stats = pstats.Stats(str(path))
+    stats.strip_dirs()
+    print(f"\n### Profile of one server process ({path})\n")
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
 
 
 if __name__ == "__main__":

@@ -165,6 +165,14 @@ class Settings(BaseSettings):
     api_key_use_log_interval_seconds: Annotated[int, Field(ge=0)] = Field(
         default=300, description="A key's use is written to the connection log at most this often."
     )
+    api_key_cache_seconds: Annotated[float, Field(ge=0, le=300)] = Field(
+        default=30,
+        description=(
+            "How long a process remembers a checked API key (0: never). Revoking a key, disabling an account or "
+            "changing its role or groups applies at once in the process that made the change, and within this "
+            "delay in the other processes and replicas."
+        ),
+    )
 
     # --- Chat product: conversations and document tasks (issue 6)
     chat_system_prompt: str = Field(

@@ -148,6 +148,8 @@ class OpenAICompatibleBackend(ChatBackend):
             ),
         )
         self._circuit = f"llm:{base_url}"
+        # Computed once: rebuilding it parsed a URL for every streamed chunk, the largest single cost per token.
+        self._display_url = str(self._client.base_url.copy_with(username=None, password=None)).rstrip("/")
         self._breakers = AsyncCircuitBreakerFactory(
             default_threshold=options.breaker_threshold,
             default_ttl=options.breaker_ttl,
@@ -157,7 +159,7 @@ class OpenAICompatibleBackend(ChatBackend):
     @property
     def display_url(self) -> str:
         """Base URL without credentials, for logs and messages."""
-        return str(self._client.base_url.copy_with(username=None, password=None)).rstrip("/")
+        return self._display_url
 
     async def circuit_state(self) -> str:
         """``closed``, ``opened`` or ``half-opened``: exposed for health reports and tests."""
@@ -252,7 +254,7 @@ class OpenAICompatibleBackend(ChatBackend):
                         break
                     if event.data.strip() == "[DONE]":
                         return
-                    chunk = _parse_chunk(event.data, self.display_url)
+                    chunk = _parse_chunk(event.data, self._display_url)
                     for delta in chunk.deltas:
                         seen_choices.add(delta.index)
                         started = started or bool(delta.text or delta.tool_calls)

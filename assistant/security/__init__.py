@@ -9,6 +9,7 @@ from assistant.security._counters import CounterBackend, DatabaseCounters, Redis
 from assistant.security._oidc import ALLOWED_ALGORITHMS, OidcVerifier
 from assistant.security._permissions import ROLE_PERMISSIONS, SCOPE_PERMISSIONS, Permission, Scope, permissions_for
 from assistant.security._principal import AuthMethod, Principal, require_owner
+from assistant.security._principal_cache import CachedKey, PrincipalCache
 from assistant.security._tokens import (
     API_KEY_PREFIX,
     NewApiKey,
@@ -28,6 +29,7 @@ __all__ = [
     "ROLE_PERMISSIONS",
     "SCOPE_PERMISSIONS",
     "AuthMethod",
+    "CachedKey",
     "CounterBackend",
     "DatabaseCounters",
     "ExternalIdentity",
@@ -35,6 +37,7 @@ __all__ = [
     "OidcVerifier",
     "Permission",
     "Principal",
+    "PrincipalCache",
     "RedisCounters",
     "Scope",
     "SessionSigner",

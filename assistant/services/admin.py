@@ -85,6 +85,7 @@ async def update_user(
         if changes:
             await session_store.delete_user_sessions(session=session, user_id=user.id)
     if changes:
+        runtime.principal_cache.forget_user(user.id)  # its API keys act with the new role, or not at all
         action = "user.disable" if changes.get("is_active") is False else "user.update"
         await _record(
             runtime, actor, action, resource_type="user", resource_id=str(user.id), client=client, details=changes
@@ -149,6 +150,7 @@ async def _change_membership(
         change = group_store.add_member if add else group_store.remove_member
         changed = await change(session=session, group_id=group_id, user_id=user_id)
     if changed:
+        runtime.principal_cache.forget_user(user_id)  # groups decide which collections its API keys may read
         await _record(
             runtime,
             actor,

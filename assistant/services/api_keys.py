@@ -105,6 +105,8 @@ async def revoke_api_key(
         already = key.revoked_at is not None
         if not already:
             key.revoked_at = utcnow()
+    # Once committed: refused at once in this process (other processes: within api_key_cache_seconds).
+    runtime.principal_cache.forget_key(key.id)
     if not already:
         await runtime.audit.record(
             category="connection",

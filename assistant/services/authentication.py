@@ -17,6 +17,7 @@ from assistant.audit import ClientInfo
 from assistant.errors import AuthenticationError, PermissionDeniedError
 from assistant.runtime import Runtime
 from assistant.security import (
+    CachedKey,
     ExternalIdentity,
     Principal,
     Scope,
@@ -105,9 +106,27 @@ def _due(last: datetime | None, now: datetime, interval_seconds: int) -> bool:
     return last is None or now - last >= timedelta(seconds=interval_seconds)
 
 
+def _cached_principal(runtime: Runtime, key_hash: str, now: datetime) -> Principal | None:
+    """The principal of a key checked less than ``api_key_cache_seconds`` ago, unless its use is due in the log."""
+    entry = runtime.principal_cache.get(key_hash)
+    if entry is None:
+        return None
+    if entry.expires_at is not None and entry.expires_at <= now:
+        return None  # the database path refuses it, and logs why
+    if _due(entry.logged_at, now, runtime.settings.api_key_use_log_interval_seconds):
+        return None  # the database path writes the connection log entry
+    return entry.principal
+
+
 async def _authenticate_api_key(runtime: Runtime, secret: str, *, client: ClientInfo) -> Principal:
     parsed = parse_api_key(secret)
     now = utcnow()
+    # The cache is keyed by the hash the database stores: a hit is the same match as the constant-time comparison
+    # below, on a value that only the holder of the key can produce.
+    cached = _cached_principal(runtime, parsed[1], now) if parsed else None
+    if cached is not None:
+        return cached
+    generation = runtime.principal_cache.generation
     async with runtime.session_factory.begin() as session:
         key = await get_api_key_by_prefix(session=session, prefix=parsed[0]) if parsed else None
         if key is None or parsed is None or not same_secret(key.key_hash, parsed[1]):
@@ -159,6 +178,11 @@ async def _authenticate_api_key(runtime: Runtime, secret: str, *, client: Client
         if log_use:
             await touch_api_key(session=session, key_id=key.id, used_at=now)
         principal = await build_principal(session=session, user=user, method="api_key", api_key=key)
+    assert parsed is not None
+    logged_at = now if log_use else key.last_used_at
+    runtime.principal_cache.put(
+        parsed[1], CachedKey(principal=principal, expires_at=key.expires_at, logged_at=logged_at), generation=generation
+    )
     if log_use:
         await runtime.audit.record(
             category="connection",
@@ -206,7 +230,7 @@ async def _provision(runtime: Runtime, identity: ExternalIdentity, *, client: Cl
     """Find or create the account of an external identity and bring its profile, role and groups up to date."""
     settings = runtime.settings
     now = utcnow()
-    created = False
+    created = role_changed = False
     async with runtime.session_factory.begin() as session:
         link = await user_store.get_identity(session=session, issuer=identity.issuer, subject=identity.subject)
         if link is None:
@@ -242,8 +266,9 @@ async def _provision(runtime: Runtime, identity: ExternalIdentity, *, client: Cl
             user = found
             user.display_name = identity.display_name
             user.email = identity.email
-            if identity.role is not None:
+            if identity.role is not None and identity.role != user.role:
                 user.role = identity.role
+                role_changed = True
         refuse_disabled(user)
         if settings.oidc_groups_claim:
             group_ids = []
@@ -256,6 +281,9 @@ async def _provision(runtime: Runtime, identity: ExternalIdentity, *, client: Cl
         if log_login:
             link.last_seen_at = now
         principal = await build_principal(session=session, user=user, method="oidc")
+    if role_changed:
+        # Once committed: the account's API keys must not keep acting with the old role in this process.
+        runtime.principal_cache.forget_user(user.id)
     if created:
         await runtime.audit.record(
             category="audit",

@@ -13,6 +13,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import anyio
 
@@ -25,6 +26,7 @@ from assistant.api.openai.chat import (
     ChatCompletionResponse,
     DeltaMessage,
     SourceCitation,
+    TextChunkEncoder,
     Usage,
 )
 from assistant.audit import ClientInfo
@@ -39,7 +41,8 @@ from assistant.services.generation import Measure, check_forbidden_uses, check_s
 from assistant.services.grounding import ABSTENTION, ground_request
 from assistant.services.labelling import provenance_for, sign_texts
 from assistant.services.quotas import ensure_tokens_available, record_tokens
-from assistant.services.usage import record_usage
+from assistant.services.usage import write_usage
+from assistant.store import utcnow
 from assistant.store.models import UsageService
 
 __all__ = ["CompletionOutcome", "create_chat_completion", "resolve_model"]
@@ -161,8 +164,7 @@ async def create_chat_completion(
     response.sources = citations
     response.guard = notices or None
     if response.usage is not None:
-        await record_tokens(runtime, principal, response.usage.total_tokens)
-        await _record_api_usage(runtime, principal, model, response.usage, incomplete=False)
+        await _account_later(runtime, principal, model, response.usage, tokens=response.usage.total_tokens)
     overhead = (time.perf_counter() - started - upstream_seconds) * 1000
     headers["X-Gateway-Overhead-Ms"] = f"{max(overhead, 0.0):.2f}"
     return CompletionOutcome(provenance=provenance, response=response, headers=headers)
@@ -214,9 +216,19 @@ async def _abstention_stream(runtime: Runtime, model: RegisteredModel, provenanc
     yield _sse("[DONE]")
 
 
-async def _record_api_usage(
-    runtime: Runtime, principal: Principal, model: RegisteredModel, usage: Usage, *, incomplete: bool
+async def _account_later(
+    runtime: Runtime,
+    principal: Principal,
+    model: RegisteredModel,
+    usage: Usage,
+    *,
+    tokens: int,
+    incomplete: bool = False,
 ) -> None:
+    """Count the tokens against the quota and store the usage record once the answer is out (retried, never lost).
+
+    Two separate writes, so that a retried usage record never counts the tokens twice.
+    """
     measure = Measure(
         prompt_tokens=usage.prompt_tokens,
         completion_tokens=usage.completion_tokens,
@@ -226,13 +238,19 @@ async def _record_api_usage(
         method=usage.energy_method or "",
         calls=1,
     )
-    await record_usage(
-        runtime,
-        principal=principal,
-        model_id=model.id,
-        service=UsageService.API,
-        measure=measure,
-        incomplete=incomplete,
+    await runtime.background.submit("quota tokens", partial(record_tokens, runtime, principal, tokens))
+    await runtime.background.submit(
+        "usage record",
+        partial(
+            write_usage,
+            runtime,
+            principal=principal,
+            model_id=model.id,
+            service=UsageService.API,
+            measure=measure,
+            incomplete=incomplete,
+            at=utcnow(),
+        ),
     )
 
 
@@ -311,19 +329,24 @@ async def _stream_completion(
     first = True
     completed = False
     began = time.perf_counter()
+    plain = TextChunkEncoder(id=completion_id, created=created, model=model.id)
     chunks = model.backend.stream(backend_request)  # type: ignore[arg-type]
     try:
         async for chunk in chunks:
             _collect(texts, chunk)
-            if chunk.usage is not None and not chunk.deltas:
+            if chunk.usage is not None:
                 usage = Usage.from_llm(chunk.usage)
-                continue  # the usage event is re-emitted last, labelled
+                if not chunk.deltas:
+                    continue  # the usage event is re-emitted last, labelled
+            # The middle of the stream: text only, no label fields, so no model to build (the hot loop per token).
+            encoded = None if first else plain.encode(chunk)
+            if encoded is not None:
+                yield _sse(encoded)
+                continue
             event = ChatCompletionChunk.from_llm_chunk(
                 chunk, id=completion_id, created=created, model=model.id, provenance=provenance if first else None
             )
-            if chunk.usage is not None:
-                usage = Usage.from_llm(chunk.usage)
-                event.usage = None
+            event.usage = None
             if first and notices:
                 event.guard = notices
             first = False
@@ -351,11 +374,11 @@ async def _stream_completion(
             await chunks.aclose()  # type: ignore[attr-defined]
             # Tokens are counted even for a stream cut short by the client or the upstream.
             generated = sum(len("".join(parts)) for parts in texts.values()) // 4
-            await record_tokens(runtime, principal, usage.total_tokens if usage else generated)
             seconds = time.perf_counter() - began
             output_tokens = usage.completion_tokens if usage else generated
             measured = _usage_with_energy(runtime, model, usage, output_tokens=output_tokens, seconds=seconds)
-            await _record_api_usage(runtime, principal, model, measured, incomplete=not completed)
+            tokens = usage.total_tokens if usage else generated
+            await _account_later(runtime, principal, model, measured, tokens=tokens, incomplete=not completed)
     last = ChatCompletionChunk(
         id=completion_id,
         created=created,

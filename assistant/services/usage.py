@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from assistant.errors import SouverainError
+from assistant.errors import SouverainError, StoreError
 from assistant.runtime import Runtime
 from assistant.security import Principal
 from assistant.services.generation import Measure
@@ -18,12 +18,12 @@ from assistant.store import utcnow
 from assistant.store.models import UsageRecord, UsageService
 from assistant.store.usage import UsageTotals
 
-__all__ = ["UsageSummary", "record_usage", "usage_summary"]
+__all__ = ["UsageSummary", "record_usage", "usage_summary", "write_usage"]
 
 logger = logging.getLogger(__name__)
 
 
-async def record_usage(
+async def write_usage(
     runtime: Runtime,
     *,
     principal: Principal,
@@ -32,9 +32,14 @@ async def record_usage(
     measure: Measure,
     preset: str | None = None,
     incomplete: bool = False,
+    at: datetime | None = None,
 ) -> None:
-    """Store one usage record. A failure is logged, never raised: the answer was already produced and paid for."""
+    """Store one usage record; :class:`StoreError` when the database refuses (for callers that retry).
+
+    ``at`` is when the generation ended, for a record written later than that.
+    """
     record = UsageRecord(
+        created_at=at or utcnow(),
         user_id=principal.user_id,
         api_key_id=principal.api_key_id,
         model_id=model_id,
@@ -52,7 +57,32 @@ async def record_usage(
     try:
         async with runtime.session_factory.begin() as session:
             await usage_store.add_usage_record(session=session, record=record)
-    except (SouverainError, SQLAlchemyError) as exc:
+    except SQLAlchemyError as exc:
+        raise StoreError(f"Enregistrement de consommation impossible : {exc}") from exc
+
+
+async def record_usage(
+    runtime: Runtime,
+    *,
+    principal: Principal,
+    model_id: str,
+    service: UsageService,
+    measure: Measure,
+    preset: str | None = None,
+    incomplete: bool = False,
+) -> None:
+    """Store one usage record. A failure is logged, never raised: the answer was already produced and paid for."""
+    try:
+        await write_usage(
+            runtime,
+            principal=principal,
+            model_id=model_id,
+            service=service,
+            measure=measure,
+            preset=preset,
+            incomplete=incomplete,
+        )
+    except SouverainError as exc:
         logger.error("usage record lost for %s on %s: %s", principal.user_id, model_id, exc)
 
 

@@ -80,6 +80,7 @@ async def disable_user_by_name(runtime: Runtime, *, username: str) -> User:
             raise NotFoundError(f"Aucun compte « {username} ».")
         user.is_active = False
         await session_store.delete_user_sessions(session=session, user_id=user.id)
+    runtime.principal_cache.forget_user(user.id)
     await runtime.audit.record(
         category="audit",
         action="user.disable",

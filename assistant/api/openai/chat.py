@@ -7,8 +7,10 @@ place where API fields are mapped onto the LLM layer's parameters.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
+from json.encoder import encode_basestring as _json_string  # C-accelerated; keeps non-ASCII text as is
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -36,6 +38,7 @@ __all__ = [
     "SourceCitation",
     "StreamOptions",
     "SystemMessage",
+    "TextChunkEncoder",
     "TextPart",
     "Tool",
     "ToolCall",
@@ -454,6 +457,44 @@ class ChatCompletionChunk(OpenAIBaseModel):
         ]
         usage = Usage.from_llm(chunk.usage) if chunk.usage is not None else None
         return cls(id=id, created=created, model=model, choices=choices, usage=usage, provenance=provenance)
+
+
+class TextChunkEncoder:
+    """The JSON of a stream's middle events, written directly: most of a stream is one text delta per event.
+
+    The document is the one ``ChatCompletionChunk.from_llm_chunk(...).model_dump_json(exclude_none=True)`` gives
+    (same keys, same order), without building and validating four models per token. Chunks carrying anything else
+    (tool calls, log-probabilities) return ``None``: build the model for those. ``usage`` is never written here,
+    since the stream reports it once, on its last event.
+
+    >>> TextChunkEncoder(id="chatcmpl-1", created=0, model="m").encode(ChatChunk(deltas=(ChoiceDelta(text="Bon"),)))
+    '{"id":"chatcmpl-1",…,"choices":[{"index":0,"delta":{"content":"Bon"}}],"ai_generated":true}'
+    """
+
+    def __init__(self, *, id: str, created: int, model: str) -> None:
+        head = {"id": id, "object": "chat.completion.chunk", "created": created, "model": model}
+        self._head = _compact(head)[:-1] + ',"choices":['
+
+    def encode(self, chunk: ChatChunk) -> str | None:
+        """The event's JSON, or ``None`` when the chunk holds more than text, role and finish reason."""
+        choices = []
+        for delta in chunk.deltas:
+            if delta.tool_calls or delta.logprobs:
+                return None
+            fields = ['"role":"assistant"'] if delta.role == "assistant" else []
+            if delta.text or not delta.finish_reason:
+                fields.append('"content":' + _json_string(delta.text))
+            choice = '{"index":' + str(int(delta.index)) + ',"delta":{' + ",".join(fields) + "}"
+            finish = _finish_reason(delta.finish_reason)
+            if finish is not None:
+                choice += ',"finish_reason":' + _json_string(finish)
+            choices.append(choice + "}")
+        return self._head + ",".join(choices) + '],"ai_generated":true}'
+
+
+def _compact(value: dict[str, Any]) -> str:
+    # The separators and the raw non-ASCII text of pydantic's JSON output.
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _finish_reason(value: str | None) -> FinishReason | None:

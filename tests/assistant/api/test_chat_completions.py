@@ -248,6 +248,7 @@ def test_tokens_are_counted_against_the_daily_quota(client: TestClient, app: Fas
 
         from assistant.services.quotas import tokens_used_today
 
+        await app.state.runtime.background.drain()  # counted once the answer is out
         return (await tokens_used_today(app.state.runtime, UUID(user_id))).count
 
     assert run(client, used()) >= 2 * len(QUESTION.split())

@@ -15,6 +15,7 @@ TEXT = "Combien de jours de congés annuels pour un agent à temps plein ?"
 
 def _records(client: TestClient, app: FastAPI) -> list[UsageRecord]:
     async def load() -> list[UsageRecord]:
+        await app.state.runtime.background.drain()  # the gateway writes its records after the answer
         async with app.state.runtime.session_factory() as session:
             return list(await session.scalars(select(UsageRecord).order_by(UsageRecord.created_at)))
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from assistant.api.app import create_app
 from assistant.llm import BackendConfig, ModelCard, ModelConfig
 from assistant.store.models import Role
-from tests.assistant.security.helpers import make_account
+from tests.assistant.security.helpers import make_account, run
 from tests.fakes import FakeUpstream
 
 
@@ -42,6 +42,7 @@ def test_kpis_sum_usage_by_service_model_and_day(client: TestClient, app: FastAP
     assert (
         client.post("/v1/chat/completions", json={**body, "stream": True}, headers=agents[0].bearer).status_code == 200
     )
+    run(client, app.state.runtime.background.drain())  # the gateway writes its records after the answer
 
     kpis = client.get("/api/governance/kpis?days=7", headers=referent.bearer).json()
     assert kpis["total"]["requests"] == 3

@@ -24,11 +24,11 @@ from assistant.store.models import Role
 
 def test_exported_names() -> None:
     assert set(security.__all__) == {
-        "ALLOWED_ALGORITHMS", "API_KEY_PREFIX", "ROLE_PERMISSIONS", "SCOPE_PERMISSIONS", "AuthMethod",
+        "ALLOWED_ALGORITHMS", "API_KEY_PREFIX", "ROLE_PERMISSIONS", "SCOPE_PERMISSIONS", "AuthMethod", "CachedKey",
         "CounterBackend", "DatabaseCounters", "ExternalIdentity", "NewApiKey", "OidcVerifier", "Permission",
-        "Principal", "RedisCounters", "Scope", "SessionSigner", "Window", "generate_api_key", "hash_secret",
-        "identity_from_claims", "looks_like_api_key", "new_csrf_token", "new_session_token", "parse_api_key",
-        "permissions_for", "require_owner", "same_secret",
+        "Principal", "PrincipalCache", "RedisCounters", "Scope", "SessionSigner", "Window", "generate_api_key",
+        "hash_secret", "identity_from_claims", "looks_like_api_key", "new_csrf_token", "new_session_token",
+        "parse_api_key", "permissions_for", "require_owner", "same_secret",
     }  # fmt: skip
     for name in security.__all__:
         assert hasattr(security, name), name
