@@ -48,9 +48,13 @@ def render_login_page(
     error: str | None = None,
     notice: str | None = None,
     username: str = "",
+    sso_error: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    """The login page (password form, and the identity provider's button when configured), with a message."""
+    """The login page (password form, and the identity provider's button when configured), with a message.
+
+    ``error`` is about the password form; ``sso_error`` about the identity provider, shown next to its button.
+    """
     # Login CSRF: a fresh double-submit token per form, so another site cannot sign a browser into its account.
     token = secrets.token_urlsafe(32)
     settings = runtime.settings
@@ -66,6 +70,7 @@ def render_login_page(
         username=username,
         sso_label=settings.oidc_login_label if settings.oidc_web_login_enabled else None,
         sso_button=settings.oidc_login_button,
+        sso_error=sso_error,
         status_code=status_code,
     )
     response.set_cookie(

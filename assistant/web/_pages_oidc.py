@@ -68,7 +68,7 @@ def oidc_pages_router(renderer: PageRenderer) -> APIRouter:
             started = await start_oidc_login(runtime, next_path=next_path)
         except (NotFoundError, ServiceUnavailableError) as exc:
             return login_page(
-                request, runtime, caller, next_path=next_path, error=exc.message, status_code=_status(exc)
+                request, runtime, caller, next_path=next_path, sso_error=exc.message, status_code=_status(exc)
             )
         response = RedirectResponse(started.redirect_url, status_code=303)
         response.headers["Cache-Control"] = "no-store"
@@ -107,7 +107,12 @@ def oidc_pages_router(renderer: PageRenderer) -> APIRouter:
             )
         except (UserFacingError, ServiceUnavailableError) as exc:
             response = login_page(
-                request, runtime, caller, next_path=safe_next_path(None), error=exc.message, status_code=_status(exc)
+                request,
+                runtime,
+                caller,
+                next_path=safe_next_path(None),
+                sso_error=exc.message,
+                status_code=_status(exc),
             )
         else:
             response = RedirectResponse(done.next_path, status_code=303)

@@ -70,7 +70,7 @@ def test_sign_in_with_the_provider_button_reaches_the_chat(visitor: Page, oidc_s
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/chat$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Assistant")
-    expect(page.locator(".sv-user")).to_have_text("jeanne.martin")
+    expect(page.locator(".sv-user").first).to_have_text("jeanne.martin")
     paths = [path.rsplit("/", 1)[-1] for path in oidc_site.idp.paths()]
     assert "authorize" in paths and "token" in paths
 

@@ -76,7 +76,7 @@ def _sign_in(client: TestClient, next_path: str = "/chat") -> httpx.Response:
 
 
 def _alert(response: httpx.Response) -> str:
-    match = re.search(r'id="connexion-erreur"><p>(.*?)</p>', response.text, re.S)
+    match = re.search(r'id="connexion-sso-erreur"><p>(.*?)</p>', response.text, re.S)
     assert match, response.text[:2000]
     return match.group(1)
 
