@@ -152,7 +152,7 @@ class Settings(BaseSettings):
     # Web sign-in («Se connecter avec ProConnect»): authorization code flow with PKCE, state and nonce.
     oidc_client_id: str | None = Field(
         default=None,
-        description="Client id registered at the provider for the web sign-in; setting it shows the login button.",
+        description="Client id registered at the provider; with oidc_client_secret, shows the web login button.",
     )
     oidc_client_secret: SecretStr | None = Field(default=None, description="Client secret of oidc_client_id.")
     oidc_client_auth_method: Literal["client_secret_basic", "client_secret_post"] = Field(
@@ -356,16 +356,12 @@ class Settings(BaseSettings):
             raise ValueError(f"{ENV_PREFIX}OIDC_AUDIENCE is required when {ENV_PREFIX}OIDC_ISSUER is set")
         if self.oidc_issuer and self.environment == "production" and not self.oidc_issuer.startswith("https://"):
             raise ValueError(f"{ENV_PREFIX}OIDC_ISSUER must be an https:// address in production")
-        if self.oidc_client_id:
+        if self.oidc_web_login_enabled:
             self._check_oidc_web_login()
         return self
 
     def _check_oidc_web_login(self) -> None:
-        if not self.oidc_issuer:
-            raise ValueError(f"{ENV_PREFIX}OIDC_CLIENT_ID needs {ENV_PREFIX}OIDC_ISSUER")
         secret = self.oidc_client_secret.get_secret_value() if self.oidc_client_secret else ""
-        if not secret:
-            raise ValueError(f"{ENV_PREFIX}OIDC_CLIENT_SECRET is required with {ENV_PREFIX}OIDC_CLIENT_ID")
         if self.environment == "production" and (secret.lower() in _PLACEHOLDER_SECRETS or len(secret) < 16):
             raise ValueError(f"{ENV_PREFIX}OIDC_CLIENT_SECRET must be the secret the provider issued in production")
         if "openid" not in self.oidc_scopes:
@@ -420,8 +416,12 @@ class Settings(BaseSettings):
 
     @property
     def oidc_web_login_enabled(self) -> bool:
-        """Whether the login page offers the provider's button (validated with the other web sign-in settings)."""
-        return bool(self.oidc_issuer and self.oidc_client_id)
+        """Whether the login page offers the provider's button: issuer, client id and client secret are set.
+
+        A client id alone only names the bearer tokens' audience (deployments set it before the web sign-in
+        existed), so the secret is what turns the button on; the other settings are then checked at start.
+        """
+        return bool(self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret)
 
     @property
     def effective_database_url(self) -> str:

@@ -49,7 +49,7 @@ def _client(idp: FakeOidcProvider, **overrides: object) -> OidcLoginClient:
         "client_secret": CLIENT_SECRET,
         "redirect_url": REDIRECT,
         "scopes": ["openid", "email"],
-        "timeout_seconds": 0.5,
+        "timeout_seconds": 5.0,
     }
     options.update(overrides)
     return OidcLoginClient(**options)  # type: ignore[arg-type]
@@ -112,13 +112,14 @@ def test_settings_derive_the_redirect_url_and_default_the_audience(tmp_path: Pat
     assert settings.oidc_effective_redirect_url == REDIRECT
     assert settings.oidc_web_login_enabled
     assert not _web_settings(tmp_path, oidc_client_id=None, oidc_audience="souverain").oidc_web_login_enabled
+    # A client id without a secret only names the bearer tokens' audience (as older deployments set it).
+    bearer_only = _web_settings(tmp_path, oidc_client_secret=None, public_url=None)
+    assert not bearer_only.oidc_web_login_enabled and bearer_only.oidc_client_id == "souverain"
 
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"oidc_client_secret": None}, "OIDC_CLIENT_SECRET is required"),
-        ({"oidc_issuer": None}, "needs SOUVERAIN_OIDC_ISSUER"),
         ({"public_url": None}, "OIDC_REDIRECT_URL \\(or SOUVERAIN_PUBLIC_URL\\) is required"),
         ({"oidc_redirect_url": "https://souverain.exemple.gouv.fr/ailleurs"}, "must end with /connexion/oidc/retour"),
         ({"oidc_redirect_url": "/connexion/oidc/retour"}, "absolute http\\(s\\) address"),
@@ -126,7 +127,7 @@ def test_settings_derive_the_redirect_url_and_default_the_audience(tmp_path: Pat
         ({"environment": "production", "oidc_client_secret": "changeme"}, "the secret the provider issued"),
         ({"environment": "production", "public_url": "http://souverain.local"}, "https:// address in production"),
     ],
-    ids=["no-secret", "no-issuer", "no-redirect", "wrong-path", "relative", "no-openid", "placeholder", "http-prod"],
+    ids=["no-redirect", "wrong-path", "relative", "no-openid", "placeholder", "http-prod"],
 )
 def test_settings_refuse_an_unusable_web_sign_in(tmp_path: Path, overrides: dict[str, object], message: str) -> None:
     production = {"secret_key": "x" * 40, "signing_key": "k", "database_url": "postgresql://u@h/db"}
