@@ -32,6 +32,7 @@ from assistant.provenance import ProvenanceSigner, load_or_create_signing_key
 from assistant.security import (
     CounterBackend,
     DatabaseCounters,
+    OidcLoginClient,
     OidcVerifier,
     PrincipalCache,
     RedisCounters,
@@ -66,6 +67,8 @@ class Runtime:
     rag: RagEngine
     speech: SpeechEngine
     oidc: OidcVerifier | None = None
+    # The web sign-in's relying party («Se connecter avec ProConnect»), when a client id is configured.
+    oidc_login: OidcLoginClient | None = None
     worker: Worker | None = None
     quota_cache: TTLCache[Any, Any] = field(default_factory=lambda: TTLCache(maxsize=10_000, ttl=5))
     # Current charter version, acceptances and guard rules, re-read at most every 5 s (cleared on change).
@@ -184,16 +187,34 @@ def _counters(settings: Settings, sessions: async_sessionmaker[AsyncSession]) ->
 
 
 def _oidc_verifier(settings: Settings) -> OidcVerifier | None:
-    if not settings.oidc_issuer or not settings.oidc_audience:
+    audience = settings.oidc_audience or settings.oidc_client_id
+    if not settings.oidc_issuer or not audience:
         return None
     return OidcVerifier(
         issuer=settings.oidc_issuer,
-        audience=settings.oidc_audience,
+        audience=audience,
         jwks_url=settings.oidc_jwks_url,
         algorithms=set(settings.oidc_algorithms),
         clock_skew_seconds=settings.oidc_clock_skew_seconds,
         cache_seconds=settings.oidc_jwks_cache_seconds,
         min_refresh_seconds=settings.oidc_jwks_min_refresh_seconds,
+        timeout_seconds=settings.oidc_http_timeout_seconds,
+    )
+
+
+def _oidc_login_client(settings: Settings) -> OidcLoginClient | None:
+    redirect_url = settings.oidc_effective_redirect_url
+    if not settings.oidc_web_login_enabled or settings.oidc_client_secret is None or redirect_url is None:
+        return None
+    assert settings.oidc_issuer is not None and settings.oidc_client_id is not None
+    return OidcLoginClient(
+        issuer=settings.oidc_issuer,
+        client_id=settings.oidc_client_id,
+        client_secret=settings.oidc_client_secret.get_secret_value(),
+        redirect_url=redirect_url,
+        scopes=settings.oidc_scopes,
+        auth_method=settings.oidc_client_auth_method,
+        cache_seconds=settings.oidc_discovery_cache_seconds,
         timeout_seconds=settings.oidc_http_timeout_seconds,
     )
 
@@ -240,6 +261,7 @@ async def open_runtime(settings: Settings, *, migrate: bool | None = None, with_
         speech=_speech_engine(settings, data_dir),
         oidc=_oidc_verifier(settings),
         principal_cache=PrincipalCache(ttl_seconds=settings.api_key_cache_seconds),
+        oidc_login=_oidc_login_client(settings),
     )
     runtime.readiness_checks.update(_model_checks(models))
     runtime.readiness_checks["transcription_weights"] = _speech_check(runtime.speech)
@@ -266,5 +288,7 @@ async def open_runtime(settings: Settings, *, migrate: bool | None = None, with_
         runtime.speech.close()
         if runtime.oidc is not None:
             await runtime.oidc.aclose()
+        if runtime.oidc_login is not None:
+            await runtime.oidc_login.aclose()
         await runtime.counters.aclose()
         await engine.dispose()

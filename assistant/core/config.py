@@ -10,6 +10,7 @@ import functools
 import secrets
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,7 +20,7 @@ from sqlalchemy.exc import ArgumentError
 from assistant.errors import ConfigurationError
 from assistant.llm import BackendConfig
 
-__all__ = ["ENV_PREFIX", "Settings", "get_settings", "load_settings"]
+__all__ = ["ENV_PREFIX", "OIDC_CALLBACK_PATH", "Settings", "get_settings", "load_settings"]
 
 ENV_PREFIX = "SOUVERAIN_"
 
@@ -33,6 +34,8 @@ _DRIVER_ALIASES = {
 _OidcAlgorithm = Literal["RS256", "ES256", "PS256"]
 _RoleName = Literal["agent", "referent", "auditeur"]
 _PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "please-change", "dev"}
+# The web sign-in's callback route (assistant.web); the registered redirect URL must end with it.
+OIDC_CALLBACK_PATH = "/connexion/oidc/retour"
 
 
 class Settings(BaseSettings):
@@ -112,7 +115,9 @@ class Settings(BaseSettings):
     oidc_issuer: str | None = Field(
         default=None, description="OIDC issuer (the tokens' `iss`); setting it enables bearer JWT sign-in."
     )
-    oidc_audience: str | None = Field(default=None, description="Expected `aud` of tokens (the client id).")
+    oidc_audience: str | None = Field(
+        default=None, description="Expected `aud` of bearer tokens (the client id); default: oidc_client_id."
+    )
     oidc_jwks_url: str | None = Field(
         default=None, description="JWKS address; discovered from the issuer's openid-configuration when unset."
     )
@@ -144,6 +149,38 @@ class Settings(BaseSettings):
         default="agent", description="Role of users with no mapped role; empty refuses them."
     )
     oidc_groups_claim: str | None = Field(default="groups", description="Claim listing the user's groups.")
+    # Web sign-in («Se connecter avec ProConnect»): authorization code flow with PKCE, state and nonce.
+    oidc_client_id: str | None = Field(
+        default=None,
+        description="Client id registered at the provider; with oidc_client_secret, shows the web login button.",
+    )
+    oidc_client_secret: SecretStr | None = Field(default=None, description="Client secret of oidc_client_id.")
+    oidc_client_auth_method: Literal["client_secret_basic", "client_secret_post"] = Field(
+        default="client_secret_basic", description="How the token endpoint receives the client secret."
+    )
+    oidc_redirect_url: str | None = Field(
+        default=None,
+        description=f"Callback address registered at the provider; default: public_url + {OIDC_CALLBACK_PATH}.",
+    )
+    oidc_scopes: list[str] = Field(
+        default_factory=lambda: ["openid", "email", "profile"],
+        description="Scopes asked for (ProConnect: openid email given_name usual_name uid).",
+    )
+    oidc_userinfo: bool = Field(
+        default=True, description="Complete the ID token's claims with the userinfo endpoint's (ProConnect needs it)."
+    )
+    oidc_login_label: str = Field(
+        default="ProConnect", min_length=1, max_length=60, description="Provider name on the login button."
+    )
+    oidc_login_button: Literal["proconnect", "standard"] = Field(
+        default="proconnect", description="proconnect: the DSFR ProConnect button; standard: a plain DSFR button."
+    )
+    oidc_login_flow_seconds: Annotated[int, Field(ge=60, le=3600)] = Field(
+        default=600, description="Time allowed between the click on the button and the provider's answer."
+    )
+    oidc_discovery_cache_seconds: Annotated[int, Field(ge=10)] = Field(
+        default=3600, description="How long the provider's openid-configuration is kept."
+    )
 
     session_cookie_name: str = Field(default="souverain_session", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     csrf_cookie_name: str = Field(default="souverain_csrf", pattern=r"^[A-Za-z0-9_-]{1,64}$")
@@ -323,11 +360,32 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_oidc(self) -> Settings:
-        if self.oidc_issuer and not self.oidc_audience:
+        if self.oidc_issuer and not (self.oidc_audience or self.oidc_client_id):
             raise ValueError(f"{ENV_PREFIX}OIDC_AUDIENCE is required when {ENV_PREFIX}OIDC_ISSUER is set")
         if self.oidc_issuer and self.environment == "production" and not self.oidc_issuer.startswith("https://"):
             raise ValueError(f"{ENV_PREFIX}OIDC_ISSUER must be an https:// address in production")
+        if self.oidc_web_login_enabled:
+            self._check_oidc_web_login()
         return self
+
+    def _check_oidc_web_login(self) -> None:
+        secret = self.oidc_client_secret.get_secret_value() if self.oidc_client_secret else ""
+        if self.environment == "production" and (secret.lower() in _PLACEHOLDER_SECRETS or len(secret) < 16):
+            raise ValueError(f"{ENV_PREFIX}OIDC_CLIENT_SECRET must be the secret the provider issued in production")
+        if "openid" not in self.oidc_scopes:
+            raise ValueError(f"{ENV_PREFIX}OIDC_SCOPES must include openid")
+        redirect = self.oidc_effective_redirect_url
+        if redirect is None:
+            raise ValueError(
+                f"{ENV_PREFIX}OIDC_REDIRECT_URL (or {ENV_PREFIX}PUBLIC_URL) is required with {ENV_PREFIX}OIDC_CLIENT_ID"
+            )
+        parts = urlsplit(redirect)
+        if parts.scheme not in {"http", "https"} or not parts.hostname or parts.fragment or parts.query:
+            raise ValueError(f"{ENV_PREFIX}OIDC_REDIRECT_URL must be an absolute http(s) address without query")
+        if self.environment == "production" and parts.scheme != "https":
+            raise ValueError(f"{ENV_PREFIX}OIDC_REDIRECT_URL must be an https:// address in production")
+        if not parts.path.endswith(OIDC_CALLBACK_PATH):
+            raise ValueError(f"{ENV_PREFIX}OIDC_REDIRECT_URL must end with {OIDC_CALLBACK_PATH}")
 
     @model_validator(mode="after")
     def _check_embedding_server(self) -> Settings:
@@ -354,6 +412,24 @@ class Settings(BaseSettings):
         if self.database_url is None or self.database_url.startswith("sqlite"):
             raise ValueError(f"{ENV_PREFIX}DATABASE_URL must point to PostgreSQL in production")
         return self
+
+    @property
+    def oidc_effective_redirect_url(self) -> str | None:
+        """Where the provider sends the browser back: the configured URL, or the callback under ``public_url``."""
+        if self.oidc_redirect_url:
+            return self.oidc_redirect_url
+        if self.public_url:
+            return self.public_url.rstrip("/") + OIDC_CALLBACK_PATH
+        return None
+
+    @property
+    def oidc_web_login_enabled(self) -> bool:
+        """Whether the login page offers the provider's button: issuer, client id and client secret are set.
+
+        A client id alone only names the bearer tokens' audience (deployments set it before the web sign-in
+        existed), so the secret is what turns the button on; the other settings are then checked at start.
+        """
+        return bool(self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret)
 
     @property
     def effective_database_url(self) -> str:

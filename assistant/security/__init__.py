@@ -7,6 +7,16 @@ Services (``assistant.services.authentication`` and friends) combine these with 
 from assistant.security._claims import ExternalIdentity, identity_from_claims
 from assistant.security._counters import CounterBackend, DatabaseCounters, RedisCounters, Window
 from assistant.security._oidc import ALLOWED_ALGORITHMS, OidcVerifier
+from assistant.security._oidc_login import (
+    AuthorizationRequest,
+    IdentityProviderError,
+    LoginFlow,
+    LoginFlowSigner,
+    OidcLoginClient,
+    ProviderMetadata,
+    TokenResponse,
+    pkce_challenge,
+)
 from assistant.security._permissions import ROLE_PERMISSIONS, SCOPE_PERMISSIONS, Permission, Scope, permissions_for
 from assistant.security._principal import AuthMethod, Principal, require_owner
 from assistant.security._principal_cache import CachedKey, PrincipalCache
@@ -29,18 +39,25 @@ __all__ = [
     "ROLE_PERMISSIONS",
     "SCOPE_PERMISSIONS",
     "AuthMethod",
+    "AuthorizationRequest",
     "CachedKey",
     "CounterBackend",
     "DatabaseCounters",
     "ExternalIdentity",
+    "IdentityProviderError",
+    "LoginFlow",
+    "LoginFlowSigner",
     "NewApiKey",
+    "OidcLoginClient",
     "OidcVerifier",
     "Permission",
     "Principal",
     "PrincipalCache",
+    "ProviderMetadata",
     "RedisCounters",
     "Scope",
     "SessionSigner",
+    "TokenResponse",
     "Window",
     "generate_api_key",
     "hash_secret",
@@ -50,6 +67,7 @@ __all__ = [
     "new_session_token",
     "parse_api_key",
     "permissions_for",
+    "pkce_challenge",
     "require_owner",
     "same_secret",
 ]

@@ -4,6 +4,8 @@ Checks: algorithm in an asymmetric allow-list (so ``none`` and HS* signed with a
 any cryptography), signature with the key named by ``kid``, then ``iss``, ``aud``, ``exp``, ``nbf``, ``iat`` and
 ``sub`` with a clock-skew leeway. The JWKS is cached for a TTL and fetched again when a token names an unknown
 ``kid`` (key rotation), at most once per ``min_refresh_seconds`` so that forged kids cannot hammer the provider.
+The web sign-in's ID tokens (:meth:`OidcVerifier.verify_id_token`: audience = client id, ``nonce``) and signed
+userinfo answers (:meth:`OidcVerifier.verify_userinfo`) go through the same keys and checks.
 """
 
 from __future__ import annotations
@@ -76,6 +78,46 @@ class OidcVerifier:
 
     async def verify(self, token: str) -> dict[str, Any]:
         """The claims of a valid token; :class:`AuthenticationError` with the reason otherwise."""
+        claims = await self._decode(token)
+        self._validate_claims(claims, audience=self.audience)
+        return claims
+
+    async def verify_id_token(self, token: str, *, client_id: str, nonce: str) -> dict[str, Any]:
+        """The claims of an ID token answering our authorization request (OIDC Core 3.1.3.7).
+
+        Same keys, algorithms and checks as :meth:`verify`, with ``aud`` the client id, ``iat`` required, and the
+        ``nonce`` we sent: a token issued for another login (replayed, or from another browser) is refused.
+        """
+        claims = await self._decode(token)
+        self._validate_claims(claims, audience=client_id, nonce=nonce)
+        audiences = claims["aud"] if isinstance(claims.get("aud"), list) else [claims.get("aud")]
+        if len(audiences) > 1 and claims.get("azp") != client_id:
+            raise AuthenticationError(
+                "Jeton d'identité refusé : plusieurs audiences sans « azp » égal à notre identifiant client.",
+                code="invalid_token",
+            )
+        return claims
+
+    async def verify_userinfo(self, token: str, *, client_id: str) -> dict[str, Any]:
+        """The claims of a signed userinfo response (``application/jwt``, as ProConnect sends): same keys and
+        algorithms; ``iss`` and ``aud`` checked when present (OIDC Core 5.3.2 makes them optional there)."""
+        claims = await self._decode(token)
+        registry = jwt.JWTClaimsRegistry(
+            leeway=self._leeway, iss={"value": self.issuer}, aud={"value": client_id}, sub={"essential": True}
+        )
+        try:
+            registry.validate(claims)
+        except InvalidClaimError as exc:
+            raise AuthenticationError(
+                f"Informations d'identité refusées : {_describe_claim(exc)}.", code="invalid_token"
+            ) from exc
+        except JoseError as exc:
+            raise AuthenticationError(
+                f"Informations d'identité refusées : {exc.description or exc.error}.", code="invalid_token"
+            ) from exc
+        return claims
+
+    async def _decode(self, token: str) -> dict[str, Any]:
         if len(token) > _MAX_TOKEN_LENGTH:
             raise AuthenticationError("Jeton d'identité refusé : trop long.", code="invalid_token")
         header = _header(token)
@@ -96,17 +138,19 @@ class OidcVerifier:
             raise AuthenticationError(
                 f"Jeton d'identité refusé : {exc.description or exc.error}.", code="invalid_token"
             ) from exc
-        self._validate_claims(decoded.claims)
         return dict(decoded.claims)
 
-    def _validate_claims(self, claims: dict[str, Any]) -> None:
-        registry = jwt.JWTClaimsRegistry(
-            leeway=self._leeway,
-            iss={"essential": True, "value": self.issuer},
-            aud={"essential": True, "value": self.audience},
-            exp={"essential": True},
-            sub={"essential": True},
-        )
+    def _validate_claims(self, claims: dict[str, Any], *, audience: str, nonce: str | None = None) -> None:
+        options: dict[str, Any] = {
+            "iss": {"essential": True, "value": self.issuer},
+            "aud": {"essential": True, "value": audience},
+            "exp": {"essential": True},
+            "sub": {"essential": True},
+        }
+        if nonce is not None:
+            options["iat"] = {"essential": True}
+            options["nonce"] = {"essential": True, "value": nonce}
+        registry = jwt.JWTClaimsRegistry(leeway=self._leeway, **options)
         try:
             registry.validate(claims)
         except ExpiredTokenError as exc:
@@ -228,6 +272,8 @@ def _describe_claim(exc: InvalidClaimError) -> str:
         return "émetteur (iss) inattendu"
     if claim == "aud":
         return "audience (aud) inattendue"
+    if claim == "nonce":
+        return "nonce inattendu (connexion rejouée ou commencée dans un autre navigateur)"
     if claim in {"nbf", "iat"}:
         return f"pas encore valide ({claim} dans le futur ; vérifiez l'horloge)"
     return f"revendication « {claim} » invalide"

@@ -36,7 +36,13 @@ from assistant.store import utcnow
 from assistant.store.api_keys import get_api_key_by_prefix, touch_api_key
 from assistant.store.models import ApiKey, Role, User
 
-__all__ = ["authenticate_bearer", "authenticate_session", "build_principal", "refuse_disabled"]
+__all__ = [
+    "authenticate_bearer",
+    "authenticate_session",
+    "build_principal",
+    "provision_identity",
+    "refuse_disabled",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -223,11 +229,21 @@ async def _authenticate_oidc(runtime: Runtime, token: str, *, client: ClientInfo
         role_mapping=settings.oidc_role_mapping,
         groups_claim=settings.oidc_groups_claim,
     )
-    return await _provision(runtime, identity, client=client)
+    return await provision_identity(runtime, identity, client=client)
 
 
-async def _provision(runtime: Runtime, identity: ExternalIdentity, *, client: ClientInfo) -> Principal:
-    """Find or create the account of an external identity and bring its profile, role and groups up to date."""
+async def provision_identity(
+    runtime: Runtime,
+    identity: ExternalIdentity,
+    *,
+    client: ClientInfo,
+    login_details: dict[str, str] | None = None,
+) -> Principal:
+    """Find or create the account of an external identity and bring its profile, role and groups up to date.
+
+    The sign-in is written to the connection log with ``login_details`` when given (an interactive sign-in, always
+    logged), otherwise at most once per ``api_key_use_log_interval_seconds`` (bearer tokens, sent with every call).
+    """
     settings = runtime.settings
     now = utcnow()
     created = role_changed = False
@@ -277,7 +293,7 @@ async def _provision(runtime: Runtime, identity: ExternalIdentity, *, client: Cl
                 group = group or await group_store.add_group(session=session, name=name, description="Fournisseur")
                 group_ids.append(group.id)
             await group_store.set_memberships(session=session, user_id=user.id, group_ids=group_ids)
-        log_login = _due(link.last_seen_at, now, settings.api_key_use_log_interval_seconds)
+        log_login = login_details is not None or _due(link.last_seen_at, now, settings.api_key_use_log_interval_seconds)
         if log_login:
             link.last_seen_at = now
         principal = await build_principal(session=session, user=user, method="oidc")
@@ -302,7 +318,7 @@ async def _provision(runtime: Runtime, identity: ExternalIdentity, *, client: Cl
             actor_id=user.id,
             actor_label=user.username,
             client=client,
-            details={"method": "oidc"},
+            details=login_details or {"method": "oidc"},
         )
     return principal
 

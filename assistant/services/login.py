@@ -8,6 +8,7 @@ lockout is written to the connection log. A correct password during a lockout is
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,7 +23,7 @@ from assistant.store import users as user_store
 from assistant.store import utcnow
 from assistant.store.models import WebSession
 
-__all__ = ["LoginResult", "login_with_password", "logout"]
+__all__ = ["LoginResult", "login_with_password", "logout", "open_web_session"]
 
 logger = logging.getLogger(__name__)
 
@@ -109,20 +110,12 @@ async def login_with_password(runtime: Runtime, *, username: str, password: str,
         )
 
     await runtime.counters.reset(account_key, window_seconds=window)
-    token, csrf_token = new_session_token(), new_csrf_token()
-    expires_at = utcnow() + timedelta(seconds=settings.session_lifetime_seconds)
-    async with runtime.session_factory.begin() as session:
-        if needs_rehash(stored_hash):
+    if needs_rehash(stored_hash):
+        async with runtime.session_factory.begin() as session:
             fresh = await user_store.get_user(session=session, user_id=user.id)
             if fresh is not None:
                 fresh.password_hash = hash_password(password)
-        web_session = await session_store.add_web_session(
-            session=session,
-            web_session=WebSession(
-                token_hash=hash_secret(token), user_id=user.id, csrf_token=csrf_token, expires_at=expires_at
-            ),
-        )
-        principal = await build_principal(session=session, user=user, method="session", session_id=web_session.id)
+    result = await open_web_session(runtime, user_id=user.id)
     await runtime.audit.record(
         category="connection",
         action="login",
@@ -131,6 +124,26 @@ async def login_with_password(runtime: Runtime, *, username: str, password: str,
         client=client,
         details={"method": "password"},
     )
+    return result
+
+
+async def open_web_session(runtime: Runtime, *, user_id: uuid.UUID) -> LoginResult:
+    """A new web session for an authenticated, active account (password or identity provider sign-in)."""
+    token, csrf_token = new_session_token(), new_csrf_token()
+    expires_at = utcnow() + timedelta(seconds=runtime.settings.session_lifetime_seconds)
+    async with runtime.session_factory.begin() as session:
+        user = await user_store.get_user(session=session, user_id=user_id)
+        if user is None or not user.is_active:
+            raise AuthenticationError(
+                "Compte désactivé : contactez votre référent pour le réactiver.", code="account_disabled"
+            )
+        web_session = await session_store.add_web_session(
+            session=session,
+            web_session=WebSession(
+                token_hash=hash_secret(token), user_id=user.id, csrf_token=csrf_token, expires_at=expires_at
+            ),
+        )
+        principal = await build_principal(session=session, user=user, method="session", session_id=web_session.id)
     return LoginResult(
         principal=principal,
         cookie_value=runtime.session_signer.sign(token),

@@ -5,6 +5,7 @@ Routes stay thin: they read the form, call the same services as the API, and ren
 
 from __future__ import annotations
 
+import functools
 import secrets
 from typing import Annotated
 
@@ -14,13 +15,13 @@ from fastapi.responses import RedirectResponse, Response
 from assistant.api.deps import PUBLIC, ClientDep, RuntimeDep
 from assistant.errors import AuthenticationError, RateLimitedError
 from assistant.security import Permission, same_secret
-from assistant.services.login import login_with_password, logout
+from assistant.services.login import LoginResult, login_with_password, logout
 from assistant.services.quotas import get_quota
 from assistant.services.users import get_user
 from assistant.web._auth import OptionalWebCaller, RequirePage, WebCaller, safe_next_path
 from assistant.web._templates import PageRenderer
 
-__all__ = ["pages_router"]
+__all__ = ["LOGIN_PATH", "pages_router", "render_login_page", "set_session_cookies"]
 
 LOGIN_PATH = "/connexion"
 
@@ -37,45 +38,77 @@ def _secure(request: Request, runtime: RuntimeDep) -> bool:
     return runtime.settings.environment == "production" or request.url.scheme == "https"
 
 
+def render_login_page(
+    renderer: PageRenderer,
+    request: Request,
+    runtime: RuntimeDep,
+    caller: WebCaller | None,
+    *,
+    next_path: str,
+    error: str | None = None,
+    notice: str | None = None,
+    username: str = "",
+    sso_error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The login page (password form, and the identity provider's button when configured), with a message.
+
+    ``error`` is about the password form; ``sso_error`` about the identity provider, shown next to its button.
+    """
+    # Login CSRF: a fresh double-submit token per form, so another site cannot sign a browser into its account.
+    token = secrets.token_urlsafe(32)
+    settings = runtime.settings
+    response = renderer.render(
+        request,
+        "login.html",
+        title="Connexion",
+        caller=caller,
+        login_token=token,
+        next_path=next_path,
+        error=error,
+        notice=notice,
+        username=username,
+        sso_label=settings.oidc_login_label if settings.oidc_web_login_enabled else None,
+        sso_button=settings.oidc_login_button,
+        sso_error=sso_error,
+        status_code=status_code,
+    )
+    response.set_cookie(
+        _login_cookie(runtime),
+        token,
+        max_age=3600,
+        httponly=True,
+        secure=_secure(request, runtime),
+        samesite="strict",
+        path=LOGIN_PATH,
+    )
+    return response
+
+
+def set_session_cookies(response: Response, request: Request, runtime: RuntimeDep, result: LoginResult) -> None:
+    """Hand a new web session to the browser: its signed id (HttpOnly) and its anti-CSRF token."""
+    settings = runtime.settings
+    for name, value, http_only in (
+        (settings.session_cookie_name, result.cookie_value, True),
+        # Readable by scripts on purpose: the API's double-submit check (the pages also embed it).
+        (settings.csrf_cookie_name, result.csrf_token, False),
+    ):
+        response.set_cookie(
+            name,
+            value,
+            max_age=settings.session_lifetime_seconds,
+            httponly=http_only,
+            secure=_secure(request, runtime),
+            samesite=settings.session_cookie_samesite,
+            path="/",
+        )
+
+
 def pages_router(renderer: PageRenderer) -> APIRouter:
     """The pages, rendered by ``renderer``."""
     router = APIRouter(include_in_schema=False)
 
-    def login_page(
-        request: Request,
-        runtime: RuntimeDep,
-        caller: WebCaller | None,
-        *,
-        next_path: str,
-        error: str | None = None,
-        notice: str | None = None,
-        username: str = "",
-        status_code: int = 200,
-    ) -> Response:
-        # Login CSRF: a fresh double-submit token per form, so another site cannot sign a browser into its account.
-        token = secrets.token_urlsafe(32)
-        response = renderer.render(
-            request,
-            "login.html",
-            title="Connexion",
-            caller=caller,
-            login_token=token,
-            next_path=next_path,
-            error=error,
-            notice=notice,
-            username=username,
-            status_code=status_code,
-        )
-        response.set_cookie(
-            _login_cookie(runtime),
-            token,
-            max_age=3600,
-            httponly=True,
-            secure=_secure(request, runtime),
-            samesite="strict",
-            path=LOGIN_PATH,
-        )
-        return response
+    login_page = functools.partial(render_login_page, renderer)
 
     @router.get("/", dependencies=[PUBLIC])
     async def home(caller: OptionalWebCaller) -> RedirectResponse:
@@ -138,22 +171,8 @@ def pages_router(renderer: PageRenderer) -> APIRouter:
                 error=exc.message,
                 status_code=status,
             )
-        settings = runtime.settings
         response = RedirectResponse(next_path, status_code=303)
-        for name, value, http_only in (
-            (settings.session_cookie_name, result.cookie_value, True),
-            # Readable by scripts on purpose: the API's double-submit check (the pages also embed it).
-            (settings.csrf_cookie_name, result.csrf_token, False),
-        ):
-            response.set_cookie(
-                name,
-                value,
-                max_age=settings.session_lifetime_seconds,
-                httponly=http_only,
-                secure=_secure(request, runtime),
-                samesite=settings.session_cookie_samesite,
-                path="/",
-            )
+        set_session_cookies(response, request, runtime, result)
         response.delete_cookie(_login_cookie(runtime), path=LOGIN_PATH)
         return response
 

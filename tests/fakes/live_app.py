@@ -16,9 +16,9 @@ __all__ = ["LiveServer"]
 class LiveServer:
     """``with LiveServer(app) as server: server.url`` — lifespan included, stopped on exit."""
 
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: FastAPI, *, port: int = 0) -> None:
         self.app = app
-        self.port = 0
+        self.port = port  # 0: any free port; fixed when the app must know its own address (OIDC redirects)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -28,7 +28,7 @@ class LiveServer:
 
     def __enter__(self) -> LiveServer:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", self.port))
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(self.app, lifespan="on", log_config=None, log_level="warning", http="h11")
         self._server = uvicorn.Server(config)

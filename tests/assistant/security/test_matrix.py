@@ -146,6 +146,9 @@ REQUESTS: list[Request] = [
     ("GET", "/", lambda w, c: None, 303),
     ("GET", "/connexion", lambda w, c: None, 200),
     ("POST", "/connexion", lambda w, c: None, 400),  # without the login form's anti-CSRF token
+    # Sign-in through the identity provider: not configured in this app, so a French 404 page for everyone.
+    ("GET", "/connexion/oidc", lambda w, c: None, 404),
+    ("GET", "/connexion/oidc/retour", lambda w, c: None, 404),
     ("GET", "/static/{path:path}", lambda w, c: None, 200),
     ("GET", "/chat", lambda w, c: None, 200),
     ("GET", "/mes-donnees", lambda w, c: None, 200),

@@ -29,6 +29,9 @@ def test_exported_names() -> None:
         "Principal", "PrincipalCache", "RedisCounters", "Scope", "SessionSigner", "Window", "generate_api_key",
         "hash_secret", "identity_from_claims", "looks_like_api_key", "new_csrf_token", "new_session_token",
         "parse_api_key", "permissions_for", "require_owner", "same_secret",
+        # Web sign-in (authorization code flow).
+        "AuthorizationRequest", "IdentityProviderError", "LoginFlow", "LoginFlowSigner", "OidcLoginClient",
+        "ProviderMetadata", "TokenResponse", "pkce_challenge",
     }  # fmt: skip
     for name in security.__all__:
         assert hasattr(security, name), name
