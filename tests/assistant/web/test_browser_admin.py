@@ -103,7 +103,7 @@ def test_every_admin_page_is_accessible(admin: Page) -> None:
 
 def test_create_an_account_then_change_its_role_and_disable_it(admin: Page) -> None:
     admin.goto("/admin/comptes")
-    admin.get_by_label("Identifiant", exact=False).first.fill("claire.martin")
+    admin.get_by_role("textbox", name=re.compile("^Identifiant")).fill("claire.martin")
     admin.get_by_label("Nom affiché (facultatif)").fill("Claire Martin")
     admin.get_by_label("Rôle", exact=True).select_option("agent")
     admin.get_by_label("Mot de passe initial (facultatif)", exact=False).fill(PASSWORD)
