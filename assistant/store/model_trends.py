@@ -27,7 +27,7 @@ class DailyModelUsage:
 
 def _utc_day(session: AsyncSession, column: InstrumentedAttribute[datetime]) -> ColumnElement[str]:
     # UTC days whatever the database server's time zone, 'YYYY-MM-DD' on both databases (as the KPIs count them).
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
     return func.date(column, type_=String)
 

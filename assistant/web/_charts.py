@@ -91,7 +91,7 @@ def nice_ceiling(value: float) -> float:
     """The smallest « round » number (1, 2, 2.5 or 5 times a power of ten) at or above ``value``; 1 for 0."""
     if value <= 0:
         return 1.0
-    magnitude = 10 ** math.floor(math.log10(value))
+    magnitude = math.pow(10, math.floor(math.log10(value)))
     for step in (1, 2, 2.5, 5, 10):
         if value <= step * magnitude:
             return step * magnitude
