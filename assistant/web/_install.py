@@ -10,6 +10,8 @@ from fastapi.responses import RedirectResponse, Response
 from assistant.core.config import Settings
 from assistant.web._assets import WebAssets, assets_router
 from assistant.web._pages import LOGIN_PATH, pages_router
+from assistant.web._pages_admin import admin_router
+from assistant.web._pages_governance import governance_router
 from assistant.web._pages_oidc import oidc_pages_router
 from assistant.web._templates import PageRenderer
 from assistant.web.errors import LoginRequiredError, PageForbiddenError
@@ -25,6 +27,8 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     app.include_router(assets_router(assets))
     app.include_router(pages_router(renderer))
     app.include_router(oidc_pages_router(renderer))
+    app.include_router(admin_router(renderer))
+    app.include_router(governance_router(renderer))
 
     async def login_required(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LoginRequiredError)

@@ -59,6 +59,21 @@ def _unique(prefix: str) -> str:
     return f"{prefix}{next(_counter)}"
 
 
+ADMIN_PAGES = [
+    "/admin",
+    "/admin/comptes",
+    "/admin/groupes",
+    "/admin/groupes/{group_id}",
+    "/admin/cles",
+    "/admin/quotas",
+    "/admin/modeles",
+    "/admin/signalements",
+    "/admin/signalements/{report_id}",
+    "/admin/indicateurs",
+    "/admin/registre",
+    "/admin/conformite",
+]
+
 # (method, path template, body factory, expected status when allowed)
 REQUESTS: list[Request] = [
     ("GET", "/healthz", lambda w, c: None, 200),
@@ -154,6 +169,20 @@ REQUESTS: list[Request] = [
     ("GET", "/mes-donnees", lambda w, c: None, 200),
     ("GET", "/bonnes-pratiques", lambda w, c: None, 200),
     ("GET", "/accessibilite", lambda w, c: None, 200),
+    # Administration pages: empty forms are refused (400) or change nothing harmful (303), so no row disturbs another.
+    *[("GET", path, lambda w, c: None, 200) for path in ADMIN_PAGES],
+    ("POST", "/admin/comptes", lambda w, c: None, 400),
+    ("POST", "/admin/comptes/{user_id}/role", lambda w, c: None, 400),
+    ("POST", "/admin/comptes/{user_id}/etat", lambda w, c: None, 400),
+    ("POST", "/admin/groupes", lambda w, c: None, 400),
+    ("POST", "/admin/groupes/{group_id}/membres", lambda w, c: None, 400),
+    ("POST", "/admin/groupes/{group_id}/membres/{user_id}/retrait", lambda w, c: None, 303),
+    ("POST", "/admin/cles/{foreign_key}/revocation", lambda w, c: None, 303),
+    ("POST", "/admin/quotas/{user_id}", lambda w, c: None, 303),
+    ("POST", "/admin/modeles/retrait", lambda w, c: None, 400),
+    ("POST", "/admin/modeles/remise-en-service", lambda w, c: None, 400),
+    ("POST", "/admin/signalements/{report_id}", lambda w, c: None, 303),
+    ("POST", "/admin/registre/revue", lambda w, c: None, 400),
     # Charter rows change nothing (no charter published, invalid rules): publishing would gate the chat rows.
     ("GET", "/api/charter", lambda w, c: None, 200),
     ("POST", "/api/charter/accept", lambda w, c: {"version": 1}, 400),  # nothing published: nothing to accept
@@ -182,7 +211,9 @@ REQUESTS: list[Request] = [
     # After the sessions ended, every caller is sent to the login page.
     ("POST", "/deconnexion", lambda w, c: None, 303),
 ]
-WEB_PAGES = {"/chat", "/mes-donnees", "/deconnexion"}
+WEB_PAGES = {"/chat", "/mes-donnees", "/deconnexion"} | {
+    path for _, path, _, _ in REQUESTS if path == "/admin" or path.startswith("/admin/")
+}
 
 
 def _path(template: str, world: World, caller: Caller) -> str:
