@@ -10,8 +10,10 @@ from fastapi.responses import RedirectResponse, Response
 from assistant.core.config import Settings
 from assistant.web._assets import WebAssets, assets_router
 from assistant.web._pages import LOGIN_PATH, pages_router
+from assistant.web._pages_audit import audit_pages_router
+from assistant.web._pages_charter import CHARTER_PATH, charter_pages_router
 from assistant.web._templates import PageRenderer
-from assistant.web.errors import LoginRequiredError, PageForbiddenError
+from assistant.web.errors import CharterRequiredError, LoginRequiredError, PageForbiddenError
 
 __all__ = ["install_web"]
 
@@ -23,10 +25,16 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     renderer = PageRenderer(assets)
     app.include_router(assets_router(assets))
     app.include_router(pages_router(renderer))
+    app.include_router(charter_pages_router(renderer))
+    app.include_router(audit_pages_router(renderer))
 
     async def login_required(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LoginRequiredError)
         return RedirectResponse(f"{LOGIN_PATH}?{urlencode({'suivant': exc.next_path})}", status_code=303)
+
+    async def charter_required(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, CharterRequiredError)
+        return RedirectResponse(f"{CHARTER_PATH}?{urlencode({'suivant': exc.next_path})}", status_code=303)
 
     async def forbidden(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, PageForbiddenError)
@@ -41,4 +49,5 @@ def install_web(app: FastAPI, settings: Settings) -> None:
         )
 
     app.add_exception_handler(LoginRequiredError, login_required)
+    app.add_exception_handler(CharterRequiredError, charter_required)
     app.add_exception_handler(PageForbiddenError, forbidden)

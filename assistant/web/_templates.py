@@ -58,6 +58,8 @@ NAVIGATION = (
     NavItem("chat", "Assistant", "/chat", Permission.CHAT),
     NavItem("mes-donnees", "Mes données", "/mes-donnees", Permission.PROFILE),
     NavItem("bonnes-pratiques", "Bonnes pratiques", "/bonnes-pratiques"),
+    NavItem("charte", "Charte", "/charte"),
+    NavItem("audit", "Audit", "/audit", Permission.READ_AUDIT),
 )
 
 
