@@ -20,10 +20,15 @@ def _parser() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
 
 
-def render_markdown(text: str, *, heading_offset: int = 1) -> Markup:
-    """``text`` as HTML, safe to insert in a template; ``# Title`` becomes ``<h2>`` with the default offset."""
+def render_markdown(text: str, *, heading_offset: int = 1, drop_title: bool = False) -> Markup:
+    """``text`` as HTML, safe to insert in a template; ``# Title`` becomes ``<h2>`` with the default offset.
+
+    ``drop_title`` leaves out a leading level-1 heading, when the page already shows it as its own title.
+    """
     parser = _parser()
     tokens = parser.parse(text)
+    if drop_title and len(tokens) >= 3 and tokens[0].type == "heading_open" and tokens[0].tag == "h1":
+        tokens = tokens[3:]  # heading_open, inline, heading_close
     for token in tokens:
         if token.type in ("heading_open", "heading_close"):
             token.tag = f"h{min(int(token.tag[1]) + heading_offset, 6)}"

@@ -50,9 +50,13 @@ class Filters:
 
 
 def _day(value: str, label: str) -> date | None:
+    """A date from the form: ISO (what date fields send) or « JJ/MM/AAAA » (typed where they are plain text)."""
+    value = value.strip()
     if not value:
         return None
     try:
+        if "/" in value:
+            return datetime.strptime(value, "%d/%m/%Y").date()
         return date.fromisoformat(value)
     except ValueError:
         raise ValueError(f"La date « {label} » n'est pas valide : utilisez le format JJ/MM/AAAA.") from None

@@ -98,7 +98,9 @@ def test_log_filters_and_pages(env: Env) -> None:
     assert len(_event_ids(today.text)) == 50
     past = client.get("/audit", params={"au": "2000-01-01"})
     assert "Aucun événement" in past.text
-    bad = client.get("/audit", params={"du": "31/12/2026"})
+    typed = client.get("/audit", params={"du": "01/01/2000", "action": "test."})
+    assert typed.status_code == 200 and len(_event_ids(typed.text)) == 50, "a date typed the French way"
+    bad = client.get("/audit", params={"du": "31/02/2026"})
     assert bad.status_code == 400 and "La date « du » n&#39;est pas valide" in bad.text
     reversed_dates = client.get("/audit", params={"du": "2026-02-01", "au": "2026-01-01"})
     assert reversed_dates.status_code == 400 and "La date de début doit précéder la date de fin." in reversed_dates.text

@@ -145,6 +145,7 @@ def test_charter_markdown_is_rendered_safely(env: Env) -> None:
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
     assert "<img" not in page and 'href="javascript:' not in page
     assert "<h3>Article 1</h3>" in page, "headings sit under the page's own title"
+    assert "<h2>Titre</h2>" not in page, "the text's own title is the page's"
 
 
 def test_referent_previews_then_publishes_and_follows_acceptances(env: Env) -> None:
