@@ -34,7 +34,48 @@ DEFAULT_RULES_FILE = "default_rules.v1.json"
 
 
 class RuleSetError(ValueError):
-    """Raised when a rule set is malformed (bad field, invalid regex, duplicate id); the message says where."""
+    """Raised when a rule set is malformed (bad field, invalid regex, duplicate id); the message says where.
+
+    ``field`` names the rule field at fault when there is one (``id``, ``patterns``…), so a form can point at it.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+_FIELD_LABELS = {
+    "id": "identifiant",
+    "title": "titre",
+    "action": "action",
+    "message": "message",
+    "clause": "clause",
+    "patterns": "motifs",
+    "classifier_prompt": "consigne de classification",
+    "enabled": "activation",
+}
+
+
+def _french(error: Any) -> str:
+    """Pydantic's (English) validation error in French, for the référent who edits the rules."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "value_error" and "error" in ctx:
+        return str(ctx["error"])  # our own validators already speak French
+    messages = {
+        "missing": "champ obligatoire",
+        "string_pattern_mismatch": "lettres minuscules sans accent, chiffres et tirets seulement (2 à 64 caractères)",
+        "string_too_short": f"au moins {ctx.get('min_length')} caractère(s)",
+        "string_too_long": f"au plus {ctx.get('max_length')} caractères",
+        "too_long": f"au plus {ctx.get('max_length')} éléments",
+        "enum": "valeur attendue : warn (avertir), confirm (demander une justification) ou block (refuser)",
+        "extra_forbidden": "champ inconnu",
+        "string_type": "texte attendu",
+        "bool_type": "vrai ou faux attendu",
+        "bool_parsing": "vrai ou faux attendu",
+        "tuple_type": "liste attendue",
+        "model_type": "objet attendu",
+    }
+    return messages.get(kind, error["msg"])
 
 
 class GuardAction(enum.StrEnum):
@@ -94,15 +135,22 @@ def parse_rules(raw: Any) -> tuple[GuardRule, ...]:
             rule = GuardRule.model_validate(item)
         except ValidationError as exc:
             first = exc.errors()[0]
+            field = str(first["loc"][0]) if first["loc"] else None
             where = ".".join(str(part) for part in first["loc"])
-            raise RuleSetError(f"Règle n° {position + 1}, champ « {where} » : {first['msg']}") from exc
+            label = f" ({_FIELD_LABELS[field]})" if field in _FIELD_LABELS else ""
+            raise RuleSetError(
+                f"Règle n° {position + 1}, champ « {where} »{label} : {_french(first)}", field=field
+            ) from exc
         if not rule.patterns and not rule.classifier_prompt:
-            raise RuleSetError(f"Règle « {rule.id} » : donnez des motifs, une consigne de classification, ou les deux.")
+            raise RuleSetError(
+                f"Règle « {rule.id} » : donnez des motifs, une consigne de classification, ou les deux.",
+                field="patterns",
+            )
         rules.append(rule)
     ids = [rule.id for rule in rules]
     duplicates = sorted({rule_id for rule_id in ids if ids.count(rule_id) > 1})
     if duplicates:
-        raise RuleSetError(f"Identifiants de règle en double : {', '.join(duplicates)}.")
+        raise RuleSetError(f"Identifiants de règle en double : {', '.join(duplicates)}.", field="id")
     return tuple(rules)
 
 

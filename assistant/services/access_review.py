@@ -16,7 +16,7 @@ from assistant.store import audit as audit_store
 from assistant.store import utcnow
 from assistant.store.models import AuditEvent
 
-__all__ = ["ExportFormat", "Section", "access_review", "export_events"]
+__all__ = ["AccessReview", "ExportFormat", "Section", "access_review", "access_review_data", "export_events"]
 
 ExportFormat = Literal["csv", "json"]
 Section = Literal["users", "collections", "models"]
@@ -87,16 +87,35 @@ async def export_events(
     return _render(rows, _EVENT_FIELDS, file_format)
 
 
+@dataclasses.dataclass(frozen=True)
+class AccessReview:
+    """The access review's three sections, as read now."""
+
+    users: list[review_store.UserAccess]
+    collections: list[review_store.CollectionGrant]
+    models: list[review_store.ModelUse]
+
+
+async def access_review_data(runtime: Runtime, *, days: int = 90) -> AccessReview:
+    """Accounts and last logins, rights on collections, model use over the last ``days`` days (for the web page)."""
+    async with runtime.session_factory() as session:
+        return AccessReview(
+            users=await review_store.user_accesses(session=session),
+            collections=await review_store.collection_grants(session=session),
+            models=await review_store.model_uses(session=session, since=utcnow() - timedelta(days=days)),
+        )
+
+
 async def access_review(
     runtime: Runtime, *, file_format: ExportFormat, section: Section | None = None, days: int = 90
 ) -> bytes:
     """Who can reach which collection, who used which model (last ``days`` days), and last logins."""
-    async with runtime.session_factory() as session:
-        sections: dict[str, list[Any]] = {
-            "users": await review_store.user_accesses(session=session),
-            "collections": await review_store.collection_grants(session=session),
-            "models": await review_store.model_uses(session=session, since=utcnow() - timedelta(days=days)),
-        }
+    review = await access_review_data(runtime, days=days)
+    sections: dict[str, list[Any]] = {
+        "users": review.users,
+        "collections": review.collections,
+        "models": review.models,
+    }
     as_rows = {
         name: [{key: _plain(value) for key, value in dataclasses.asdict(item).items()} for item in items]
         for name, items in sections.items()

@@ -34,6 +34,7 @@ __all__ = [
     "acceptance_export",
     "acceptance_rate",
     "acceptances_csv",
+    "charter_history",
     "charter_state",
     "current_version",
     "ensure_charter_accepted",
@@ -236,6 +237,14 @@ def acceptances_csv(rows: list[store.AcceptanceRow]) -> str:
     for row in rows:
         writer.writerow([row.user_id, row.username, row.version, row.accepted_at.isoformat(), row.method])
     return buffer.getvalue()
+
+
+async def charter_history(runtime: Runtime) -> tuple[list[store.CharterHistoryRow], int]:
+    """Every published version (newest first) with its acceptance count, and the number of active accounts."""
+    async with runtime.session_factory() as session:
+        rows = await store.charter_history(session=session)
+        users = len(await user_store.list_users(session=session, active=True))
+    return rows, users
 
 
 async def acceptance_rate(runtime: Runtime) -> tuple[int | None, int, int]:

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from assistant.provenance import AI_LABEL
 from assistant.runtime import Runtime
 from assistant.services import charter, guard, kpis
+from assistant.store import audit as audit_store
+from assistant.store import governance as governance_store
 from assistant.store import utcnow
+from assistant.store.models import IncidentCategory
 
 __all__ = ["Check", "ComplianceReport", "Status", "build_report", "render_report"]
 
@@ -123,6 +126,29 @@ async def _rgpd(runtime: Runtime) -> Check:
     return Check("Protection des données (RGPD)", "warning" if unlimited else "ok", evidence)
 
 
+_GUARD_ACTIONS = {
+    "guard.blocked": "refus",
+    "guard.confirmation_required": "justifications demandées",
+    "guard.confirmed": "poursuites justifiées",
+    "guard.warned": "rappels",
+}
+
+
+async def _guard_activity(runtime: Runtime, *, days: int = 30) -> str:
+    since = utcnow() - timedelta(days=days)
+    async with runtime.session_factory() as session:
+        counts = await audit_store.count_actions(session=session, action_prefix="guard.", since=since)
+        reports = await governance_store.count_reports(
+            session=session, since=since, categories=[IncidentCategory.GUARD_FALSE_POSITIVE]
+        )
+    activity = ", ".join(f"{counts.get(action, 0)} {label}" for action, label in _GUARD_ACTIONS.items())
+    false_alarms = sum(cell.count for cell in reports)
+    return (
+        f"Activité du garde-fou ({days} derniers jours) : {activity} ; "
+        f"{false_alarms} alerte(s) signalée(s) injustifiée(s)."
+    )
+
+
 async def _oversight(runtime: Runtime) -> Check:
     version, accepted, active = await charter.acceptance_rate(runtime)
     engine = await guard.current_engine(runtime)
@@ -130,6 +156,7 @@ async def _oversight(runtime: Runtime) -> Check:
     withdrawn = [model.id for model in runtime.models.models(include_withdrawn=True) if model.status.value != "active"]
     evidence = [
         f"Garde des usages interdits : {len(enabled)} règle(s) active(s) (version {engine.version}).",
+        await _guard_activity(runtime),
         "Relecture humaine « relu et validé » disponible ; l'étiquette IA demeure.",
         "Signalement d'erreurs et de biais sur chaque réponse ; retrait d'un modèle par le référent.",
     ]
@@ -138,7 +165,7 @@ async def _oversight(runtime: Runtime) -> Check:
     if version is None:
         evidence.append("Aucune charte d'utilisation publiée.")
         return Check("Contrôle humain et charte d'utilisation", "warning", evidence)
-    rate = f"{accepted}/{active}" if active else "0/0"
+    rate = f"{accepted}/{active} ({100 * accepted / active:.0f} %)" if active else "0/0"
     evidence.append(f"Charte version {version} acceptée par {rate} utilisateurs actifs.")
     return Check("Contrôle humain et charte d'utilisation", "ok" if enabled else "warning", evidence)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.store.models import AuditEvent
 
-__all__ = ["GENESIS_HASH", "add_event", "iter_events", "last_event", "lock_chain", "query_events"]
+__all__ = ["GENESIS_HASH", "add_event", "count_actions", "iter_events", "last_event", "lock_chain", "query_events"]
 
 GENESIS_HASH = "0" * 64
 # Arbitrary constant: the PostgreSQL advisory lock that serialises appends across replicas.
@@ -78,3 +78,15 @@ async def query_events(
     if before_id:
         query = query.where(AuditEvent.id < before_id)
     return list((await session.execute(query)).scalars())
+
+
+async def count_actions(*, session: AsyncSession, action_prefix: str, since: datetime | None = None) -> dict[str, int]:
+    """How many events of each action starting with ``action_prefix`` (since ``since``), in one aggregate."""
+    query = (
+        select(AuditEvent.action, func.count(AuditEvent.id))
+        .where(AuditEvent.action.startswith(action_prefix, autoescape=True))
+        .group_by(AuditEvent.action)
+    )
+    if since is not None:
+        query = query.where(AuditEvent.occurred_at >= since)
+    return {action: int(count) for action, count in (await session.execute(query)).all()}

@@ -13,9 +13,11 @@ from assistant.store.models import CharterAcceptance, CharterVersion, GuardRuleS
 
 __all__ = [
     "AcceptanceRow",
+    "CharterHistoryRow",
     "add_acceptance",
     "add_charter",
     "add_rule_set",
+    "charter_history",
     "count_acceptances",
     "current_charter",
     "get_acceptance",
@@ -33,6 +35,37 @@ class AcceptanceRow:
     version: int
     accepted_at: datetime
     method: str
+
+
+@dataclass(frozen=True, slots=True)
+class CharterHistoryRow:
+    """One published version and how many accounts accepted it."""
+
+    version: int
+    title: str
+    published_at: datetime
+    published_by: str
+    acceptances: int
+
+
+async def charter_history(*, session: AsyncSession) -> list[CharterHistoryRow]:
+    """Every published version, newest first, with its acceptance count."""
+    counts = select(CharterAcceptance.version, func.count().label("n")).group_by(CharterAcceptance.version).subquery()
+    query = (
+        select(CharterVersion, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.version == CharterVersion.version)
+        .order_by(CharterVersion.version.desc())
+    )
+    return [
+        CharterHistoryRow(
+            version=row.version,
+            title=row.title,
+            published_at=row.published_at,
+            published_by=row.published_by,
+            acceptances=int(count),
+        )
+        for row, count in (await session.execute(query)).all()
+    ]
 
 
 async def current_charter(*, session: AsyncSession) -> CharterVersion | None:

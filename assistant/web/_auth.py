@@ -13,12 +13,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from assistant.api.deps import CSRF_HEADER, ClientDep, RequirePermission, RuntimeDep
-from assistant.errors import AuthenticationError
+from assistant.api.deps import CHARTER_GATED, CSRF_HEADER, ClientDep, RequirePermission, RuntimeDep
+from assistant.errors import AuthenticationError, CharterNotAcceptedError
 from assistant.security import Principal, same_secret
 from assistant.services.authentication import authenticate_session
+from assistant.services.charter import ensure_charter_accepted
 from assistant.services.quotas import enforce_request_rate
-from assistant.web.errors import LoginRequiredError, PageForbiddenError
+from assistant.web.errors import CharterRequiredError, LoginRequiredError, PageForbiddenError
 
 __all__ = ["CSRF_FIELD", "OptionalWebCaller", "RequirePage", "WebCaller", "safe_next_path", "web_caller"]
 
@@ -70,7 +71,8 @@ class RequirePage(RequirePermission):
     """A web page's policy: a session whose user holds ``permission``.
 
     Anonymous visitors are sent to the login page (and back afterwards); signed-in users without the permission
-    get a French 403 page. Use as ``Security(RequirePage(Permission.CHAT))``.
+    get a French 403 page. Pages that use the assistant (the permissions the API gates on the charter) send a
+    user who has not accepted the charter in force to it, then back. Use as ``Security(RequirePage(Permission.CHAT))``.
     """
 
     def __repr__(self) -> str:
@@ -87,8 +89,20 @@ class RequirePage(RequirePermission):
             raise PageForbiddenError(
                 "Votre rôle ne donne pas accès à cette page. Contactez votre référent IA si vous en avez besoin."
             )
+        if self.permission in CHARTER_GATED:
+            # The same check as the API's, so a page never shows what its own requests would be refused.
+            try:
+                await ensure_charter_accepted(runtime, caller.principal)
+            except CharterNotAcceptedError as exc:
+                raise CharterRequiredError(next_path=_here(request)) from exc
         await enforce_request_rate(runtime, caller.principal)
         return caller
+
+
+def _here(request: Request) -> str:
+    """The page's local path with its query string, to come back to."""
+    query = request.url.query
+    return f"{request.url.path}?{query}" if query else request.url.path
 
 
 def safe_next_path(value: str | None, default: str = "/chat") -> str:

@@ -11,10 +11,12 @@ from assistant.core.config import Settings
 from assistant.web._assets import WebAssets, assets_router
 from assistant.web._pages import LOGIN_PATH, pages_router
 from assistant.web._pages_admin import admin_router
+from assistant.web._pages_audit import audit_pages_router
+from assistant.web._pages_charter import CHARTER_PATH, charter_pages_router
 from assistant.web._pages_governance import governance_router
 from assistant.web._pages_oidc import oidc_pages_router
 from assistant.web._templates import PageRenderer
-from assistant.web.errors import LoginRequiredError, PageForbiddenError
+from assistant.web.errors import CharterRequiredError, LoginRequiredError, PageForbiddenError
 
 __all__ = ["install_web"]
 
@@ -29,10 +31,16 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     app.include_router(oidc_pages_router(renderer))
     app.include_router(admin_router(renderer))
     app.include_router(governance_router(renderer))
+    app.include_router(charter_pages_router(renderer))
+    app.include_router(audit_pages_router(renderer))
 
     async def login_required(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LoginRequiredError)
         return RedirectResponse(f"{LOGIN_PATH}?{urlencode({'suivant': exc.next_path})}", status_code=303)
+
+    async def charter_required(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, CharterRequiredError)
+        return RedirectResponse(f"{CHARTER_PATH}?{urlencode({'suivant': exc.next_path})}", status_code=303)
 
     async def forbidden(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, PageForbiddenError)
@@ -47,4 +55,5 @@ def install_web(app: FastAPI, settings: Settings) -> None:
         )
 
     app.add_exception_handler(LoginRequiredError, login_required)
+    app.add_exception_handler(CharterRequiredError, charter_required)
     app.add_exception_handler(PageForbiddenError, forbidden)

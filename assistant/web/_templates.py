@@ -59,6 +59,8 @@ NAVIGATION = (
     NavItem("mes-donnees", "Mes données", "/mes-donnees", Permission.PROFILE),
     NavItem("bonnes-pratiques", "Bonnes pratiques", "/bonnes-pratiques"),
     NavItem("admin", "Administration", "/admin", Permission.READ_GOVERNANCE),
+    NavItem("charte", "Charte", "/charte"),
+    NavItem("audit", "Audit", "/audit", Permission.READ_AUDIT),
 )
 
 

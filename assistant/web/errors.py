@@ -5,12 +5,13 @@ envelope (401/403), while a browser gets a redirection to the login page or a re
 
     WebPageError
      ├── LoginRequiredError     no valid session: redirect (303) to the login page, then back
+     ├── CharterRequiredError   the current usage charter is not accepted yet: redirect (303) to it, then back
      └── PageForbiddenError     signed in, but the role lacks the page's permission: 403 page
 """
 
 from __future__ import annotations
 
-__all__ = ["LoginRequiredError", "PageForbiddenError", "WebPageError"]
+__all__ = ["CharterRequiredError", "LoginRequiredError", "PageForbiddenError", "WebPageError"]
 
 
 class WebPageError(Exception):
@@ -26,6 +27,17 @@ class LoginRequiredError(WebPageError):
 
     def __init__(self, next_path: str) -> None:
         super().__init__("Connexion requise.")
+        self.next_path = next_path
+
+
+class CharterRequiredError(WebPageError):
+    """The page uses the assistant and the signed-in user has not accepted the charter in force (or a new version).
+
+    ``next_path`` is where to come back once it is accepted.
+    """
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__("Acceptation de la charte d'utilisation requise.")
         self.next_path = next_path
 
 

@@ -183,6 +183,17 @@ REQUESTS: list[Request] = [
     ("POST", "/admin/modeles/remise-en-service", lambda w, c: None, 400),
     ("POST", "/admin/signalements/{report_id}", lambda w, c: None, 303),
     ("POST", "/admin/registre/revue", lambda w, c: None, 400),
+    # Charter, guard and audit pages: posts without their form fields change nothing (422, or 400 re-rendered).
+    ("GET", "/charte", lambda w, c: None, 200),
+    ("POST", "/charte", lambda w, c: None, 422),
+    ("GET", "/admin/charte", lambda w, c: None, 200),
+    ("POST", "/admin/charte", lambda w, c: None, 400),
+    ("GET", "/admin/garde-fou", lambda w, c: None, 200),
+    ("POST", "/admin/garde-fou", lambda w, c: None, 422),
+    ("POST", "/admin/garde-fou/activation", lambda w, c: None, 422),
+    ("GET", "/audit", lambda w, c: None, 200),
+    ("GET", "/audit/verification", lambda w, c: None, 200),
+    ("GET", "/audit/revue-des-acces", lambda w, c: None, 200),
     # Charter rows change nothing (no charter published, invalid rules): publishing would gate the chat rows.
     ("GET", "/api/charter", lambda w, c: None, 200),
     ("POST", "/api/charter/accept", lambda w, c: {"version": 1}, 400),  # nothing published: nothing to accept
@@ -214,6 +225,8 @@ REQUESTS: list[Request] = [
 WEB_PAGES = {"/chat", "/mes-donnees", "/deconnexion"} | {
     path for _, path, _, _ in REQUESTS if path == "/admin" or path.startswith("/admin/")
 }
+WEB_PAGES |= {"/charte", "/admin/charte", "/admin/garde-fou", "/admin/garde-fou/activation"}
+WEB_PAGES |= {"/audit", "/audit/verification", "/audit/revue-des-acces"}
 
 
 def _path(template: str, world: World, caller: Caller) -> str:
