@@ -289,6 +289,55 @@
     (rows.querySelector("[data-supprimer]") || document.getElementById("documents-titre")).focus?.();
   });
 
+  // ---- Search ----------------------------------------------------------------------------------------------
+
+  const searchForm = document.getElementById("recherche");
+  const passages = document.getElementById("passages");
+
+  function renderPassages(found) {
+    const title = cell("h3", found.length ? `${found.length} passage(s) trouvé(s)` : "Aucun passage trouvé");
+    title.className = "fr-h6";
+    title.tabIndex = -1;
+    const list = document.createElement("ol");
+    list.className = "sv-passages";
+    for (const passage of found) {
+      // Document text is data: textContent only, never parsed as HTML.
+      const item = document.createElement("li");
+      const where = [passage.filename];
+      if (passage.page != null) where.push(`page ${integer.format(passage.page)}`);
+      if (passage.section) where.push(passage.section);
+      const source = cell("p", where.join(" — "));
+      source.className = "fr-text--bold fr-mb-1v";
+      const quote = cell("blockquote", passage.text);
+      quote.className = "sv-passage";
+      item.append(source, quote);
+      list.append(item);
+    }
+    passages.replaceChildren(title, ...(found.length ? [list] : []));
+    title.focus();
+  }
+
+  searchForm?.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const query = document.getElementById("question").value.trim();
+    if (!query) return;
+    clearError();
+    try {
+      const response = await fetch("/api/search", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrfToken },
+        body: JSON.stringify({ query, collection_ids: [collectionId], k: 5 }),
+      });
+      let body = null;
+      try { body = await response.json(); } catch (_) { body = null; }
+      if (!response.ok) throw new Error(messageOf(response.status, body));
+      renderPassages(body.passages);
+    } catch (error) {
+      showError(error.message);
+    }
+  });
+
   // Statuses may have moved since the page was rendered: follow them until every document is settled.
   if ([...statusesOf().values()].some((status) => status === "queued" || status === "processing")) refresh();
 })();

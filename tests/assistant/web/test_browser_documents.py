@@ -4,7 +4,6 @@ sharing, deletion, document tasks streamed from the fake upstream, errors in Fre
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -132,14 +131,13 @@ def test_collection_life_cycle(anonymous_page: Page, browser: Browser, site: Sit
     expect(page.locator("#annonce")).to_have_text("« note.txt » est prêt.")
     assert serious_violations(page, "document-pret") == []
 
-    # The document answers a search over the collection.
-    collection_id = page.locator("#collection").get_attribute("data-collection")
-    found = page.request.post(
-        "/api/search",
-        data=json.dumps({"query": "Combien de jours de télétravail ?", "collection_ids": [collection_id], "k": 1}),
-        headers={"Content-Type": "application/json", "X-CSRF-Token": _csrf(page)},
-    )
-    assert found.ok and found.json()["passages"][0]["filename"] == "note.txt"
+    # The document answers a search over the collection, its text shown as text.
+    page.get_by_label("Question ou mots-clés").fill("Combien de jours de télétravail ?")
+    page.get_by_role("button", name="Rechercher").click()
+    expect(page.get_by_role("heading", name="1 passage(s) trouvé(s)")).to_be_focused(timeout=30_000)
+    expect(page.locator(".sv-passages li").first).to_contain_text("note.txt")
+    expect(page.locator(".sv-passage").first).to_contain_text("deux jours")
+    assert serious_violations(page, "recherche") == []
 
     # Refusals, each with the server's French message; the reminder is not shown a second time.
     _choose(page, [(f"f{i}.txt", f"Fichier {i}".encode(), "text/plain") for i in range(4)])
