@@ -1,8 +1,9 @@
 """The work pages: « Documents » (collections, their documents and sharing) and « Tâches » (document tasks).
 
-Collections are created, edited, shared and deleted through plain forms (they work without scripts, post the
-session's anti-CSRF token and come back with a redirection); uploads, ingestion progress, document deletion and
-the tasks go through the JSON API from ``documents.js`` and ``tasks.js``, which the pages' users already may call.
+Collections are created, edited, shared and deleted through plain forms: they work without scripts, post the
+session's anti-CSRF token, come back with a redirection and, like the API, need the usage charter accepted.
+Uploads, ingestion progress, document deletion, search and the tasks go through the JSON API from
+``documents.js`` and ``tasks.js``, which the pages' users already may call.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from assistant.api.deps import ClientDep, RuntimeDep
 from assistant.errors import InvalidRequestError, NotFoundError, PermissionDeniedError, UserFacingError
 from assistant.security import Permission
 from assistant.services import admin
+from assistant.services.charter import ensure_charter_accepted
 from assistant.services.collection_summaries import summarise_collection, summarise_collections
 from assistant.services.collections import (
     create_collection,
@@ -187,6 +189,7 @@ def work_router(renderer: PageRenderer) -> APIRouter:
         sensibilite: Annotated[str, Form()] = Classification.INTERNAL.value,
     ) -> Response:
         try:
+            await ensure_charter_accepted(runtime, caller.principal)
             view = await create_collection(
                 runtime,
                 caller.principal,
@@ -198,6 +201,8 @@ def work_router(renderer: PageRenderer) -> APIRouter:
         except InvalidRequestError as exc:
             values = {"nom": nom, "description": description, "sensibilite": sensibilite}
             return await list_page(request, runtime, caller, error=exc.message, values=values, status_code=400)
+        except PermissionDeniedError as exc:
+            return refusal(request, caller, exc)
         return RedirectResponse(f"/documents/{view.collection.id}?fait=creee", status_code=303)
 
     @router.get("/documents/{collection_id}")
@@ -218,6 +223,7 @@ def work_router(renderer: PageRenderer) -> APIRouter:
         sensibilite: Annotated[str, Form()] = Classification.INTERNAL.value,
     ) -> Response:
         try:
+            await ensure_charter_accepted(runtime, caller.principal)
             await update_collection(
                 runtime,
                 caller.principal,
@@ -247,6 +253,7 @@ def work_router(renderer: PageRenderer) -> APIRouter:
         try:
             if len(names) != len(levels) or any(level not in _ACCESS_CHOICES for level in levels):
                 raise InvalidRequestError("Le formulaire de partage est incomplet : rechargez la page et réessayez.")
+            await ensure_charter_accepted(runtime, caller.principal)
             current = await get_access_list(runtime, caller.principal, collection_id)
             await set_access_list(
                 runtime,
@@ -268,6 +275,7 @@ def work_router(renderer: PageRenderer) -> APIRouter:
         collection_id: uuid.UUID, request: Request, runtime: RuntimeDep, client: ClientDep, caller: DocumentsUser
     ) -> Response:
         try:
+            await ensure_charter_accepted(runtime, caller.principal)
             await delete_collection(runtime, caller.principal, collection_id, client=client)
         except (NotFoundError, PermissionDeniedError) as exc:
             return refusal(request, caller, exc)

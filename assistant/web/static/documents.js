@@ -25,13 +25,17 @@
 
   // Remembered per browser: the reminder is shown before a user's first upload, then not again.
   const REMINDER_KEY = "souverain.rappel-premier-envoi.documents";
-  const POLL_MS = 1000;
+  // Polling counts against the user's requests per minute: quick at first, then slower while a long document
+  // (a scanned PDF read by OCR) is still being indexed.
+  const POLL_FIRST_MS = 1000;
+  const POLL_MAX_MS = 10000;
   const STATUSES = { queued: "En attente", processing: "En cours", ready: "Prêt", failed: "Échec" };
   const BADGES = { queued: "fr-badge--new", processing: "fr-badge--info", ready: "fr-badge--success", failed: "fr-badge--error" };
   const integer = new Intl.NumberFormat("fr-FR");
   const decimal = new Intl.NumberFormat("fr-FR", { maximumFractionDigits: 1 });
   const dateFormat = new Intl.DateTimeFormat("fr-FR", { dateStyle: "long", timeStyle: "short", timeZone: "Europe/Paris" });
   let pollTimer = null;
+  let pollDelay = POLL_FIRST_MS;
   let pendingDeletion = null;
 
   // ---- Helpers -------------------------------------------------------------------------------------------
@@ -167,7 +171,10 @@
     render(documents);
     announceChanges(before, documents);
     if (documents.some((doc) => doc.status === "queued" || doc.status === "processing")) {
-      pollTimer = window.setTimeout(refresh, POLL_MS);
+      pollTimer = window.setTimeout(refresh, pollDelay);
+      pollDelay = Math.min(pollDelay * 1.5, POLL_MAX_MS);
+    } else {
+      pollDelay = POLL_FIRST_MS;
     }
   }
 
@@ -205,6 +212,7 @@
         if (failed) message += ` ${failed} refusé(s) : voir la raison dans le tableau.`;
         announce(message);
         form.reset();
+        pollDelay = POLL_FIRST_MS;
         refresh();
       } else {
         progressBox.hidden = true;

@@ -12,8 +12,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from assistant.api.app import create_app
+from assistant.audit import ClientInfo
 from assistant.security import Principal, permissions_for
 from assistant.services.admin import add_group_member, create_group
+from assistant.services.charter import publish_charter
 from assistant.store.models import Role
 from assistant.web._pages_work import format_size_fr
 from tests.assistant.security.helpers import PASSWORD, Account, make_account, run, runtime_of
@@ -201,6 +203,23 @@ def test_strangers_get_a_french_404_and_readers_cannot_delete(
     assert deleted.status_code == 404
     _sign_in(client, "agent.a")
     assert client.get(f"/documents/{collection_id}").status_code == 200, "still there"
+
+
+def test_forms_need_the_charter_accepted_like_the_api(
+    accounts: tuple[TestClient, dict[str, Account]], app: FastAPI
+) -> None:
+    client, made = accounts
+    csrf = _sign_in(client, "agent.a")
+    collection_id = _create(client, csrf, "Avant la charte")
+    referent = made["referent.r"]
+    actor = Principal(referent.id, referent.username, Role.REFERENT, "session", permissions_for(Role.REFERENT))
+    run(client, publish_charter(runtime_of(app), principal=actor, client=ClientInfo()))
+    refused = client.post("/documents", data={"csrf_token": csrf, "nom": "Après la charte"})
+    assert refused.status_code == 403 and "acceptez la charte" in _text(refused.text)
+    deleted = client.post(f"/documents/{collection_id}/supprimer", data={"csrf_token": csrf})
+    assert deleted.status_code == 403
+    listing = _text(client.get("/documents").text)
+    assert "Avant la charte" in listing and "Après la charte" not in listing
 
 
 def test_delete_redirects_to_the_list_with_a_notice(client: TestClient) -> None:
