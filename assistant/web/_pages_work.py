@@ -124,6 +124,8 @@ def work_router(renderer: PageRenderer) -> APIRouter:
             active="documents",
             owned=[s for s in summaries if s.view.right.name == "OWNER"],
             others=[s for s in summaries if s.view.right.name != "OWNER"],
+            # A référent sees every collection's metadata, not only those shared with them.
+            sees_all=caller.principal.has(Permission.MANAGE_COLLECTIONS),
             done=_DONE.get(request.query_params.get("fait", "")),
             error=error,
             values=values or {},

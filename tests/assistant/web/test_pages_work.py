@@ -188,6 +188,15 @@ def test_share_with_a_group_then_the_member_sees_it_read_only(
     page = _text(client.get(f"/documents/{collection_id}").text)
     assert 'id="fichiers"' not in page, "a reader cannot upload"
     assert "Enregistrer le partage" not in page and "Supprimer la collection" not in page
+    assert 'id="question"' in page, "a reader may search the collection"
+
+    # A référent administers it (sharing, deletion) but neither uploads nor searches its content.
+    _sign_in(client, "referent.r")
+    listing = _text(client.get("/documents").text)
+    assert "Autres collections" in listing and "Administration (référent)" in listing
+    page = _text(client.get(f"/documents/{collection_id}").text)
+    assert "Enregistrer le partage" in page and "Supprimer la collection" in page
+    assert 'id="fichiers"' not in page and 'id="question"' not in page
 
 
 def test_strangers_get_a_french_404_and_readers_cannot_delete(
