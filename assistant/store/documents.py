@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.store.models import Document, DocumentChunk, DocumentStatus
 
 __all__ = [
     "add_document",
+    "count_by_collection",
     "delete_chunks",
     "delete_document",
     "find_by_hash",
@@ -54,6 +55,21 @@ async def list_documents(*, session: AsyncSession, collection_id: uuid.UUID) -> 
         .order_by(Document.created_at.desc(), Document.filename)
     )
     return (await session.scalars(statement)).all()
+
+
+async def count_by_collection(
+    *, session: AsyncSession, collection_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, dict[DocumentStatus, int]]:
+    """How many documents each collection holds, by status (collections without any are absent)."""
+    statement = (
+        select(Document.collection_id, Document.status, func.count())
+        .where(Document.collection_id.in_(list(collection_ids)))
+        .group_by(Document.collection_id, Document.status)
+    )
+    counts: dict[uuid.UUID, dict[DocumentStatus, int]] = {}
+    for collection_id, status, count in await session.execute(statement):
+        counts.setdefault(collection_id, {})[status] = int(count)
+    return counts
 
 
 async def set_document(*, session: AsyncSession, document_id: uuid.UUID, **values: Any) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,7 @@ __all__ = [
     "get_user_by_username",
     "list_users",
     "put_quota",
+    "usernames_by_id",
 ]
 
 
@@ -56,6 +58,12 @@ async def add_user(
 async def get_user(*, session: AsyncSession, user_id: uuid.UUID) -> User | None:
     """The user with this id, if any."""
     return await session.get(User, user_id)
+
+
+async def usernames_by_id(*, session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Login names of the given users (ids that match no account are absent)."""
+    rows = await session.execute(select(User.id, User.username).where(User.id.in_(list(user_ids))))
+    return {user_id: username for user_id, username in rows}
 
 
 async def list_users(*, session: AsyncSession, role: Role | None = None, active: bool | None = None) -> list[User]:

@@ -56,6 +56,8 @@ class NavItem:
 
 NAVIGATION = (
     NavItem("chat", "Assistant", "/chat", Permission.CHAT),
+    NavItem("documents", "Documents", "/documents", Permission.DOCUMENTS),
+    NavItem("taches", "Tâches", "/taches", Permission.CHAT),
     NavItem("mes-donnees", "Mes données", "/mes-donnees", Permission.PROFILE),
     NavItem("bonnes-pratiques", "Bonnes pratiques", "/bonnes-pratiques"),
     NavItem("admin", "Administration", "/admin", Permission.READ_GOVERNANCE),

@@ -194,6 +194,13 @@ REQUESTS: list[Request] = [
     ("GET", "/audit", lambda w, c: None, 200),
     ("GET", "/audit/verification", lambda w, c: None, 200),
     ("GET", "/audit/revue-des-acces", lambda w, c: None, 200),
+    ("GET", "/documents", lambda w, c: None, 200),
+    ("POST", "/documents", lambda w, c: None, 400),  # no name: the form comes back with a French error
+    ("GET", "/documents/{collection_id}", lambda w, c: None, 404),  # nobody's collection: a French 404 page
+    ("POST", "/documents/{collection_id}/modifier", lambda w, c: None, 404),
+    ("POST", "/documents/{collection_id}/partage", lambda w, c: None, 404),
+    ("POST", "/documents/{collection_id}/supprimer", lambda w, c: None, 404),
+    ("GET", "/taches", lambda w, c: None, 200),
     # Charter rows change nothing (no charter published, invalid rules): publishing would gate the chat rows.
     ("GET", "/api/charter", lambda w, c: None, 200),
     ("POST", "/api/charter/accept", lambda w, c: {"version": 1}, 400),  # nothing published: nothing to accept
@@ -227,6 +234,8 @@ WEB_PAGES = {"/chat", "/mes-donnees", "/deconnexion"} | {
 }
 WEB_PAGES |= {"/charte", "/admin/charte", "/admin/garde-fou", "/admin/garde-fou/activation"}
 WEB_PAGES |= {"/audit", "/audit/verification", "/audit/revue-des-acces"}
+WEB_PAGES |= {"/documents", "/documents/{collection_id}", "/taches"}
+WEB_PAGES |= {f"/documents/{{collection_id}}/{action}" for action in ("modifier", "partage", "supprimer")}
 
 
 def _path(template: str, world: World, caller: Caller) -> str:
