@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from assistant.core.config import Settings
 from assistant.web._assets import WebAssets, assets_router
 from assistant.web._pages import LOGIN_PATH, pages_router
+from assistant.web._pages_transcriptions import transcription_pages_router
 from assistant.web._templates import PageRenderer
 from assistant.web.errors import LoginRequiredError, PageForbiddenError
 
@@ -23,6 +24,7 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     renderer = PageRenderer(assets)
     app.include_router(assets_router(assets))
     app.include_router(pages_router(renderer))
+    app.include_router(transcription_pages_router(renderer))
 
     async def login_required(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LoginRequiredError)

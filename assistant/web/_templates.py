@@ -56,6 +56,7 @@ class NavItem:
 
 NAVIGATION = (
     NavItem("chat", "Assistant", "/chat", Permission.CHAT),
+    NavItem("transcriptions", "Transcriptions", "/transcriptions", Permission.TRANSCRIPTIONS),
     NavItem("mes-donnees", "Mes données", "/mes-donnees", Permission.PROFILE),
     NavItem("bonnes-pratiques", "Bonnes pratiques", "/bonnes-pratiques"),
 )

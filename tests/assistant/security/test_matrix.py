@@ -174,12 +174,16 @@ REQUESTS: list[Request] = [
     ("POST", "/api/transcriptions/{transcription_id}/minutes", lambda w, c: {}, 404),
     ("GET", "/api/transcriptions/{transcription_id}/minutes", lambda w, c: None, 404),
     ("GET", "/api/transcriptions/{transcription_id}/minutes/export", lambda w, c: None, 404),
+    ("GET", "/api/transcriptions/{transcription_id}/audio", lambda w, c: None, 404),
+    ("GET", "/transcriptions", lambda w, c: None, 200),
+    ("GET", "/transcriptions/{transcription_id}", lambda w, c: None, 404),  # nobody's: the French 404 page
     ("POST", "/v1/audio/transcriptions", lambda w, c: {"model": "whisper-1"}, 422),
     ("POST", "/api/auth/logout", lambda w, c: None, 204),  # last: it ends the session callers' sessions
     # After the sessions ended, every caller is sent to the login page.
     ("POST", "/deconnexion", lambda w, c: None, 303),
 ]
 WEB_PAGES = {"/chat", "/mes-donnees", "/deconnexion"}
+WEB_PAGES |= {"/transcriptions", "/transcriptions/{transcription_id}"}
 
 
 def _path(template: str, world: World, caller: Caller) -> str:
