@@ -58,6 +58,7 @@ NAVIGATION = (
     NavItem("chat", "Assistant", "/chat", Permission.CHAT),
     NavItem("documents", "Documents", "/documents", Permission.DOCUMENTS),
     NavItem("taches", "Tâches", "/taches", Permission.CHAT),
+    NavItem("transcriptions", "Transcriptions", "/transcriptions", Permission.TRANSCRIPTIONS),
     NavItem("mes-donnees", "Mes données", "/mes-donnees", Permission.PROFILE),
     NavItem("bonnes-pratiques", "Bonnes pratiques", "/bonnes-pratiques"),
     NavItem("admin", "Administration", "/admin", Permission.READ_GOVERNANCE),

@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, Security, UploadFile, status
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.api.deps import ClientDep, RequirePermission, RuntimeDep
@@ -15,6 +15,7 @@ from assistant.security import Permission, Principal
 from assistant.services import minutes as minutes_service
 from assistant.services import transcriptions as service
 from assistant.services.transcript_edits import edit_transcript
+from assistant.services.transcription_audio import kept_audio
 from assistant.services.transcriptions import ExportedFile, TranscriptionOptions
 
 __all__ = ["router"]
@@ -109,6 +110,24 @@ async def transcription_result(
         runtime, owner_id=principal.user_id, transcription_id=transcription_id
     )
     return JSONResponse(body, headers={"X-AI-Generated": "true", "X-AI-Model": provenance.model_id})
+
+
+@router.get(
+    "/{transcription_id}/audio",
+    response_class=FileResponse,
+    summary="Écouter l'enregistrement conservé (lecture partielle : en-tête Range)",
+    responses={200: {"content": {"audio/*": {}}}, 206: {"description": "Partie demandée (Range)"}},
+)
+async def transcription_audio(transcription_id: uuid.UUID, principal: Transcriber, runtime: RuntimeDep) -> FileResponse:
+    audio = await kept_audio(runtime, owner_id=principal.user_id, transcription_id=transcription_id)
+    # Inline, so that the page's player streams it; private, so that no shared cache keeps someone's meeting.
+    return FileResponse(
+        audio.path,
+        media_type=audio.media_type,
+        filename=audio.filename,
+        content_disposition_type="inline",
+        headers={"Cache-Control": "private, no-cache"},
+    )
 
 
 class TranscriptEdit(BaseModel):

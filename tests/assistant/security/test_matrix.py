@@ -224,6 +224,9 @@ REQUESTS: list[Request] = [
     ("POST", "/api/transcriptions/{transcription_id}/minutes", lambda w, c: {}, 404),
     ("GET", "/api/transcriptions/{transcription_id}/minutes", lambda w, c: None, 404),
     ("GET", "/api/transcriptions/{transcription_id}/minutes/export", lambda w, c: None, 404),
+    ("GET", "/api/transcriptions/{transcription_id}/audio", lambda w, c: None, 404),
+    ("GET", "/transcriptions", lambda w, c: None, 200),
+    ("GET", "/transcriptions/{transcription_id}", lambda w, c: None, 404),  # nobody's: the French 404 page
     ("POST", "/v1/audio/transcriptions", lambda w, c: {"model": "whisper-1"}, 422),
     ("POST", "/api/auth/logout", lambda w, c: None, 204),  # last: it ends the session callers' sessions
     # After the sessions ended, every caller is sent to the login page.
@@ -236,6 +239,7 @@ WEB_PAGES |= {"/charte", "/admin/charte", "/admin/garde-fou", "/admin/garde-fou/
 WEB_PAGES |= {"/audit", "/audit/verification", "/audit/revue-des-acces"}
 WEB_PAGES |= {"/documents", "/documents/{collection_id}", "/taches"}
 WEB_PAGES |= {f"/documents/{{collection_id}}/{action}" for action in ("modifier", "partage", "supprimer")}
+WEB_PAGES |= {"/transcriptions", "/transcriptions/{transcription_id}"}
 
 
 def _path(template: str, world: World, caller: Caller) -> str:
