@@ -28,6 +28,7 @@ from locust.env import Environment  # isort: skip
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -418,6 +419,7 @@ def main() -> None:
             assert control.runner is not None
             control.runner.quit()
     report(results, args.p95_ms, args.max_errors)
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

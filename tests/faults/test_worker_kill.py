@@ -33,6 +33,8 @@ from tests.faults._gated_upstream import SPOKEN, GatedUpstream
 from tests.faults._processes import start_worker, stop, upstream_backends, wait_until
 from tests.transcription.factories import tone, write_wav
 
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
 # Long enough for several embedding batches (32 passages each) once cut into passages of 32 tokens.
 TEXT = "\n\n".join(
     f"Article {n}. Le délai de recours contentieux contre la décision numéro {n} est de deux mois à compter "
