@@ -14,12 +14,22 @@ from dataclasses import dataclass
 
 from assistant.web._templates import format_number_fr
 
-__all__ = ["Bar", "BarChart", "Column", "ColumnChart", "Tick", "bar_chart", "column_chart", "nice_ceiling"]
+__all__ = [
+    "Bar",
+    "BarChart",
+    "Column",
+    "ColumnChart",
+    "Tick",
+    "bar_chart",
+    "column_chart",
+    "format_measure",
+    "nice_ceiling",
+]
 
 # Drawing units (the SVG scales to its container through its viewBox).
 _WIDTH = 640
 _COLUMN_HEIGHT = 220
-_MARGIN_LEFT = 64
+_MARGIN_LEFT = 48
 _MARGIN_BOTTOM = 40
 _MARGIN_TOP = 12
 _BAR_ROW = 28
@@ -98,9 +108,19 @@ def nice_ceiling(value: float) -> float:
     return 10 * magnitude  # unreachable: 10 × magnitude is always above value
 
 
+def format_measure(value: float, digits: int = 0, unit: str = "") -> str:
+    """A French number with up to ``digits`` decimals, or two significant digits when smaller (« 0,00042 Wh »).
+
+    Per-request energy of a small model is a few ten-thousandths of a watt-hour: a fixed 3 decimals would show 0.
+    """
+    shown = digits
+    if 0 < abs(value) < 1:
+        shown = min(max(digits, 1 - math.floor(math.log10(abs(value)))), 8)
+    return format_number_fr(value, shown) + (f"\u202f{unit}" if unit else "")
+
+
 def _formatter(unit: str, digits: int) -> Callable[[float], str]:
-    suffix = f"\u202f{unit}" if unit else ""
-    return lambda value: f"{format_number_fr(value, digits)}{suffix}"
+    return lambda value: format_measure(value, digits, unit)
 
 
 def _summary(points: Sequence[tuple[str, float]], fmt: Callable[[float], str]) -> str:
@@ -109,27 +129,42 @@ def _summary(points: Sequence[tuple[str, float]], fmt: Callable[[float], str]) -
     total = sum(value for _, value in points)
     top_label, top_value = max(points, key=lambda point: point[1])
     count = f"{len(points)} valeur{'s' if len(points) > 1 else ''}"
+    if top_value <= 0:
+        return f"{count}, toutes nulles."
     return f"{count} ; total {fmt(total)} ; maximum {fmt(top_value)} ({top_label})."
 
 
 def column_chart(
-    chart_id: str, title: str, points: Sequence[tuple[str, float]], *, unit: str = "", digits: int = 0
+    chart_id: str,
+    title: str,
+    points: Sequence[tuple[str, float]],
+    *,
+    unit: str = "",
+    digits: int = 0,
+    width: int = _WIDTH,
 ) -> ColumnChart:
-    """Vertical bars for ``(label, value)`` points in axis order (e.g. one per day)."""
+    """Vertical bars for ``(label, value)`` points in axis order (e.g. one per day).
+
+    ``width`` is in drawing units: a narrower chart (e.g. 420 in half a column) keeps its text readable.
+    """
     fmt = _formatter(unit, digits)
     top = nice_ceiling(max((value for _, value in points), default=0.0))
-    plot_width = _WIDTH - _MARGIN_LEFT - 8
+    tick_fmt = _formatter(unit, max(digits, 1))  # half of a round top may need a decimal (2,5)
+    tick_labels = [(share, tick_fmt(top * share)) for share in (0, 0.5, 1)]
+    # Room for the longest guide label (about 7 units a character at the chart's font size).
+    left = max(_MARGIN_LEFT, 7 * max(len(label) for _, label in tick_labels) + 12)
+    plot_width = width - left - 8
     plot_height = _COLUMN_HEIGHT - _MARGIN_TOP - _MARGIN_BOTTOM
     bottom = _COLUMN_HEIGHT - _MARGIN_BOTTOM
     slot = plot_width / max(len(points), 1)
-    # About eight labels fit under the axis; the others are in the table.
-    every = max(1, math.ceil(len(points) / 8))
+    # About one label per 80 units fits under the axis; the others are in the table.
+    every = max(1, math.ceil(len(points) / max(plot_width // 80, 1)))
     columns = []
     for index, (label, value) in enumerate(points):
         height = plot_height * max(value, 0.0) / top
         columns.append(
             Column(
-                x=round(_MARGIN_LEFT + index * slot + slot * 0.15, 2),
+                x=round(left + index * slot + slot * 0.15, 2),
                 y=round(bottom - height, 2),
                 width=round(slot * 0.7, 2),
                 height=round(height, 2),
@@ -138,14 +173,14 @@ def column_chart(
                 show_label=index % every == 0,
             )
         )
-    ticks = [Tick(y=round(bottom - plot_height * share, 2), label=fmt(top * share)) for share in (0, 0.5, 1)]
+    ticks = [Tick(y=round(bottom - plot_height * share, 2), label=label) for share, label in tick_labels]
     return ColumnChart(
         id=chart_id,
         title=title,
         description=_summary(points, fmt),
-        width=_WIDTH,
+        width=width,
         height=_COLUMN_HEIGHT,
-        plot_left=_MARGIN_LEFT,
+        plot_left=left,
         plot_bottom=bottom,
         columns=columns,
         ticks=ticks,
@@ -160,7 +195,7 @@ def bar_chart(
     shown = sorted(points, key=lambda point: -point[1])[:_MAX_BARS]
     top = max((value for _, value in shown), default=0.0) or 1.0
     # Room on the right for the value printed after the longest bar.
-    plot_width = _WIDTH - _BAR_LABEL_WIDTH - 110
+    plot_width = _WIDTH - _BAR_LABEL_WIDTH - 150
     bars = [
         Bar(
             y=index * _BAR_ROW + 4,

@@ -23,7 +23,7 @@ from assistant.services.model_trends import ModelTrend, model_trends
 from assistant.store.models import IncidentCategory, IncidentStatus
 from assistant.web._admin_common import done, error_status, render_admin
 from assistant.web._auth import RequirePage, WebCaller
-from assistant.web._charts import ColumnChart, bar_chart, column_chart
+from assistant.web._charts import ColumnChart, bar_chart, column_chart, format_measure
 from assistant.web._templates import PageRenderer
 
 __all__ = ["SERVICE_LABELS", "governance_router"]
@@ -31,6 +31,7 @@ __all__ = ["SERVICE_LABELS", "governance_router"]
 SERVICE_LABELS = {"chat": "Conversation", "task": "Traitement de documents", "api": "API"}
 _KPI_WINDOWS = (7, 30, 90, 365)
 _TREND_DAYS = 30
+_HALF_WIDTH = 420  # drawing units of a chart shown in half a column
 
 # Module-level: FastAPI resolves the routes' (postponed) annotations in this module's globals.
 Reader = Annotated[WebCaller, Security(RequirePage(Permission.READ_GOVERNANCE))]
@@ -48,12 +49,18 @@ def _short_day(day: date | str) -> str:
 def _trend_charts(trend: ModelTrend, index: int) -> list[ColumnChart]:
     prefix = f"tendance-{index}"
     return [
-        column_chart(f"{prefix}-requetes", "Requêtes par jour", [(_short_day(p.day), p.requests) for p in trend.days]),
+        column_chart(
+            f"{prefix}-requetes",
+            "Requêtes par jour",
+            [(_short_day(p.day), p.requests) for p in trend.days],
+            width=_HALF_WIDTH,
+        ),
         column_chart(
             f"{prefix}-latence",
             "Latence moyenne par jour",
             [(_short_day(p.day), p.latency_ms or 0.0) for p in trend.days],
             unit="ms",
+            width=_HALF_WIDTH,
         ),
         column_chart(
             f"{prefix}-erreurs",
@@ -61,11 +68,13 @@ def _trend_charts(trend: ModelTrend, index: int) -> list[ColumnChart]:
             [(_short_day(p.day), 100 * (p.error_rate or 0.0)) for p in trend.days],
             unit="%",
             digits=1,
+            width=_HALF_WIDTH,
         ),
         column_chart(
             f"{prefix}-signalements",
             "Signalements par jour",
             [(_short_day(p.day), p.reports) for p in trend.days],
+            width=_HALF_WIDTH,
         ),
     ]
 
@@ -294,6 +303,7 @@ def governance_router(renderer: PageRenderer) -> APIRouter:
             by_model=by_model,
             reports_by_model=reports_by_model,
             charts=charts,
+            mesure=format_measure,
             day_fr=lambda iso: f"{date.fromisoformat(iso):%d/%m/%Y}" if iso else "—",
         )
 

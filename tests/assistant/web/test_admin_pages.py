@@ -335,6 +335,8 @@ def test_kpi_page_draws_charts_and_prints_the_same_figures(client: TestClient, a
     assert re.search(r"<desc id=\"graphe-modeles-desc\">1 valeur ; total 3 ; maximum 3 \(vllm-model\)\.</desc>", page)
     assert re.search(r'<th scope="row">vllm-model</th><td>3</td>', page), "the same data as a table"
     assert '<option value="7" selected>' in page
+    energy = re.search(r'<span class="sv-kpi__value">([^<]+)</span> <span class="sv-kpi__label">Énergie estimée', page)
+    assert energy and energy.group(1).endswith("\u202fWh") and energy.group(1) != "0\u202fWh", "small, not zero"
     assert client.get("/admin/indicateurs", params={"jours": "abc"}).status_code == 200, "bad window: default"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.web._charts import bar_chart, column_chart, nice_ceiling
+from assistant.web._charts import bar_chart, column_chart, format_measure, nice_ceiling
 
 
 @pytest.mark.parametrize(
@@ -41,7 +41,30 @@ def test_bars_are_sorted_capped_and_formatted_in_french() -> None:
     assert chart.description.startswith("15 valeurs ; total 105\u202f052,5\u202fWh")
 
 
+def test_small_values_keep_two_significant_digits_and_half_ticks_a_decimal() -> None:
+    chart = column_chart("c", "Énergie", [("01/11", 0.00042), ("02/11", 0.0)], unit="Wh", digits=3)
+    assert chart.columns[0].value == "0,00042\u202fWh"
+    assert [tick.label for tick in chart.ticks] == ["0\u202fWh", "0,00025\u202fWh", "0,0005\u202fWh"]
+    counts = column_chart("n", "Requêtes", [("01/11", 1)])
+    assert [tick.label for tick in counts.ticks] == ["0", "0,5", "1"]
+
+
+def test_narrow_charts_label_fewer_days() -> None:
+    points = [(f"{day:02d}/11", 1.0) for day in range(1, 31)]
+    wide, narrow = column_chart("w", "t", points), column_chart("n", "t", points, width=420)
+    assert narrow.width == 420 and narrow.columns[-1].x + narrow.columns[-1].width < 420
+    assert sum(c.show_label for c in narrow.columns) < sum(c.show_label for c in wide.columns)
+
+
 def test_empty_charts_say_so() -> None:
     assert column_chart("c", "t", []).description == "Aucune donnée sur la période."
+    assert column_chart("z", "t", [("01/11", 0), ("02/11", 0)]).description == "2 valeurs, toutes nulles."
     empty = bar_chart("b", "t", [])
     assert empty.bars == [] and empty.height > 0
+
+
+def test_measures_never_round_a_small_positive_value_to_zero() -> None:
+    assert format_measure(0.000417, 3, "Wh") == "0,00042\u202fWh"
+    assert format_measure(1234.5678, 3) == "1\u202f234,568"
+    assert format_measure(0, 3, "g CO₂e") == "0\u202fg CO₂e"
+    assert format_measure(0.5) == "0,5"
