@@ -89,7 +89,7 @@ def test_log_filters_and_pages(env: Env) -> None:
     assert "Événements plus anciens" not in second.text and "Événements les plus récents" in second.text
 
     logins = client.get("/audit", params={"categorie": "connection", "utilisateur": env.auditor.username})
-    assert "<code>login" in logins.text and "test.bulk" not in logins.text
+    assert "Connexion<br><code>login</code>" in logins.text and "test.bulk" not in logins.text
     assert '<option value="connection" selected>' in logins.text
     nobody = client.get("/audit", params={"utilisateur": "personne"})
     assert "Aucun événement ne correspond à ces filtres." in nobody.text
