@@ -31,8 +31,8 @@ class Env:
 
 
 @pytest.fixture
-def env(settings_factory) -> Iterator[Env]:  # type: ignore[no-untyped-def]
-    app = create_app(settings_factory(default_requests_per_minute=100_000))
+def env(settings_factory, database_url: str) -> Iterator[Env]:  # type: ignore[no-untyped-def]
+    app = create_app(settings_factory(database_url=database_url, default_requests_per_minute=100_000))
     with TestClient(app, raise_server_exceptions=False, follow_redirects=False) as client:
         yield Env(
             client=client,
