@@ -92,6 +92,23 @@ def fold(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
+_REGEX_PROBLEMS = {
+    "missing ), unterminated subpattern": "parenthèse fermante manquante",
+    "unbalanced parenthesis": "parenthèse fermante en trop",
+    "nothing to repeat": "quantificateur (*, +, ?, {…}) sans rien à répéter",
+    "multiple repeat": "quantificateurs à la suite",
+    "unterminated character set": "crochet fermant « ] » manquant",
+    "bad escape": "séquence d'échappement inconnue",
+    "bad character range": "intervalle de caractères invalide",
+}
+
+
+def _regex_problem(exc: re.error) -> str:
+    """What is wrong with a pattern, in French when the regex engine's message is a common one."""
+    problem = next((french for english, french in _REGEX_PROBLEMS.items() if exc.msg.startswith(english)), exc.msg)
+    return problem if exc.pos is None else f"{problem} (caractère n° {exc.pos + 1})"
+
+
 class GuardRule(BaseModel):
     """One forbidden use: how to recognise it, what to do, and the message (citing the charter clause)."""
 
@@ -117,7 +134,7 @@ class GuardRule(BaseModel):
             try:
                 re.compile(fold(pattern), re.IGNORECASE | re.DOTALL)
             except re.error as exc:
-                raise ValueError(f"expression régulière invalide « {pattern} » : {exc}") from exc
+                raise ValueError(f"expression régulière invalide « {pattern} » : {_regex_problem(exc)}") from exc
         return patterns
 
     def compiled(self) -> tuple[re.Pattern[str], ...]:

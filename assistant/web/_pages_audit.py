@@ -30,6 +30,33 @@ PAGE_SIZE = 50
 _PARIS = ZoneInfo("Europe/Paris")
 CATEGORIES = {"": "Toutes", "connection": "Connexions", "audit": "Actions auditées"}
 OUTCOMES = {"success": "Réussite", "failure": "Échec", "denied": "Refus"}
+# The most frequent actions in plain French; the code is always shown too, since filters and exports use it.
+ACTIONS = {
+    "login": "Connexion",
+    "logout": "Déconnexion",
+    "lockout": "Compte verrouillé",
+    "api_key.use": "Utilisation d'une clé d'API",
+    "api_key.create": "Clé d'API créée",
+    "api_key.revoke": "Clé d'API révoquée",
+    "user.create": "Compte créé",
+    "user.provision": "Compte créé à la première connexion",
+    "user.disable": "Compte désactivé",
+    "charter.published": "Charte publiée",
+    "charter.accepted": "Charte acceptée",
+    "guard.blocked": "Demande refusée par le garde-fou",
+    "guard.confirmation_required": "Justification demandée par le garde-fou",
+    "guard.confirmed": "Demande justifiée",
+    "guard.warned": "Rappel du garde-fou",
+    "guard.rules_updated": "Règles du garde-fou modifiées",
+    "llm.sovereignty_refused": "Envoi à un modèle non souverain refusé",
+    "model.withdraw": "Modèle retiré",
+    "document.upload": "Document déposé",
+    "document.delete": "Document supprimé",
+    "rgpd.export": "Export RGPD",
+    "rgpd.erase": "Effacement RGPD",
+    "rgpd.rectify": "Rectification RGPD",
+    "retention.purge": "Purge des données expirées",
+}
 
 Auditor = Annotated[WebCaller, Security(RequirePage(Permission.READ_AUDIT))]
 
@@ -132,6 +159,7 @@ def audit_pages_router(renderer: PageRenderer) -> APIRouter:
             filters=filters,
             categories=CATEGORIES,
             outcomes=OUTCOMES,
+            actions=ACTIONS,
             events=[(event, _details(event.details)) for event in events],
             next_query=filters.query(avant=events[-1].id) if more else None,
             first_query=filters.query() if avant else None,

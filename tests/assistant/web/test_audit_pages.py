@@ -26,8 +26,8 @@ class Env:
 
 
 @pytest.fixture
-def env(settings_factory) -> Iterator[Env]:  # type: ignore[no-untyped-def]
-    app = create_app(settings_factory(default_requests_per_minute=100_000))
+def env(settings_factory, database_url: str) -> Iterator[Env]:  # type: ignore[no-untyped-def]
+    app = create_app(settings_factory(database_url=database_url, default_requests_per_minute=100_000))
     with TestClient(app, raise_server_exceptions=False, follow_redirects=False) as client:
         yield Env(
             client=client,
@@ -89,7 +89,7 @@ def test_log_filters_and_pages(env: Env) -> None:
     assert "Événements plus anciens" not in second.text and "Événements les plus récents" in second.text
 
     logins = client.get("/audit", params={"categorie": "connection", "utilisateur": env.auditor.username})
-    assert "<code>login" in logins.text and "test.bulk" not in logins.text
+    assert "Connexion<br><code>login</code>" in logins.text and "test.bulk" not in logins.text
     assert '<option value="connection" selected>' in logins.text
     nobody = client.get("/audit", params={"utilisateur": "personne"})
     assert "Aucun événement ne correspond à ces filtres." in nobody.text
@@ -125,7 +125,11 @@ def test_chain_verification_in_plain_french(env: Env) -> None:
         async with runtime.engine.begin() as connection:
             target = await connection.execute(text("SELECT min(id) FROM audit_events WHERE action = 'test.bulk'"))
             event_id = int(target.scalar_one()) + 1
-            await connection.execute(text("DROP TRIGGER IF EXISTS audit_events_no_update"))
+            # What someone with the database owner's rights could do; the chain must still tell.
+            if connection.dialect.name == "postgresql":
+                await connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
+            else:
+                await connection.execute(text("DROP TRIGGER audit_events_no_update"))
             await connection.execute(
                 text("UPDATE audit_events SET details = '{\"n\": 99}' WHERE id = :id"), {"id": event_id}
             )

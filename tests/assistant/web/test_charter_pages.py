@@ -31,8 +31,8 @@ class Env:
 
 
 @pytest.fixture
-def env(settings_factory) -> Iterator[Env]:  # type: ignore[no-untyped-def]
-    app = create_app(settings_factory(default_requests_per_minute=100_000))
+def env(settings_factory, database_url: str) -> Iterator[Env]:  # type: ignore[no-untyped-def]
+    app = create_app(settings_factory(database_url=database_url, default_requests_per_minute=100_000))
     with TestClient(app, raise_server_exceptions=False, follow_redirects=False) as client:
         yield Env(
             client=client,
@@ -226,7 +226,7 @@ def test_referent_edits_guard_rules_with_french_errors(env: Env) -> None:
 
     bad_regex = client.post("/admin/garde-fou", data=_guard_form(csrf, 1, motifs="ornithorynque(\n"))
     assert bad_regex.status_code == 400
-    assert "expression régulière invalide « ornithorynque( »" in bad_regex.text
+    assert "expression régulière invalide « ornithorynque( » : parenthèse fermante manquante" in bad_regex.text
     assert 'id="motifs" name="motifs" rows="6" aria-describedby="motifs-aide patterns-erreur" aria-invalid="true"' in (
         bad_regex.text
     )
@@ -299,3 +299,27 @@ def test_guard_page_shows_decisions_without_their_authors_and_false_alarm_report
     oversight = next(check for check in report.checks if check.requirement.startswith("Contrôle humain"))
     activity = next(line for line in oversight.evidence if line.startswith("Activité du garde-fou"))
     assert "1 refus" in activity and "1 alerte(s) signalée(s) injustifiée(s)" in activity
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ({"id": "x-1"}, "Règle n° 1, champ « title » (titre) : champ obligatoire"),
+        (
+            {"id": "x-1", "title": "t", "action": "punir", "message": "m", "patterns": ["a"]},
+            "champ « action » (action) : valeur attendue : warn (avertir), confirm",
+        ),
+        (
+            {"id": "x-1", "title": "t", "action": "warn", "message": "m", "patterns": ["[ab"]},
+            "expression régulière invalide « [ab » : crochet fermant « ] » manquant (caractère n° 1)",
+        ),
+        (
+            {"id": "x-1", "title": "t", "action": "warn", "message": "m", "patterns": ["a"], "couleur": "bleu"},
+            "champ « couleur » : champ inconnu",
+        ),
+    ],
+)
+def test_the_api_explains_invalid_rules_in_french(env: Env, rule: dict[str, object], message: str) -> None:
+    response = env.client.put("/api/admin/guard-rules", json={"rules": [rule]}, headers=env.referent.bearer)
+    assert response.status_code == 400
+    assert message in response.json()["error"]["message"]
