@@ -226,6 +226,11 @@ def test_upload_follow_read_correct_export_summarise_and_delete(
     expect(page.locator("#segments > li[aria-current]")).to_have_count(1)
     expect(seek).to_be_focused()
     page.evaluate("() => document.getElementById('lecteur').pause()")
+    if segments.count() > 1:  # a click on a passage's text plays from there too
+        segments.first.locator(".sv-segment__text").click()
+        expect(segments.first).to_have_attribute("aria-current", "time")
+        expect(page.locator("#segments > li[aria-current]")).to_have_count(1)
+        page.evaluate("() => document.getElementById('lecteur').pause()")
 
     if DIARIZE:
         expect(segments.first.locator(".sv-speaker")).to_have_text("Intervenant 1")
