@@ -8,7 +8,7 @@ same JSON API as any client for everything that changes (upload, progress, corre
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Security
 from fastapi.responses import Response
@@ -68,7 +68,12 @@ def language_label(view: TranscriptionView) -> str:
 def transcription_pages_router(renderer: PageRenderer) -> APIRouter:
     """The transcription pages, rendered by ``renderer``."""
     router = APIRouter(include_in_schema=False)
-    helpers = {"duree": format_duration, "langue": language_label, "statuts": STATUSES, "languages": LANGUAGES}
+    helpers: dict[str, Any] = {
+        "duree": format_duration,
+        "langue": language_label,
+        "statuts": STATUSES,
+        "languages": LANGUAGES,
+    }
 
     @router.get("/transcriptions")
     async def transcriptions(request: Request, runtime: RuntimeDep, caller: Transcriber) -> Response:

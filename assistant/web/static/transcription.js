@@ -386,16 +386,24 @@
     if (refocus) edit.focus();
   }
 
+  function playFrom(item) {
+    player.currentTime = transcript.segments[Number(item.dataset.index)].start;
+    player.play().catch(() => announce("La lecture n'a pas pu démarrer : utilisez les commandes du lecteur."));
+  }
+
   segmentsList.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-action]");
-    if (!button) return;
+    if (!button) {
+      // A click on a passage's text plays from there too (the time button is the keyboard's way to do it),
+      // unless the user was selecting text to copy it.
+      const text = event.target.closest(".sv-segment__text");
+      if (text && player && !window.getSelection()?.toString()) playFrom(text.closest("li"));
+      return;
+    }
     const item = button.closest("li");
     if (button.dataset.action === "corriger") openEditor(item);
     else if (button.dataset.action === "fermer") closeEditor(true);
-    else if (button.dataset.action === "ecouter" && player) {
-      player.currentTime = transcript.segments[Number(item.dataset.index)].start;
-      player.play().catch(() => announce("La lecture n'a pas pu démarrer : utilisez les commandes du lecteur."));
-    }
+    else if (button.dataset.action === "ecouter" && player) playFrom(item);
   });
 
   // ---- Audio in step with the transcript -----------------------------------------------------------------

@@ -100,9 +100,9 @@ def short_wav(speech_dir: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def long_wav(speech_dir: Path, short_wav: Path) -> Path:
-    """Half a minute of speech: still being transcribed when the test cancels it."""
+    """About forty seconds of speech: still being transcribed when the tests cancel it."""
     samples = load_audio(short_wav)
-    return write_wav(np.concatenate([np.concatenate([samples, silence(0.5)])] * 6), speech_dir / "long-web.wav")
+    return write_wav(np.concatenate([np.concatenate([samples, silence(0.5)])] * 9), speech_dir / "long-web.wav")
 
 
 @pytest.fixture
@@ -226,6 +226,11 @@ def test_upload_follow_read_correct_export_summarise_and_delete(
     expect(page.locator("#segments > li[aria-current]")).to_have_count(1)
     expect(seek).to_be_focused()
     page.evaluate("() => document.getElementById('lecteur').pause()")
+    if segments.count() > 1:  # a click on a passage's text plays from there too
+        segments.first.locator(".sv-segment__text").click()
+        expect(segments.first).to_have_attribute("aria-current", "time")
+        expect(page.locator("#segments > li[aria-current]")).to_have_count(1)
+        page.evaluate("() => document.getElementById('lecteur').pause()")
 
     if DIARIZE:
         expect(segments.first.locator(".sv-speaker")).to_have_text("Intervenant 1")
@@ -305,6 +310,27 @@ def test_cancel_then_delete_from_the_list_without_a_second_reminder(page: Page, 
     expect(row).to_have_count(0)
     expect(page.locator("#annonce")).to_have_text("Transcription « Longue réunion » supprimée.")
     expect(page.get_by_role("heading", name="Mes transcriptions")).to_be_focused()
+
+
+def test_a_running_transcription_is_followed_and_cancelled_from_its_page(page: Page, long_wav: Path) -> None:
+    page.evaluate("() => localStorage.setItem('souverain.transcriptions.rappel-lu', 'oui')")
+    _choose_and_send(page, long_wav, title="Réunion à suivre")
+    row = _row(page, "Réunion à suivre")
+    expect(row).to_be_visible(timeout=30_000)
+    row.get_by_role("link", name="Réunion à suivre").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Réunion à suivre")
+    tracker = page.locator("#suivi")
+    expect(tracker).to_be_visible()
+    expect(page.locator("#suivi-texte")).to_contain_text("%")
+    expect(page.locator("#resultat")).to_be_hidden()
+    assert serious_violations(page, "transcription-en-cours") == []
+
+    page.get_by_role("button", name="Annuler la transcription").click()
+    expect(page.locator("#etat")).to_have_text("Annulée", timeout=30_000)
+    expect(tracker).to_be_hidden()
+    expect(page.locator("#echec")).to_contain_text("Transcription annulée")
+    expect(page.get_by_role("button", name="Supprimer la transcription", exact=True)).to_be_focused()
+    assert serious_violations(page, "transcription-annulee") == []
 
 
 def test_a_file_that_is_not_audio_is_refused_in_french(page: Page, tmp_path: Path) -> None:
