@@ -88,11 +88,22 @@ function startNew({ push = true, quiet = false } = {}) {
   }
 }
 
+// The open conversation, created on the first message; `fresh` says it was created just now.
 async function ensureConversation() {
-  if (conversation) return conversation;
+  if (conversation) return { current: conversation, fresh: false };
   const created = await call("/api/conversations", { method: "POST", json: { model: modelSelect.value || undefined } });
   showConversation(created, { push: true });
-  return created;
+  return { current: created, fresh: true };
+}
+
+// A first message refused before anything was stored leaves no empty conversation behind.
+async function dropEmpty(created) {
+  try {
+    await call(`/api/conversations/${created.id}`, { method: "DELETE" });
+  } catch (_) {
+    return; // it stays, empty, in the list: harmless
+  }
+  if (conversation?.id === created.id) showConversation(null);
 }
 
 // ---- Sending ---------------------------------------------------------------------------------------------
@@ -164,8 +175,9 @@ async function fetchSaved(answer, tries = 5) {
 async function ask(question, confirmation = null) {
   resetNotices();
   let current;
+  let fresh;
   try {
-    current = await ensureConversation();
+    ({ current, fresh } = await ensureConversation());
   } catch (error) {
     refuse(error, question);
     return;
@@ -196,6 +208,8 @@ async function ask(question, confirmation = null) {
     if (!response.ok) {
       answer.node.remove();
       questionNode.remove();
+      if (!thread.querySelector(".sv-message")) clearThread({ empty: true });
+      if (fresh) await dropEmpty(current);
       refuse(await failureOf(response), question);
       return;
     }
@@ -238,8 +252,8 @@ async function ask(question, confirmation = null) {
   if (answer.interrupted && !answer.manifest) fetchSaved(answer);
   // The first message titles the conversation, and the order changes: redraw the list, take the new title.
   const listed = await loadConversations(conversation?.id);
-  const fresh = listed.find((item) => item.id === conversation?.id);
-  if (fresh && fresh.title !== conversation.title) showConversation(fresh);
+  const renamed = listed.find((item) => item.id === conversation?.id);
+  if (renamed && renamed.title !== conversation.title) showConversation(renamed);
 }
 
 function stop() {

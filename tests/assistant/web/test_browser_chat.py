@@ -353,6 +353,13 @@ def test_guard_confirmation_asks_a_reason_then_answers(page: Page, site: Site) -
     _no_violations(page, "chat-garde-confirme")
 
 
+def test_guard_reminder_is_shown_with_the_answer(page: Page) -> None:
+    question = "Traduis en anglais ma réponse à cet usager"  # « traduction-usagers » warns
+    answer = _answered(page, question)
+    expect(answer.locator(".sv-message__guard")).to_contain_text("Rappel de la charte : Traduire des échanges")
+    expect(answer.locator(".sv-message__guard")).to_contain_text("article 5")
+
+
 def test_guard_block_says_why_and_a_false_positive_can_be_reported(page: Page, site: Site) -> None:
     _ask(page, BLOCKED)
     notice = page.locator("#garde")
@@ -361,6 +368,10 @@ def test_guard_block_says_why_and_a_false_positive_can_be_reported(page: Page, s
     expect(notice).to_contain_text("article 6")
     expect(page.get_by_label("Votre message")).to_have_value(BLOCKED)
     assert site.upstream.chat_requests() == [] and page.locator(".sv-message").count() == 0
+    # The conversation opened for this first message is not left behind, empty.
+    expect(page).to_have_url(re.compile(r"/chat$"))
+    expect(page.locator("#fil-vide")).to_be_visible()
+    assert all(item["title"] != "Nouvelle conversation" for item in _api(page, "GET", "/api/conversations")["items"])
     _no_violations(page, "chat-garde-refus")
     notice.get_by_role("button", name="Signaler une alerte injustifiée").click()
     dialog = page.get_by_role("dialog", name="Signaler une alerte injustifiée")
