@@ -271,7 +271,7 @@ async function copyAnswer(answer) {
   }
 }
 
-async function review(answer, button) {
+async function review(answer) {
   try {
     answer.update(await call(`/api/conversations/${answer.conversationId}/messages/${answer.id}/review`, { method: "POST" }));
   } catch (error) {
@@ -284,7 +284,6 @@ async function review(answer, button) {
   badge.tabIndex = -1;
   badge.focus();
   announce("Réponse marquée « relu et validé ». L'étiquette IA reste affichée.");
-  button.blur();
 }
 
 thread.addEventListener("click", (event) => {
@@ -293,7 +292,7 @@ thread.addEventListener("click", (event) => {
   const answer = answerOf(button);
   if (!answer) return;
   if (button.dataset.action === "copier") copyAnswer(answer);
-  else if (button.dataset.action === "relire") review(answer, button);
+  else if (button.dataset.action === "relire") review(answer);
   else if (button.dataset.action === "signaler") openAnswerReport(answer, button);
 });
 

@@ -39,7 +39,11 @@ function guardNotice(notice) {
   title.textContent = notice.confirmed ? `Rappel de la charte (confirmé avec votre motif) : ${notice.title}` : `Rappel de la charte : ${notice.title}`;
   const message = document.createElement("p");
   message.className = "fr-text--sm fr-mb-0";
-  message.textContent = notice.clause ? `${notice.message} (${notice.clause})` : notice.message;
+  // Once confirmed, the rule's request for a reason is moot: say what became of the reason instead.
+  const text = notice.confirmed
+    ? "Vous avez confirmé que votre demande respecte la charte ; votre motif est conservé dans le journal d'audit."
+    : notice.message;
+  message.textContent = notice.clause ? `${text} (${notice.clause})` : text;
   box.append(title, message);
   return box;
 }
