@@ -1,0 +1,194 @@
+// The chat's dialogs: rename and delete the open conversation, report an answer (or a guard decision thought
+// unjustified), confirm a request the charter asks a reason for.
+import { call } from "./api.js";
+import { announce, closeDialog, fieldError, openDialog } from "./page.js";
+
+const successBox = document.getElementById("succes");
+
+export function showSuccess(text) {
+  successBox.querySelector("p").textContent = text;
+  successBox.hidden = false;
+  announce(text);
+}
+
+export function clearSuccess() {
+  successBox.hidden = true;
+}
+
+// ---- Rename ----------------------------------------------------------------------------------------------
+
+const renameDialog = document.getElementById("dialogue-renommer");
+const renameForm = document.getElementById("form-renommer");
+const renameInput = document.getElementById("renommer-titre");
+const renameGroup = document.getElementById("renommer-groupe");
+const renameError = document.getElementById("renommer-erreur");
+let renaming = null;
+
+// Opens the rename dialog for `conversation` ({id, title}); `done(summary)` gets the renamed conversation.
+export function openRename(conversation, done, opener) {
+  renaming = { conversation, done };
+  renameInput.value = conversation.title;
+  fieldError(renameGroup, renameError, "");
+  openDialog(renameDialog, opener);
+}
+
+renameForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!renaming) return;
+  const title = renameInput.value.trim();
+  if (!title) {
+    fieldError(renameGroup, renameError, "Saisissez un titre.");
+    renameInput.focus();
+    return;
+  }
+  try {
+    const summary = await call(`/api/conversations/${renaming.conversation.id}`, { method: "PATCH", json: { title } });
+    closeDialog(renameDialog);
+    renaming.done(summary);
+    announce(`Conversation renommée « ${summary.title} ».`);
+  } catch (error) {
+    fieldError(renameGroup, renameError, error.message);
+    renameInput.focus();
+  }
+});
+
+// ---- Delete ----------------------------------------------------------------------------------------------
+
+const deleteDialog = document.getElementById("dialogue-supprimer");
+const deleteText = document.getElementById("supprimer-texte");
+const deleteError = document.getElementById("supprimer-erreur");
+let deleting = null;
+
+export function openDelete(conversation, done, opener) {
+  deleting = { conversation, done };
+  deleteText.textContent = `La conversation « ${conversation.title} » et toutes ses réponses seront supprimées définitivement.`;
+  deleteError.hidden = true;
+  openDialog(deleteDialog, opener);
+}
+
+document.getElementById("supprimer-confirmer").addEventListener("click", async () => {
+  if (!deleting) return;
+  try {
+    await call(`/api/conversations/${deleting.conversation.id}`, { method: "DELETE" });
+  } catch (error) {
+    deleteError.textContent = error.message;
+    deleteError.hidden = false;
+    return;
+  }
+  closeDialog(deleteDialog);
+  deleting.done();
+  announce(`Conversation « ${deleting.conversation.title} » supprimée.`);
+});
+
+// ---- Report ----------------------------------------------------------------------------------------------
+
+const reportDialog = document.getElementById("dialogue-signaler");
+const reportTitle = document.getElementById("dialogue-signaler-titre");
+const reportForm = document.getElementById("form-signaler");
+const reportContext = document.getElementById("signaler-contexte");
+const reportCategories = document.getElementById("signaler-categories");
+const reportText = document.getElementById("signaler-description");
+const reportGroup = document.getElementById("signaler-groupe");
+const reportError = document.getElementById("signaler-erreur");
+const ANSWER_CONTEXT = reportContext.textContent;
+let reporting = null;
+
+function resetReport(title, context, withCategories) {
+  reportTitle.textContent = title;
+  reportContext.textContent = context;
+  reportCategories.hidden = !withCategories;
+  reportForm.reset();
+  fieldError(reportGroup, reportError, "");
+}
+
+// Report a problem in an answer: its text, provenance and signed manifest go with the description.
+export function openAnswerReport(answer, opener) {
+  reporting = {
+    body: (category, description) => ({
+      category,
+      description,
+      excerpt: answer.content,
+      provenance: answer.provenance || undefined,
+      manifest: answer.manifest || undefined,
+      model: answer.model || undefined,
+      message_id: answer.id || undefined,
+    }),
+  };
+  resetReport("Signaler un problème ou un biais", ANSWER_CONTEXT, true);
+  openDialog(reportDialog, opener);
+}
+
+// Report a guard decision the user thinks unjustified: their message and the rule go with the description.
+export function openGuardReport(notice, question, model, opener) {
+  reporting = {
+    body: (_category, description) => ({
+      category: "faux_positif_garde",
+      description: `Règle « ${notice.rule} » (${notice.title}) jugée injustifiée : ${description}`,
+      excerpt: question,
+      model: model || undefined,
+    }),
+  };
+  resetReport(
+    "Signaler une alerte injustifiée",
+    `Votre message et la règle « ${notice.title} » seront joints au signalement, transmis au référent IA.`,
+    false,
+  );
+  openDialog(reportDialog, opener);
+}
+
+reportForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!reporting) return;
+  const description = reportText.value.trim();
+  if (!description) {
+    fieldError(reportGroup, reportError, "Décrivez le problème en quelques mots.");
+    reportText.focus();
+    return;
+  }
+  const category = reportForm.querySelector('input[name="categorie"]:checked')?.value || "autre";
+  try {
+    await call("/api/incidents", { method: "POST", json: reporting.body(category, description) });
+  } catch (error) {
+    fieldError(reportGroup, reportError, error.message);
+    reportText.focus();
+    return;
+  }
+  closeDialog(reportDialog);
+  showSuccess("Merci : votre signalement a été transmis au référent IA. Vous pouvez le suivre dans « Mes données ».");
+});
+
+// ---- Guard confirmation ----------------------------------------------------------------------------------
+
+const guardDialog = document.getElementById("dialogue-garde");
+const guardForm = document.getElementById("form-garde");
+const guardMessage = document.getElementById("garde-confirmer-message");
+const guardClause = document.getElementById("garde-confirmer-clause");
+const guardReason = document.getElementById("garde-motif");
+const guardGroup = document.getElementById("garde-groupe");
+const guardError = document.getElementById("garde-erreur");
+let confirming = null;
+
+// Asks for the reason a `confirm` rule requires; `confirmed({rule, reason})` resends the request with it.
+export function openGuardConfirmation(notice, confirmed, opener) {
+  confirming = { notice, confirmed };
+  guardMessage.textContent = notice.message;
+  guardClause.textContent = notice.clause ? `Référence : ${notice.clause}.` : "";
+  guardReason.value = "";
+  fieldError(guardGroup, guardError, "");
+  openDialog(guardDialog, opener);
+}
+
+guardForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (!confirming) return;
+  const reason = guardReason.value.trim();
+  if (reason.length < 10) {
+    fieldError(guardGroup, guardError, "Expliquez en une phrase (10 caractères au moins) pourquoi la demande respecte la charte.");
+    guardReason.focus();
+    return;
+  }
+  const { notice, confirmed } = confirming;
+  confirming = null;
+  closeDialog(guardDialog);
+  confirmed({ rule: notice.rule, reason });
+});
