@@ -62,6 +62,16 @@ SECTIONS = (
         Permission.READ_GOVERNANCE,
         "Rapport de conformité aux chartes.",
     ),
+    AdminSection(
+        "charte", "Charte", "/admin/charte", Permission.MANAGE_CHARTER, "Publier la charte, suivre son acceptation."
+    ),
+    AdminSection(
+        "garde-fou",
+        "Garde-fou",
+        "/admin/garde-fou",
+        Permission.MANAGE_CHARTER,
+        "Règles contre les usages interdits par les chartes.",
+    ),
 )
 
 # Outcome codes carried by the redirection after an action, and what the page then says.
