@@ -40,6 +40,13 @@ function showConversation(summary, { push = false } = {}) {
     window.history[push ? "pushState" : "replaceState"]({ conversation: summary?.id || null }, "", url);
   }
   markCurrent(summary?.id);
+  updateConversationExports();
+}
+
+// The whole conversation exports once it holds a stored answer (before, the server has nothing to export).
+function updateConversationExports() {
+  const exports = document.getElementById("export-conversation");
+  exports.hidden = !thread.querySelector(".sv-message--assistant .sv-exports:not([hidden])");
 }
 
 function hideGuard() {
@@ -70,6 +77,7 @@ async function openConversation(id, { push = false } = {}) {
   showConversation(summary, { push });
   if (messages.length) renderMessages(messages);
   else clearThread({ empty: true });
+  updateConversationExports();
   const notice = selectModel(summary.model_id);
   if (notice) showError(notice);
   scrollToEnd();
@@ -81,6 +89,7 @@ function startNew({ push = true, quiet = false } = {}) {
   resetNotices();
   clearThread({ empty: true });
   showConversation(null, { push });
+  updateConversationExports();
   input.value = "";
   if (!quiet) {
     input.focus();
@@ -163,6 +172,7 @@ async function fetchSaved(answer, tries = 5) {
         answer.update(saved);
         answer.interrupted = true;
         answer.render();
+        updateConversationExports();
         return;
       }
     } catch (_) {
@@ -243,6 +253,7 @@ async function ask(question, confirmation = null) {
     if (!answer.content) giveBack(question);
   }
   answer.render();
+  updateConversationExports();
   announce(
     failed && answer.content ? "La génération a échoué ; le début de la réponse est conservé."
       : failed ? "La génération a échoué ; votre message est remis dans la zone de saisie."

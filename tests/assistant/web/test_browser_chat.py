@@ -279,8 +279,17 @@ def test_answer_from_a_collection_cites_its_sources(page: Page, site: Site) -> N
 # ---- Exports, review, report -----------------------------------------------------------------------------
 
 
-def test_exports_carry_the_label(page: Page) -> None:
+def test_exports_carry_the_label(page: Page, site: Site) -> None:
+    # Nothing to export before a stored answer: the conversation's export links wait for one.
+    site.upstream.faults.status = 503
+    _ask(page, QUESTION)
+    expect(page.locator("#erreur")).to_be_visible(timeout=15_000)
+    expect(page.get_by_role("button", name="Renommer")).to_be_visible()
+    expect(page.locator("#export-conversation")).to_be_hidden()
+    site.upstream.faults.status = None
+    page.get_by_label("Votre message").fill("")
     answer = _answered(page, QUESTION)
+    expect(page.locator("#export-conversation")).to_be_visible()
     for name in ["Markdown", "Word (DOCX)", "OpenDocument (ODT)"]:
         text = _export_text(page, answer.get_by_role("link", name=name))
         assert AI_LABEL in text and fake_reply(QUESTION) in text, name
