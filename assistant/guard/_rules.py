@@ -75,7 +75,7 @@ def _french(error: Any) -> str:
         "tuple_type": "liste attendue",
         "model_type": "objet attendu",
     }
-    return messages.get(kind, error["msg"])
+    return str(messages.get(kind, error["msg"]))
 
 
 class GuardAction(enum.StrEnum):

@@ -204,8 +204,8 @@ def guard_pages_router(renderer: PageRenderer) -> APIRouter:
         raw = [rule.model_dump(mode="json") for rule in engine.rules]
         position = next((i for i, rule in enumerate(raw) if rule["id"] == origine), None) if origine else len(raw)
 
-        def refuse(text: str, field: str | None = None, status_code: int = 400) -> Any:
-            return guard_page(
+        async def refuse(text: str, field: str | None = None, status_code: int = 400) -> Response:
+            return await guard_page(
                 request,
                 runtime,
                 caller,
