@@ -14,7 +14,28 @@ Each path runs at 16 and 64 concurrent streams for a fixed duration; the table g
 to ``direct`` at the same concurrency, and TTFT p50/p99. The line ``ratio: X`` is Souverain's ratio at 64 streams
 (target ≥ 0.95). Everything listens on 127.0.0.1 and stops by itself.
 
-Usage: ``python benchmarks/gateway_overhead.py [--quick] [--no-litellm] [--seconds 20] [--tokens-per-second 20]``
+Usage: ``python benchmarks/gateway_overhead.py [--quick] [--no-litellm] [--install-litellm] [--seconds 20]
+[--tokens-per-second 20] [--profile FILE]``. LiteLLM's venv is not created unless asked (``--install-litellm``,
+network needed); without it the script prints the command and measures the other paths. ``--profile`` runs one
+Souverain process under cProfile (CPU time, so that a busy machine does not blame whatever was preempted) and
+prints where it spent its time.
+
+Figures. Quiet machine, before issue #5's work: ratio 0.87 at 64 streams (LiteLLM 0.77), TTFT p50 129 ms vs
+7 ms direct. The profile then showed, per streamed token: the upstream's display URL re-parsed (35 µs), four
+pydantic models built and dumped (14 µs); per request: the API-key check (a transaction of three queries) and the
+usage record and quota count written before the last event. After (API-key cache, writes after the answer, text
+events written directly, URL computed once), 2026-11-23, ``--seconds 15 --no-litellm``, 2 server processes, on
+the 2-core machine shared with other engineers' test runs, before (cf56184) and after, run back to back:
+
+| load average | before: ratio 16 / 64, TTFT p50 64 | after: ratio 16 / 64, TTFT p50 64 |
+|---|---|---|
+| 15-19 (3 pairs, medians) | 0.54 / 0.37, 9.2 s | 0.59 / 0.56, 7.6 s |
+| 3-4 (1 pair) | 0.85 / 0.83, 0.51 s | 0.85 / 0.74, 1.07 s |
+| 4-7 (1 pair) | 0.85 / 0.64, 1.42 s | 0.77 / 0.58, 1.58 s |
+
+Under heavy load the changes helped in every pair (Souverain 169 → 240 tokens/s at 64 streams); under moderate
+load the two pairs went slightly the other way, within this machine's noise (``direct#2`` alone varies ±15 %).
+Target ≥ 0.95 not shown on this machine: rerun on a quiet one.
 """
 
 from __future__ import annotations
