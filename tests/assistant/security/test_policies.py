@@ -51,6 +51,8 @@ def test_public_routes_are_exactly_the_intended_ones(settings_factory) -> None: 
         "GET /",
         "GET /connexion",
         "POST /connexion",
+        "GET /connexion/oidc",
+        "GET /connexion/oidc/retour",
         "GET /static/{path:path}",
         "GET /bonnes-pratiques",
         "GET /accessibilite",
