@@ -25,10 +25,16 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 10})
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
-    # No pre-ping: it costs a round trip per checkout on the hot path; a dead connection is invalidated by
-    # SQLAlchemy on its first error and connections are recycled before servers or proxies drop them.
+    # Pre-ping costs one local round trip per checkout, but without it every connection pooled before a
+    # PostgreSQL restart or failover fails one request (in each API process) before being replaced.
     return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size * 2, pool_recycle=900, pool_timeout=10
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size * 2,
+        pool_recycle=900,
+        pool_timeout=10,
+        pool_pre_ping=True,
     )
 
 
