@@ -37,7 +37,7 @@ Under heavy load the changes helped in every pair (Souverain 169 → 240 tokens/
 load the two pairs went slightly the other way, within this machine's noise (``direct#2`` alone varies ±15 %).
 Quiet machine after that work (2026-11-23, load average 0.3, same options, two runs): ratio at 64 streams
 **0.99** and **0.97**, at 16 streams 0.88 and 0.86; TTFT p50 at 16 streams 65 and 88 ms vs 8-9 ms direct (the
-API-key check, quota, guard and conversation-free labelling before the first token).
+API-key check, quota, guard and labelling done before the first token).
 """
 
 from __future__ import annotations
