@@ -164,14 +164,15 @@ async def test_api_key_can_come_from_a_mounted_secret_file(openai_upstream: Fake
 
 
 async def test_slow_first_token_raises_timeout_quickly(openai_upstream: FakeUpstream) -> None:
-    openai_upstream.faults.first_token_delay = 3
-    backend = make_backend(openai_upstream.url, first_token_timeout=0.3)
+    # The deadline also covers the response headers: 1 s leaves a busy machine time to send them.
+    openai_upstream.faults.first_token_delay = 6
+    backend = make_backend(openai_upstream.url, first_token_timeout=1.0)
     started = time.monotonic()
 
     with pytest.raises(UpstreamTimeoutError, match="avant le premier mot") as caught:
         await backend.complete(ask())
 
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 3.5
     assert caught.value.partial_text == ""
     assert len(openai_upstream.chat_requests()) == 1  # the request was received: no retry
     await backend.aclose()
