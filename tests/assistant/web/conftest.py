@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,27 @@ class Site:
     upstream: FakeUpstream
 
 
+def standard_backends(upstream_url: str) -> list[BackendConfig]:
+    """The fake upstream as a sovereign and a non-sovereign backend, plus the embedded model."""
+    return [
+        _backend("vllm", upstream_url, sovereign=True, card_name="Modèle souverain de test"),
+        _backend("externe", upstream_url, sovereign=False, card_name="Modèle externe de test"),
+        default_embedded_config(),
+    ]
+
+
+@contextmanager
+def serve_site(
+    settings: Settings, upstream: FakeUpstream, prepare: Callable[[Settings], Awaitable[None]]
+) -> Iterator[Site]:
+    """``prepare`` (accounts, data) run on the database, then the app served on a real socket."""
+    # In a thread of its own: this may be set up while pytest-asyncio's loop runs in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, prepare(settings)).result()  # type: ignore[arg-type]
+    with LiveServer(create_app(settings)) as server:
+        yield Site(url=server.url, upstream=upstream)
+
+
 async def _create_users(settings: Settings) -> None:
     async with open_runtime(settings, with_worker=False) as runtime:
         await create_local_user(runtime, username="agent.web", role=Role.AGENT, password=PASSWORD)
@@ -79,19 +101,12 @@ def site(tmp_path_factory: pytest.TempPathFactory, _openai_upstream_server: Fake
     settings = make_settings(
         data_dir=tmp_path_factory.mktemp("web-data"),
         web_assets_dir=ROOT / ".build" / "web",
-        llm_backends=[
-            _backend("vllm", upstream.url, sovereign=True, card_name="Modèle souverain de test"),
-            _backend("externe", upstream.url, sovereign=False, card_name="Modèle externe de test"),
-            default_embedded_config(),
-        ],
+        llm_backends=standard_backends(upstream.url),
         default_model="vllm-model",
         default_requests_per_minute=10_000,
     )
-    # In a thread of its own: this fixture may be set up while pytest-asyncio's loop runs in this one.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, _create_users(settings)).result()
-    with LiveServer(create_app(settings)) as server:
-        yield Site(url=server.url, upstream=upstream)
+    with serve_site(settings, upstream, _create_users) as site:
+        yield site
 
 
 @pytest.fixture(scope="module")

@@ -3,21 +3,17 @@ pages. Agent, référent and auditor accounts exist; the fake upstream serves th
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-from assistant.api.app import create_app
 from assistant.core.config import Settings
 from assistant.runtime import open_runtime
 from assistant.services.users import create_local_user
 from assistant.store.models import Role
-from tests.assistant.web.conftest import ROOT, Site, _backend
+from tests.assistant.web.conftest import ROOT, Site, _backend, serve_site
 from tests.factories import make_settings
 from tests.fakes import FakeUpstream
-from tests.fakes.live_app import LiveServer
 
 __all__ = ["ACCOUNTS", "governance_site"]
 
@@ -40,7 +36,5 @@ def governance_site(data_dir: Path, upstream: FakeUpstream) -> Iterator[Site]:
         default_model="vllm-model",
         default_requests_per_minute=10_000,
     )
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, _create_users(settings)).result()
-    with LiveServer(create_app(settings)) as server:
-        yield Site(url=server.url, upstream=upstream)
+    with serve_site(settings, upstream, _create_users) as site:
+        yield site

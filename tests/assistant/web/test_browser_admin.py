@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from assistant.api.app import create_app
 from assistant.core.config import Settings
-from assistant.llm.embedded import default_embedded_config
 from assistant.runtime import open_runtime
 from assistant.security import Principal, Scope, permissions_for
 from assistant.services.api_keys import create_api_key
@@ -20,10 +16,16 @@ from assistant.services.incidents import report_incident
 from assistant.services.users import create_local_user
 from assistant.store.models import IncidentCategory, Role
 from tests.assistant.security.helpers import PASSWORD
-from tests.assistant.web.conftest import ROOT, Site, _backend, serious_violations, sign_in
+from tests.assistant.web.conftest import (
+    ROOT,
+    Site,
+    serious_violations,
+    serve_site,
+    sign_in,
+    standard_backends,
+)
 from tests.factories import make_settings
 from tests.fakes import FakeUpstream
-from tests.fakes.live_app import LiveServer
 
 REFERENT = "referent.web"
 EXCERPT = "Le délai de recours est de six mois."
@@ -53,18 +55,12 @@ def site(tmp_path_factory: pytest.TempPathFactory, _openai_upstream_server: Fake
     settings = make_settings(
         data_dir=tmp_path_factory.mktemp("web-admin-data"),
         web_assets_dir=ROOT / ".build" / "web",
-        llm_backends=[
-            _backend("vllm", upstream.url, sovereign=True, card_name="Modèle souverain de test"),
-            _backend("externe", upstream.url, sovereign=False, card_name="Modèle externe de test"),
-            default_embedded_config(),
-        ],
+        llm_backends=standard_backends(upstream.url),
         default_model="vllm-model",
         default_requests_per_minute=10_000,
     )
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, _create_world(settings)).result()
-    with LiveServer(create_app(settings)) as server:
-        yield Site(url=server.url, upstream=upstream)
+    with serve_site(settings, upstream, _create_world) as site:
+        yield site
 
 
 @pytest.fixture

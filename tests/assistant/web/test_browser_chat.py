@@ -3,31 +3,33 @@ the forbidden-use guard, errors, keyboard use, and an axe-core scan of every sta
 
 from __future__ import annotations
 
-import asyncio
 import io
 import re
 import time
 import zipfile
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from assistant.api.app import create_app
 from assistant.core.config import Settings
-from assistant.llm.embedded import default_embedded_config
 from assistant.provenance import AI_LABEL
 from assistant.runtime import open_runtime
 from assistant.services.users import create_local_user
 from assistant.store.models import Role
 from tests.assistant.security.helpers import PASSWORD
-from tests.assistant.web.conftest import ROOT, Site, _backend, serious_violations, sign_in
+from tests.assistant.web.conftest import (
+    ROOT,
+    Site,
+    serious_violations,
+    serve_site,
+    sign_in,
+    standard_backends,
+)
 from tests.factories import make_settings
 from tests.fakes import FakeUpstream, fake_reply
-from tests.fakes.live_app import LiveServer
 
 LABEL = "Contenu généré par IA — à vérifier"
 QUESTION = "Quel est le délai de recours contentieux ?"
@@ -52,18 +54,12 @@ def site(tmp_path_factory: pytest.TempPathFactory, _openai_upstream_server: Fake
     settings = make_settings(
         data_dir=tmp_path_factory.mktemp("chat-data"),
         web_assets_dir=ROOT / ".build" / "web",
-        llm_backends=[
-            _backend("vllm", upstream.url, sovereign=True, card_name="Modèle souverain de test"),
-            _backend("externe", upstream.url, sovereign=False, card_name="Modèle externe de test"),
-            default_embedded_config(),
-        ],
+        llm_backends=standard_backends(upstream.url),
         default_model="vllm-model",
         default_requests_per_minute=10_000,
     )
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, _create_users(settings)).result()
-    with LiveServer(create_app(settings)) as server:
-        yield Site(url=server.url, upstream=upstream)
+    with serve_site(settings, upstream, _create_users) as site:
+        yield site
 
 
 @pytest.fixture

@@ -3,16 +3,13 @@ sharing, deletion, document tasks streamed from the fake upstream, errors in Fre
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from assistant.api.app import create_app
 from assistant.core.config import Settings
 from assistant.llm.embedded import default_embedded_config
 from assistant.runtime import open_runtime
@@ -21,10 +18,16 @@ from assistant.services.admin import add_group_member, create_group
 from assistant.services.users import create_local_user
 from assistant.store.models import Role
 from tests.assistant.security.helpers import PASSWORD
-from tests.assistant.web.conftest import ROOT, Site, _backend, serious_violations, sign_in
+from tests.assistant.web.conftest import (
+    ROOT,
+    Site,
+    _backend,
+    serious_violations,
+    serve_site,
+    sign_in,
+)
 from tests.factories import make_settings
 from tests.fakes import FakeUpstream, fake_reply
-from tests.fakes.live_app import LiveServer
 
 LABEL = "Contenu généré par IA — à vérifier"
 MAX_DOCUMENT_BYTES = 4096
@@ -59,10 +62,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, _openai_upstream_server: Fake
         task_chunk_tokens=100,  # ~300 characters: a few paragraphs already go through map-reduce
         job_recovery_interval_seconds=0.5,
     )
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, _populate(settings)).result()
-    with LiveServer(create_app(settings)) as server:
-        yield Site(url=server.url, upstream=upstream)
+    with serve_site(settings, upstream, _populate) as site:
+        yield site
 
 
 def _new_page(browser: Browser, site: Site) -> Page:
