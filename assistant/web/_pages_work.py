@@ -19,7 +19,6 @@ from assistant.api.deps import ClientDep, RuntimeDep
 from assistant.errors import InvalidRequestError, NotFoundError, PermissionDeniedError, UserFacingError
 from assistant.security import Permission
 from assistant.services import admin
-from assistant.services.charter import ensure_charter_accepted
 from assistant.services.collection_summaries import summarise_collection, summarise_collections
 from assistant.services.collections import (
     create_collection,
@@ -191,7 +190,6 @@ def work_router(renderer: PageRenderer) -> APIRouter:
         sensibilite: Annotated[str, Form()] = Classification.INTERNAL.value,
     ) -> Response:
         try:
-            await ensure_charter_accepted(runtime, caller.principal)
             view = await create_collection(
                 runtime,
                 caller.principal,
@@ -225,7 +223,6 @@ def work_router(renderer: PageRenderer) -> APIRouter:
         sensibilite: Annotated[str, Form()] = Classification.INTERNAL.value,
     ) -> Response:
         try:
-            await ensure_charter_accepted(runtime, caller.principal)
             await update_collection(
                 runtime,
                 caller.principal,
@@ -255,7 +252,6 @@ def work_router(renderer: PageRenderer) -> APIRouter:
         try:
             if len(names) != len(levels) or any(level not in _ACCESS_CHOICES for level in levels):
                 raise InvalidRequestError("Le formulaire de partage est incomplet : rechargez la page et réessayez.")
-            await ensure_charter_accepted(runtime, caller.principal)
             current = await get_access_list(runtime, caller.principal, collection_id)
             await set_access_list(
                 runtime,
@@ -277,7 +273,6 @@ def work_router(renderer: PageRenderer) -> APIRouter:
         collection_id: uuid.UUID, request: Request, runtime: RuntimeDep, client: ClientDep, caller: DocumentsUser
     ) -> Response:
         try:
-            await ensure_charter_accepted(runtime, caller.principal)
             await delete_collection(runtime, caller.principal, collection_id, client=client)
         except (NotFoundError, PermissionDeniedError) as exc:
             return refusal(request, caller, exc)
