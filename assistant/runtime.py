@@ -25,7 +25,7 @@ from assistant.core.config import Settings
 from assistant.errors import ServiceUnavailableError, StoreError
 from assistant.jobs import JobQueue, JobRegistry, Worker, load_job_modules
 from assistant.knowledge import EmbedderConfig, RagEngine
-from assistant.llm import ChatBackend, ModelRegistry, ModelStatus, UnknownModelError
+from assistant.llm import BackendConfig, ChatBackend, ModelRegistry, ModelStatus, UnknownModelError
 from assistant.llm.embedded import default_embedded_config
 from assistant.presets import PresetCatalog
 from assistant.provenance import ProvenanceSigner, load_or_create_signing_key
@@ -126,6 +126,19 @@ async def apply_model_decisions(models: ModelRegistry, sessions: async_sessionma
     return applied
 
 
+def _embedded_default(settings: Settings, data_dir: Path) -> BackendConfig:
+    """The CPU model served when no model server is configured (``make run`` on a fresh machine)."""
+    return default_embedded_config(
+        model=settings.embedded_model,
+        models_dir=data_dir / "models",
+        n_ctx=settings.embedded_context_tokens,
+        n_threads=settings.embedded_threads,
+        n_batch=settings.embedded_batch_tokens,
+        max_waiting=settings.embedded_max_waiting,
+        preload=settings.embedded_preload,
+    )
+
+
 def _builtin_job_modules() -> list[str]:
     # Features add their handler modules here as they land (ingestion, transcription, retention).
     return ["assistant.services.ingestion", "assistant.services.transcription_jobs"]
@@ -220,8 +233,14 @@ def _oidc_login_client(settings: Settings) -> OidcLoginClient | None:
 
 
 @asynccontextmanager
-async def open_runtime(settings: Settings, *, migrate: bool | None = None, with_worker: bool) -> AsyncIterator[Runtime]:
-    """Open the database (migrating it first unless told not to), the job queue and, if asked, a worker."""
+async def open_runtime(
+    settings: Settings, *, migrate: bool | None = None, with_worker: bool, start_models: bool = False
+) -> AsyncIterator[Runtime]:
+    """Open the database (migrating it first unless told not to), the job queue and, if asked, a worker.
+
+    ``start_models`` starts the models the service runs itself (the embedded model's process, when preloaded):
+    the API asks for it; a CLI command or a worker starts one only if a request needs it.
+    """
     data_dir = settings.ensure_data_dir()
     url = settings.effective_database_url
     if settings.migrate_on_start if migrate is None else migrate:
@@ -235,9 +254,11 @@ async def open_runtime(settings: Settings, *, migrate: bool | None = None, with_
     )
     registry = JobRegistry()
     load_job_modules(registry, [*_builtin_job_modules(), *settings.job_modules])
-    models = ModelRegistry.from_configs(settings.llm_backends or [default_embedded_config()])
+    models = ModelRegistry.from_configs(settings.llm_backends or [_embedded_default(settings, data_dir)])
     await models.verify_integrity()
     await apply_model_decisions(models, sessions)
+    if start_models:
+        await models.start()
     runtime = Runtime(
         settings=settings,
         engine=engine,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,9 +41,21 @@ class PromptContext:
     citations: tuple[Citation, ...]
 
 
+# Angle brackets become their typographic look-alikes, so a passage can neither close its <extrait> block nor
+# forge another, while staying readable text: HTML entities (&#x27; for every apostrophe of French text) cost
+# tokens and small models copy them into their answers. Nothing decodes entities here, so & needs no escaping.
+_FENCE = str.maketrans({"<": "‹", ">": "›"})
+_ATTRIBUTE = str.maketrans({"<": "‹", ">": "›", '"': "”"})
+
+
 def _escape(value: str) -> str:
-    # Escaping <, >, & and quotes means a passage cannot close its <extrait> block or forge another.
-    return html.escape(_CONTROL.sub("", value), quote=True)
+    """Passage text as the model reads it: control characters dropped, angle brackets neutralised."""
+    return _CONTROL.sub("", value).translate(_FENCE)
+
+
+def _attribute(value: str) -> str:
+    """An attribute value: as text, and a double quote cannot end the value and add a forged attribute."""
+    return _CONTROL.sub("", value).translate(_ATTRIBUTE)
 
 
 def format_passages(
@@ -52,9 +63,10 @@ def format_passages(
 ) -> PromptContext:
     """Render ``hits`` as numbered ``<extrait>`` blocks (numbers are the citation markers [1], [2]...).
 
-    Document text is escaped, so instructions hidden in a document stay inert data inside its
-    block. ``max_chars`` stops adding passages once the context would exceed that size (the first
-    passage is always kept). ``preamble=None`` leaves out the French usage notice.
+    Document text is fenced (angle brackets neutralised, no HTML entities), so instructions hidden in a document
+    stay inert data inside its block and French text reaches the model as written. ``max_chars`` stops adding
+    passages once the context would exceed that size (the first passage is always kept). ``preamble=None`` leaves
+    out the French usage notice.
 
     Example::
 
@@ -66,11 +78,11 @@ def format_passages(
     size = len(preamble or "")
     for hit in hits:
         marker = len(citations) + 1
-        attributes = [f'id="{marker}"', f'document="{_escape(hit.chunk.title or hit.document_id)}"']
+        attributes = [f'id="{marker}"', f'document="{_attribute(hit.chunk.title or hit.document_id)}"']
         if hit.page is not None:
             attributes.append(f'page="{hit.page}"')
         if hit.section:
-            attributes.append(f'section="{_escape(hit.section)}"')
+            attributes.append(f'section="{_attribute(hit.section)}"')
         block = f"<extrait {' '.join(attributes)}>\n{_escape(hit.text)}\n</extrait>"
         if max_chars is not None and citations and size + len(block) + 2 > max_chars:
             break

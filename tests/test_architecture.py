@@ -57,3 +57,13 @@ def test_store_never_reaches_up_into_services() -> None:
 
 def test_service_never_imports_vllm() -> None:
     assert _offenders("assistant", ("vllm",)) == []
+
+
+def test_llama_cpp_runs_only_in_the_model_server_process() -> None:
+    # Native code that can crash stays out of the API process: only assistant.model_server (its own process,
+    # supervised by assistant.llm.embedded) may load it.
+    offenders = [
+        name for name in _offenders("assistant", ("llama_cpp",)) if not name.startswith("assistant/model_server/")
+    ]
+    assert offenders == []
+    assert _offenders("assistant/llm", ("assistant.model_server",)) == []

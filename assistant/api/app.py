@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_runtime(settings, with_worker=settings.run_worker_in_process) as runtime:
+        async with open_runtime(settings, with_worker=settings.run_worker_in_process, start_models=True) as runtime:
             app.state.runtime = runtime
             if settings.run_worker_in_process:
                 async with retention_schedule(runtime):

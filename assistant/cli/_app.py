@@ -5,7 +5,19 @@ from __future__ import annotations
 import typer
 
 from assistant import __version__
-from assistant.cli import _audit, _compliance, _db, _keys, _models, _provenance, _registry, _serve, _transcribe, _users
+from assistant.cli import (
+    _audit,
+    _compliance,
+    _db,
+    _keys,
+    _model_server,
+    _models,
+    _provenance,
+    _registry,
+    _serve,
+    _transcribe,
+    _users,
+)
 
 __all__ = ["app", "main"]
 
@@ -17,6 +29,7 @@ app = typer.Typer(
 )
 app.command("serve")(_serve.serve)
 app.command("worker")(_serve.worker)
+app.command("model-server")(_model_server.model_server)
 app.command("transcribe")(_transcribe.transcribe)
 app.add_typer(_db.app, name="db")
 app.add_typer(_users.app, name="user")

@@ -28,6 +28,15 @@ def serve(
     """Lancer le service web."""
     settings = settings_or_exit()
     configure_logging(level=settings.log_level, fmt=settings.log_format)
+    if workers > 1 and (not settings.llm_backends or any(b.kind == "embedded" for b in settings.llm_backends)):
+        # Each API process would start its own copy of the embedded model (1 GB of memory and all the cores).
+        typer.echo(
+            "Erreur : plusieurs processus API avec le modèle embarqué chargeraient chacun leur copie du modèle. "
+            "Lancez « assistant model-server » à part et déclarez-le comme backend « openai » "
+            "dans SOUVERAIN_LLM_BACKENDS, ou gardez --workers 1.",
+            err=True,
+        )
+        raise typer.Exit(code=2)
     uvicorn.run(
         "assistant.api.app:create_app",
         factory=True,

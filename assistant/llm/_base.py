@@ -119,6 +119,9 @@ class ChatBackend(ABC):
         """Local weights files with their pinned sha256; remote backends have none."""
         return []
 
+    async def start(self) -> None:  # noqa: B027 - optional hook, most backends run nothing themselves
+        """Start what the backend runs itself (a local model process); called once when the service starts."""
+
     async def aclose(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
         """Release connections, threads or model memory."""
 

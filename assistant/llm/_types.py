@@ -101,6 +101,8 @@ class ChoiceDelta:
     tool_calls: list[dict[str, Any]] | None = None
     finish_reason: str | None = None
     logprobs: dict[str, Any] | None = None
+    # Why a "stop" happened when it was not the model's own end (vLLM's field): e.g. "repetition".
+    stop_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +122,7 @@ class ChoiceResult:
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     finish_reason: str | None = None
     logprobs: list[dict[str, Any]] = field(default_factory=list)
+    stop_reason: str | None = None
 
 
 @dataclass(slots=True)
@@ -165,6 +168,8 @@ class _Assembler:
                 choice.logprobs.extend(delta.logprobs["content"])
             if delta.finish_reason is not None:
                 choice.finish_reason = delta.finish_reason
+            if delta.stop_reason is not None:
+                choice.stop_reason = delta.stop_reason
 
     def result(self) -> ChatResult:
         choices = []

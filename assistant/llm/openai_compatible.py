@@ -77,6 +77,8 @@ class _WireChoice(BaseModel):
     delta: _WireDelta = Field(default_factory=_WireDelta)
     finish_reason: str | None = None
     logprobs: dict[str, Any] | None = None
+    # vLLM sends the stop string or token id here; the embedded server sends "repetition".
+    stop_reason: str | int | None = None
 
 
 class _WireUsage(BaseModel):
@@ -358,6 +360,7 @@ def _parse_chunk(data: str, url: str) -> ChatChunk:
             tool_calls=choice.delta.tool_calls,
             finish_reason=choice.finish_reason,
             logprobs=choice.logprobs,
+            stop_reason=None if choice.stop_reason is None else str(choice.stop_reason),
         )
         for choice in wire.choices
     )

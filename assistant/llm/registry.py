@@ -23,6 +23,7 @@ from assistant.llm._base import BackendHealth, ChatBackend, WeightsFile
 from assistant.llm._config import BackendConfig, ModelCard, ModelConfig, ModelStatus
 from assistant.llm.errors import (
     BackendConfigError,
+    LLMError,
     ModelWithdrawnError,
     UnknownModelError,
     WeightsIntegrityError,
@@ -228,6 +229,21 @@ class ModelRegistry:
                 logger.error("Weights integrity failed for %s: %s", check.backend_name, check.detail)
         self._integrity = report
         return report
+
+    async def start(self) -> None:
+        """Start the backends that run their own model (after :meth:`verify_integrity`: altered weights never run).
+
+        A backend that cannot start is logged and left to report itself in /readyz and to its requests; the
+        other models and the rest of the service start all the same.
+        """
+        failed = self._integrity.failed_backends() if self._integrity is not None else set()
+        for name, backend in self._backends.items():
+            if name in failed:
+                continue
+            try:
+                await backend.start()
+            except LLMError as exc:
+                logger.error("Backend %s did not start: %s", name, exc)
 
     async def health(self) -> dict[str, BackendHealth]:
         """Probe every backend concurrently."""

@@ -203,7 +203,8 @@ async def _save_answer(runtime: Runtime, principal: Principal, turn: _Turn) -> M
             return None
         answer.content = text
         answer.incomplete = incomplete
-        answer.finish_reason = generation.finish_reason
+        # A loop cut by the model server is told apart from a natural end, so the page can say so.
+        answer.finish_reason = "repetition" if generation.stop_reason == "repetition" else generation.finish_reason
         answer.error_code = generation.error.code if generation.error else None
         answer.provenance = turn.provenance.model_dump(mode="json")
         answer.manifest = runtime.signer.sign(text, turn.provenance).model_dump(mode="json", by_alias=True)

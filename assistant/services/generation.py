@@ -130,6 +130,8 @@ class Generation:
     params: SamplingParams = field(default_factory=SamplingParams)
     parts: list[str] = field(default_factory=list)
     finish_reason: str | None = None
+    # The server's word on an early stop: "repetition" when the model was caught looping.
+    stop_reason: str | None = None
     error: LLMError | None = None
     seconds: float = 0.0
     _reported: tuple[int, int] | None = None
@@ -158,6 +160,8 @@ class Generation:
                         continue
                     if delta.finish_reason is not None:
                         self.finish_reason = delta.finish_reason
+                    if delta.stop_reason is not None:
+                        self.stop_reason = delta.stop_reason
                     if delta.text:
                         self.parts.append(delta.text)
                         yield delta.text

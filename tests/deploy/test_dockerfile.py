@@ -196,3 +196,14 @@ def test_worker_health_checks_follow_the_heartbeat(tmp_path: Path) -> None:
         os.utime(heartbeat, (stale, stale))
         assert _run_heartbeat_probe(command, heartbeat) != 0
         heartbeat.unlink()
+
+
+def test_the_image_builds_llama_cpp_with_the_makefiles_portable_flags() -> None:
+    makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
+    block = re.search(r"^LLAMA_CMAKE_ARGS := (.*?)\n(?!\t)", makefile, re.S | re.M)
+    assert block is not None
+    make_flags = block.group(1).replace("\\\n", " ").split()
+    docker = re.search(r'^ARG LLAMA_CMAKE_ARGS="([^"]+)"', DOCKERFILE.read_text(encoding="utf-8"), re.M)
+    assert docker is not None
+    assert docker.group(1).split() == make_flags
+    assert "-DGGML_NATIVE=OFF" in make_flags and "-DGGML_AMX_INT8=OFF" in make_flags

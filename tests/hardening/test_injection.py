@@ -72,9 +72,9 @@ def test_injected_markup_stays_escaped_data_inside_its_block(
     assert user == QUESTION  # documents never speak in the user's (or any other) turn
     assert [m["role"] for m in messages] == ["system", "user"]
     # The only real tags are ours: as many openings as closings, none forged by the documents.
-    assert "<system>" not in system and "&lt;system&gt;" in system
+    assert "<system>" not in system and "‹system›" in system
     assert len(re.findall(r"<extrait ", system)) == len(re.findall(r"</extrait>", system)) >= len(CORPUS)
-    assert 'id="99"' not in system
+    assert '<extrait id="99"' not in system  # the forged opening is text inside a block, not a tag
 
 
 def test_the_label_cannot_be_dropped_by_a_document_or_a_request(

@@ -331,6 +331,8 @@ class ChatCompletionChoice(BaseModel):
     message: ChatCompletionMessage
     logprobs: ChoiceLogprobs | None = None
     finish_reason: FinishReason | None = None
+    # vLLM's extension: why a "stop" happened; "repetition" when the embedded model was stopped looping.
+    stop_reason: str | None = None
 
 
 def _completion_id() -> str:
@@ -377,6 +379,7 @@ class ChatCompletionResponse(OpenAIBaseModel):
                 ),
                 logprobs=ChoiceLogprobs(content=choice.logprobs) if choice.logprobs else None,
                 finish_reason=_finish_reason(choice.finish_reason),
+                stop_reason=choice.stop_reason,
             )
             for choice in result.choices
         ]
@@ -407,6 +410,7 @@ class ChatCompletionChunkChoice(BaseModel):
     delta: DeltaMessage
     logprobs: ChoiceLogprobs | None = None
     finish_reason: FinishReason | None = None
+    stop_reason: str | None = None
 
 
 class ChatCompletionChunk(OpenAIBaseModel):
@@ -452,6 +456,7 @@ class ChatCompletionChunk(OpenAIBaseModel):
                 ),
                 logprobs=ChoiceLogprobs.model_validate(delta.logprobs) if delta.logprobs else None,
                 finish_reason=_finish_reason(delta.finish_reason),
+                stop_reason=delta.stop_reason,
             )
             for delta in chunk.deltas
         ]
@@ -479,7 +484,7 @@ class TextChunkEncoder:
         """The event's JSON, or ``None`` when the chunk holds more than text, role and finish reason."""
         choices = []
         for delta in chunk.deltas:
-            if delta.tool_calls or delta.logprobs:
+            if delta.tool_calls or delta.logprobs or delta.stop_reason:
                 return None
             fields = ['"role":"assistant"'] if delta.role == "assistant" else []
             if delta.text or not delta.finish_reason:

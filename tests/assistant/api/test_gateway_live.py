@@ -13,12 +13,12 @@ import pytest
 from assistant.api.app import create_app
 from assistant.core.config import Settings
 from assistant.llm import BackendConfig, ModelConfig
-from assistant.llm.embedded import default_embedded_config
 from assistant.runtime import open_runtime
 from assistant.security import Scope
 from assistant.services.api_keys import create_api_key
 from assistant.services.users import create_local_user
 from assistant.store.models import Role
+from tests.factories import embedded_test_config
 from tests.fakes import FakeUpstream, fake_reply
 from tests.fakes.live_app import LiveServer
 
@@ -42,7 +42,7 @@ def live(settings_factory, openai_upstream: FakeUpstream) -> Iterator[tuple[str,
                 options={"base_url": openai_upstream.url},
                 models=[ModelConfig(id="vllm-model", upstream_name="fake-model")],
             ),
-            default_embedded_config(),
+            embedded_test_config(),
         ]
     )
     key = asyncio.run(_api_key(settings))
@@ -101,6 +101,22 @@ def test_embedded_model_answers_a_french_prompt_end_to_end(live: tuple[str, str]
     extra = completion.model_extra or {}
     assert extra["ai_generated"] is True and extra["provenance"]["sovereign"] is True
     assert completion.usage.model_extra is not None and completion.usage.model_extra["energy_method"] == "power_time"
+
+
+def test_embedded_model_caught_looping_says_so_in_the_answer(live: tuple[str, str]) -> None:
+    url, key = live
+    client = openai.OpenAI(base_url=f"{url}/v1", api_key=key, timeout=120)
+    completion = client.chat.completions.create(
+        model="smollm2-135m",
+        messages=[{"role": "user", "content": "Repeat exactly, without stopping: " + "la note, " * 30}],
+        max_tokens=300,
+        temperature=0,
+        extra_body={"repetition_penalty": 1.0},
+    )
+    choice = completion.choices[0]
+    assert choice.finish_reason == "stop"
+    assert choice.model_extra is not None and choice.model_extra["stop_reason"] == "repetition"
+    assert completion.usage is not None and completion.usage.completion_tokens < 100
 
 
 def test_client_hanging_up_mid_stream_leaves_the_service_healthy(

@@ -15,11 +15,15 @@ from tests.assistant.security.helpers import make_account
 from tests.factories import make_settings
 
 runner = CliRunner()
-MODEL = "smollm2-135m"  # the embedded default
+MODEL = "smollm2-135m"  # the embedded model the suite runs (SOUVERAIN_EMBEDDED_MODEL below)
 
 
 def test_models_commands_persist_decisions_that_the_api_enforces(tmp_path: Path) -> None:
-    env = {"SOUVERAIN_DATA_DIR": str(tmp_path / "data"), "SOUVERAIN_LOG_FORMAT": "console"}
+    env = {
+        "SOUVERAIN_DATA_DIR": str(tmp_path / "data"),
+        "SOUVERAIN_LOG_FORMAT": "console",
+        "SOUVERAIN_EMBEDDED_MODEL": MODEL,
+    }
     listed = runner.invoke(app, ["models", "list"], env=env)
     assert listed.exit_code == 0, listed.output
     assert MODEL in listed.stdout and "en service" in listed.stdout
@@ -43,7 +47,11 @@ def test_models_commands_persist_decisions_that_the_api_enforces(tmp_path: Path)
 
 
 def test_registry_export_in_each_format(tmp_path: Path) -> None:
-    env = {"SOUVERAIN_DATA_DIR": str(tmp_path / "data"), "SOUVERAIN_LOG_FORMAT": "console"}
+    env = {
+        "SOUVERAIN_DATA_DIR": str(tmp_path / "data"),
+        "SOUVERAIN_LOG_FORMAT": "console",
+        "SOUVERAIN_EMBEDDED_MODEL": MODEL,
+    }
     as_json = runner.invoke(app, ["registry", "export", "--format", "json"], env=env)
     assert as_json.exit_code == 0, as_json.output
     document = json.loads(as_json.stdout)

@@ -23,12 +23,11 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from assistant.api.app import create_app
 from assistant.core.config import Settings
 from assistant.llm import BackendConfig, ModelCard, ModelConfig
-from assistant.llm.embedded import default_embedded_config
 from assistant.runtime import open_runtime
 from assistant.services.users import create_local_user
 from assistant.store.models import Role
 from tests.assistant.security.helpers import PASSWORD
-from tests.factories import make_settings
+from tests.factories import embedded_test_config, make_settings
 from tests.fakes import FakeUpstream
 from tests.fakes.live_app import LiveServer
 
@@ -73,7 +72,7 @@ def standard_backends(upstream_url: str) -> list[BackendConfig]:
     return [
         _backend("vllm", upstream_url, sovereign=True, card_name="Modèle souverain de test"),
         _backend("externe", upstream_url, sovereign=False, card_name="Modèle externe de test"),
-        default_embedded_config(),
+        embedded_test_config(),
     ]
 
 

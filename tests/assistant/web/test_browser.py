@@ -168,7 +168,7 @@ def test_model_picker_shows_sovereignty_and_the_card(page: Page) -> None:
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible()
     expect(dialog.get_by_role("heading")).to_have_text("Fiche du modèle : SmolLM2-135M-Instruct (GGUF Q4_1)")
-    expect(dialog).to_contain_text("faible en français")
+    expect(dialog).to_contain_text("son français est incorrect")
     expect(dialog).to_contain_text("Apache-2.0")
     expect(dialog).to_contain_text("anglais")
     assert serious_violations(page, "chat-fiche-modele") == []

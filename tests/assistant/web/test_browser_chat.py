@@ -47,6 +47,9 @@ async def _create_users(settings: Settings) -> None:
             await create_local_user(runtime, username=username, role=role, password=PASSWORD)
 
 
+FRENCH_MONTHS = "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, _openai_upstream_server: FakeUpstream) -> Iterator[Site]:
     """The app of the browser tests, with a référent (who withdraws models) next to the agent."""
@@ -150,7 +153,8 @@ def test_conversation_is_kept_server_side_renamed_reopened_and_deleted(page: Pag
     history = page.get_by_role("navigation", name="Mes conversations")
     current = history.locator('a[aria-current="page"]')
     expect(current).to_contain_text(QUESTION)  # titled after the first message
-    expect(current).to_contain_text(re.compile(r"\d{1,2} \w+ \d{4} à \d{2}:\d{2}"))  # French date
+    # The month by name: the pattern runs as a JavaScript regex, where \w is ASCII and misses « décembre ».
+    expect(current).to_contain_text(re.compile(rf"\d{{1,2}} (?:{FRENCH_MONTHS}) \d{{4}} à \d{{2}}:\d{{2}}"))
     expect(page.get_by_role("heading", name=QUESTION, level=2)).to_be_visible()
     expect(answer.get_by_text(LABEL)).to_be_visible()
     _no_violations(page, "chat-conversation")

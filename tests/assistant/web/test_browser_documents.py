@@ -11,7 +11,6 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from assistant.core.config import Settings
-from assistant.llm.embedded import default_embedded_config
 from assistant.runtime import open_runtime
 from assistant.security import Principal, permissions_for
 from assistant.services.admin import add_group_member, create_group
@@ -26,7 +25,7 @@ from tests.assistant.web.conftest import (
     serve_site,
     sign_in,
 )
-from tests.factories import make_settings
+from tests.factories import embedded_test_config, make_settings
 from tests.fakes import FakeUpstream, fake_reply
 
 LABEL = "Contenu généré par IA — à vérifier"
@@ -53,7 +52,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, _openai_upstream_server: Fake
         web_assets_dir=ROOT / ".build" / "web",
         llm_backends=[
             _backend("vllm", upstream.url, sovereign=True, card_name="Modèle souverain de test"),
-            default_embedded_config(),
+            embedded_test_config(),
         ],
         default_model="vllm-model",
         default_requests_per_minute=10_000,

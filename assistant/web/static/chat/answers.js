@@ -136,6 +136,7 @@ export class Answer {
     this.manifest = message.provenance_manifest || this.manifest;
     this.usage = message.usage || this.usage;
     this.incomplete = Boolean(message.incomplete);
+    this.finishReason = message.finish_reason || null;
     this.reviewed = Boolean(message.human_reviewed);
   }
 
@@ -148,6 +149,8 @@ export class Answer {
       if (typeof usage.completion_tokens === "number") parts.push(`${formatInteger(usage.completion_tokens)} jetons générés`);
     }
     if (this.interrupted || this.incomplete) parts.push("Réponse interrompue");
+    if (this.finishReason === "repetition") parts.push("Génération arrêtée : le modèle se répétait");
+    if (this.finishReason === "length") parts.push("Réponse coupée à la longueur maximale");
     if (this.reviewed && this.provenance?.reviewed_by) {
       const when = this.provenance.reviewed_at ? ` le ${formatDate(this.provenance.reviewed_at)}` : "";
       parts.push(`Relu et validé par ${this.provenance.reviewed_by}${when}`);
