@@ -11,6 +11,7 @@ Pipeline::
 """
 
 from rag import errors
+from rag._answer_checks import CitationCheck, check_citations, question_coverage, unsupported_figures
 from rag._bm25 import BM25Index, french_tokens
 from rag._chunking import Chunker, approximate_token_count, chunk_id
 from rag._collection import CollectionIndex
@@ -31,6 +32,7 @@ __all__ = [
     "Chunk",
     "Chunker",
     "Citation",
+    "CitationCheck",
     "CollectionIndex",
     "E5Embedder",
     "Embedder",
@@ -53,11 +55,14 @@ __all__ = [
     "VectorIndex",
     "Vectors",
     "approximate_token_count",
+    "check_citations",
     "chunk_id",
     "errors",
     "format_passages",
     "french_tokens",
     "load_document",
     "prefer_query_years",
+    "question_coverage",
     "reciprocal_rank_fusion",
+    "unsupported_figures",
 ]

@@ -293,6 +293,12 @@ class Settings(BaseSettings):
     rag_chat_passages: Annotated[int, Field(ge=1, le=20)] = Field(
         default=5, description="Passages retrieved for a chat request naming collections."
     )
+    rag_min_question_coverage: Annotated[float, Field(ge=0, le=1)] = Field(
+        default=0.34,
+        description="Below this share of the question's specific words found in the best passages, a RAG answer "
+        "declines without calling the model (near-topic questions whose key terms appear nowhere). 0.34 is "
+        "calibrated on benchmarks/rag_data (answers.tsv): 0 disables it.",
+    )
     rag_abstention_min_score: Annotated[float, Field(ge=-1, le=1)] = Field(
         default=0.85,
         description="Below this cosine similarity of the best passage, a RAG answer declines without calling the "

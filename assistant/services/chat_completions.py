@@ -25,7 +25,9 @@ from assistant.api.openai.chat import (
     ChatCompletionRequest,
     ChatCompletionResponse,
     DeltaMessage,
+    GroundingReport,
     SourceCitation,
+    SystemMessage,
     TextChunkEncoder,
     Usage,
 )
@@ -38,7 +40,7 @@ from assistant.security import Principal
 from assistant.sensitivity import Sensitivity
 from assistant.services.energy import estimate_request_energy
 from assistant.services.generation import Measure, check_forbidden_uses, check_sovereignty, parse_sensitivity
-from assistant.services.grounding import ABSTENTION, ground_request
+from assistant.services.grounding import Grounding, collection_ids_of, ground
 from assistant.services.labelling import provenance_for, sign_texts
 from assistant.services.quotas import ensure_tokens_available, record_tokens
 from assistant.services.usage import write_usage
@@ -124,22 +126,38 @@ async def create_chat_completion(
     collections: Sensitivity = Sensitivity.PUBLIC,
     guard_texts: Sequence[str] | None = None,
     surface: str = "api",
+    grounding: Grounding | None = None,
 ) -> CompletionOutcome:
     """Serve one chat completion request (non-streamed or streamed), counting its tokens against the quota.
 
-    RAG answers pass the passages they put in the prompt as ``sources`` (listed in the provenance) and the
-    highest classification of their collections as ``collections`` (it raises the request's sensitivity), and
-    the user's own words as ``guard_texts`` (the forbidden-use guard reads those, not the passages).
-    A request naming ``collections`` is grounded here (ACL, retrieval, fenced passages); when nothing relevant
-    is found, the answer declines without calling the model.
+    A request naming ``collections`` is grounded here (:func:`assistant.services.grounding.ground`: ACL,
+    retrieval, answerability, fenced passages fitted to the context window); a caller that grounded the question
+    itself passes ``grounding``. A declined grounding answers the fixed decline without calling the model; a full
+    answer is reviewed against its passages (a decline in the model's words or invented figures become the fixed
+    decline). ``sources`` and ``collections`` add provenance entries and a classification of the caller's own;
+    ``guard_texts`` are the user's own words (the forbidden-use guard reads those, not the passages).
     """
     started = started if started is not None else time.perf_counter()
     citations: list[SourceCitation] | None = None
-    if request.collections:
-        grounding = await ground_request(runtime, request, principal=principal)
-        if grounding.request is None:
-            return _abstention(runtime, request, client=client)
-        request, citations = grounding.request, grounding.citations()
+    if grounding is None and request.collections:
+        question = " ".join(_last_user_text(request))
+        history = request.to_backend_request(upstream_model=request.model).messages
+        grounding = await ground(
+            runtime,
+            principal,
+            question,
+            model=resolve_model(runtime, request.model),
+            collection_ids=collection_ids_of(request.collections),
+            history=history,
+            max_tokens=request.max_tokens,
+        )
+    if grounding is not None:
+        if grounding.declined:
+            return _abstention(runtime, request, grounding, client=client)
+        assert grounding.system_prompt is not None
+        system = SystemMessage(role="system", content=grounding.system_prompt)
+        request = request.model_copy(update={"messages": [system, *request.messages], "collections": None})
+        citations = grounding.citations()
         sources = [*sources, *grounding.sources()]
         collections = max(collections, grounding.classification)
     model = resolve_model(runtime, request.model)
@@ -158,10 +176,14 @@ async def create_chat_completion(
     headers = {"X-AI-Generated": "true", "X-AI-Model": model.id}
     if request.stream:
         headers["X-Gateway-Overhead-Ms"] = f"{(time.perf_counter() - started) * 1000:.2f}"
-        stream = _stream_completion(runtime, request, model, backend_request, provenance, principal, notices, citations)
+        stream = _stream_completion(
+            runtime, request, model, backend_request, provenance, principal, notices, citations, grounding
+        )
         return CompletionOutcome(provenance=provenance, stream=stream, headers=headers)
     response, upstream_seconds = await _full_completion(runtime, request, model, backend_request, provenance)
     response.sources = citations
+    if grounding is not None:
+        _review(runtime, response, grounding, provenance, headers)
     response.guard = notices or None
     if response.usage is not None:
         await _account_later(runtime, principal, model, response.usage, tokens=response.usage.total_tokens)
@@ -170,31 +192,56 @@ async def create_chat_completion(
     return CompletionOutcome(provenance=provenance, response=response, headers=headers)
 
 
-def _abstention(runtime: Runtime, request: ChatCompletionRequest, *, client: ClientInfo) -> CompletionOutcome:
-    """The fixed answer when the collections hold nothing relevant: no model call, no tokens, still labelled."""
+def _review(
+    runtime: Runtime,
+    response: ChatCompletionResponse,
+    grounding: Grounding,
+    provenance: Provenance,
+    headers: dict[str, str],
+) -> None:
+    """Check the grounded answer against its passages; a declined one is replaced by the fixed decline, re-signed."""
+    if not response.choices:
+        return
+    message = response.choices[0].message
+    review = grounding.review(message.content or "")
+    response.grounding = review.report
+    if review.declined:
+        message.content = review.text
+        response.provenance_manifests = sign_texts(
+            runtime.signer, provenance, [choice.message.content or "" for choice in response.choices]
+        )
+        headers["X-RAG-Abstained"] = "true"
+
+
+def _abstention(
+    runtime: Runtime, request: ChatCompletionRequest, grounding: Grounding, *, client: ClientInfo
+) -> CompletionOutcome:
+    """The fixed answer when the collections cannot answer: no model call, no tokens, still labelled and signed."""
     model = resolve_model(runtime, request.model)
     provenance = provenance_for(model, request_id=client.request_id)
     headers = {"X-AI-Generated": "true", "X-AI-Model": model.id, "X-RAG-Abstained": "true"}
+    text, report = grounding.decline_text(), grounding.report()
     if request.stream:
         return CompletionOutcome(
-            provenance=provenance, stream=_abstention_stream(runtime, model, provenance), headers=headers
+            provenance=provenance, stream=_abstention_stream(runtime, model, provenance, text, report), headers=headers
         )
     response = ChatCompletionResponse(
         model=model.id,
-        choices=[
-            ChatCompletionChoice(index=0, message=ChatCompletionMessage(content=ABSTENTION), finish_reason="stop")
-        ],
+        choices=[ChatCompletionChoice(index=0, message=ChatCompletionMessage(content=text), finish_reason="stop")],
         usage=Usage(prompt_tokens=0, completion_tokens=0, total_tokens=0),
         provenance=provenance,
-        provenance_manifests=sign_texts(runtime.signer, provenance, [ABSTENTION]),
+        provenance_manifests=sign_texts(runtime.signer, provenance, [text]),
         sources=[],
+        grounding=report,
     )
     return CompletionOutcome(provenance=provenance, response=response, headers=headers)
 
 
-async def _abstention_stream(runtime: Runtime, model: RegisteredModel, provenance: Provenance) -> AsyncIterator[str]:
+async def _abstention_stream(
+    runtime: Runtime, model: RegisteredModel, provenance: Provenance, text: str, report: GroundingReport
+) -> AsyncIterator[str]:
     completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
-    delta = DeltaMessage(role="assistant", content=ABSTENTION)
+    delta = DeltaMessage(role="assistant", content=text)
     first = ChatCompletionChunk(
         id=completion_id,
         created=created,
@@ -208,8 +255,9 @@ async def _abstention_stream(runtime: Runtime, model: RegisteredModel, provenanc
         model=model.id,
         choices=[],
         provenance=provenance,
-        provenance_manifests=sign_texts(runtime.signer, provenance, [ABSTENTION]),
+        provenance_manifests=sign_texts(runtime.signer, provenance, [text]),
         sources=[],
+        grounding=report,
     )
     yield _sse(first.model_dump_json(exclude_none=True))
     yield _sse(last.model_dump_json(exclude_none=True))
@@ -321,6 +369,7 @@ async def _stream_completion(
     principal: Principal,
     notices: list[GuardNotice],
     citations: list[SourceCitation] | None = None,
+    grounding: Grounding | None = None,
 ) -> AsyncIterator[str]:
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
@@ -388,6 +437,10 @@ async def _stream_completion(
         provenance=provenance,
         provenance_manifests=sign_texts(runtime.signer, provenance, ["".join(texts[i]) for i in sorted(texts)]),
         sources=citations,
+        # A streamed answer cannot be taken back: its checks are reported, the reader decides.
+        grounding=grounding.review("".join(texts.get(0, []))).report.model_copy(update={"declined": False})
+        if grounding is not None
+        else None,
     )
     yield _sse(last.model_dump_json(exclude_none=True))
     yield _sse("[DONE]")

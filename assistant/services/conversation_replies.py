@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 
 import anyio
 
-from assistant.api.openai.chat import ChatCompletionRequest, UserMessage
 from assistant.audit import ClientInfo
 from assistant.errors import InvalidRequestError
 from assistant.guard import GuardConfirmation, GuardNotice
@@ -32,8 +31,14 @@ from assistant.sensitivity import Sensitivity
 from assistant.services.chat_completions import resolve_model
 from assistant.services.chat_views import ExchangeView, MessageView
 from assistant.services.conversations import DEFAULT_TITLE, owned_conversation
-from assistant.services.generation import Generation, check_forbidden_uses, check_sovereignty, parse_sensitivity
-from assistant.services.grounding import RAG_SYSTEM_PROMPT, ground_request
+from assistant.services.generation import (
+    FixedAnswer,
+    Generation,
+    check_forbidden_uses,
+    check_sovereignty,
+    parse_sensitivity,
+)
+from assistant.services.grounding import Grounding, collection_ids_of, ground
 from assistant.services.labelling import provenance_for
 from assistant.services.quotas import ensure_tokens_available, record_tokens
 from assistant.services.usage import record_usage
@@ -120,9 +125,12 @@ async def send_message(
     texts = [str(message["content"]) for message in messages if message["role"] != "system"]
     sources: list[SourceRef] = []
     classification = Sensitivity.PUBLIC
+    grounding: Grounding | None = None
     if collections:
-        context, sources, classification = await _grounding(runtime, principal, model, content, collections)
-        messages = [{"role": "system", "content": context}, *messages]
+        grounding = await _grounding(runtime, principal, model, content, collections, messages)
+        if not grounding.declined:
+            messages = grounding.messages(messages)
+            sources, classification = grounding.sources(), grounding.classification
     await check_sovereignty(
         runtime,
         texts,
@@ -155,9 +163,13 @@ async def send_message(
             changes["title"] = _title_from(content)
         await store.touch_conversation(session=session, conversation=conversation, **changes)
     provenance = provenance_for(model, request_id=client.request_id, sources=sources)
-    turn = _Turn(
-        conversation.id, user_message, answer.id, model, provenance, Generation(runtime, model, messages), notices
+    # A question the collections cannot answer gets the fixed decline: labelled and stored like any answer.
+    generation = (
+        FixedAnswer(runtime, model, messages, answer=grounding.decline_text())
+        if grounding is not None and grounding.declined
+        else Generation(runtime, model, messages)
     )
+    turn = _Turn(conversation.id, user_message, answer.id, model, provenance, generation, notices)
     headers = ai_headers(provenance)
     if stream:
         return Reply(provenance, stream=_stream_reply(runtime, principal, turn), headers=headers)
@@ -165,18 +177,17 @@ async def send_message(
 
 
 async def _grounding(
-    runtime: Runtime, principal: Principal, model: RegisteredModel, content: str, collections: list[str]
-) -> tuple[str, list[SourceRef], Sensitivity]:
-    """The fenced passages (as a system prompt), their provenance entries, and their highest classification."""
-    probe = ChatCompletionRequest(
-        model=model.id, messages=[UserMessage(role="user", content=content)], collections=collections
+    runtime: Runtime,
+    principal: Principal,
+    model: RegisteredModel,
+    content: str,
+    collections: list[str],
+    history: list[Message],
+) -> Grounding:
+    """The same grounding as /v1 and /api/rag/answer: ACL, retrieval, answerability, passages fitted to the window."""
+    return await ground(
+        runtime, principal, content, model=model, collection_ids=collection_ids_of(collections), history=history
     )
-    grounding = await ground_request(runtime, probe, principal=principal)
-    if grounding.request is None:
-        # Nothing relevant: the model is told so, and instructed to say it rather than answer from memory.
-        return f"{RAG_SYSTEM_PROMPT}\n\nAucun extrait pertinent n'a été trouvé.", [], Sensitivity.PUBLIC
-    system = grounding.request.messages[0]
-    return str(system.content), grounding.sources(), grounding.classification
 
 
 async def _save_answer(runtime: Runtime, principal: Principal, turn: _Turn) -> MessageView | None:

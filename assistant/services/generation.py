@@ -25,7 +25,7 @@ from assistant.sensitivity import Sensitivity, SovereigntyViolationError, assess
 from assistant.services.energy import estimate_request_energy
 from assistant.services.guard import check_forbidden_uses
 
-__all__ = ["Generation", "Measure", "check_forbidden_uses", "check_sovereignty", "parse_sensitivity"]
+__all__ = ["FixedAnswer", "Generation", "Measure", "check_forbidden_uses", "check_sovereignty", "parse_sensitivity"]
 
 logger = logging.getLogger(__name__)
 
@@ -200,3 +200,17 @@ class Generation:
             method=energy.method,
             calls=1,
         )
+
+
+@dataclass
+class FixedAnswer(Generation):
+    """A deterministic answer that calls no model (a question the collections cannot answer), read like a call."""
+
+    answer: str = ""
+
+    async def deltas(self) -> AsyncGenerator[str, None]:
+        self.parts.append(self.answer)
+        self.finish_reason = "stop"
+        self.stop_reason = "declined"
+        self._reported = (0, 0)
+        yield self.answer

@@ -21,8 +21,8 @@ from assistant.errors import InvalidRequestError
 from assistant.llm.errors import UnknownModelError, UnsupportedParameterError
 from assistant.runtime import Runtime
 from assistant.security import Permission, Principal
-from assistant.services.chat_completions import create_chat_completion
-from assistant.services.grounding import RAG_SYSTEM_PROMPT, Passage, classification, retrieve
+from assistant.services.chat_completions import create_chat_completion, resolve_model
+from assistant.services.grounding import RAG_SYSTEM_PROMPT, Passage, ground, retrieve
 
 __all__ = ["RAG_SYSTEM_PROMPT", "Passage", "RagAnswer", "answer_question", "create_embeddings", "search_passages"]
 
@@ -72,28 +72,34 @@ async def answer_question(
     temperature: float | None = None,
     guard_confirmation: dict[str, str] | None = None,
 ) -> RagAnswer:
-    """Answer ``question`` from the passages of the caller's readable collections, citing them ([n])."""
-    from rag import format_passages
+    """Answer ``question`` from the passages of the caller's readable collections, citing them ([n]).
 
+    The same grounding as ``/v1`` with ``collections`` and conversations: a question the collections cannot answer
+    gets the fixed, labelled decline (no model call), and the answer is reviewed against its passages.
+    """
     principal.require(Permission.CHAT)  # the route requires DOCUMENTS; generating also needs CHAT
     if not question.strip():
         raise InvalidRequestError("La question est vide.")
     started = time.perf_counter()
-    hits, passages = await retrieve(runtime, principal, question, collection_ids=collection_ids, k=k, mode=mode)
-    context = format_passages(hits, max_chars=runtime.settings.rag_context_max_chars)
-    used = passages[: len(context.citations)]
     request = ChatCompletionRequest.model_validate(
         {
             "model": model or "",
-            "messages": [
-                {"role": "system", "content": f"{RAG_SYSTEM_PROMPT}\n\n{context.text}"},
-                {"role": "user", "content": question},
-            ],
+            "messages": [{"role": "user", "content": question}],
             "sensitivity": sensitivity,
             "max_tokens": max_tokens,
             "temperature": temperature,
             "guard_confirmation": guard_confirmation,
         }
+    )
+    grounding = await ground(
+        runtime,
+        principal,
+        question,
+        model=resolve_model(runtime, request.model),
+        collection_ids=collection_ids,
+        max_tokens=max_tokens,
+        k=k,
+        mode=mode,
     )
     outcome = await create_chat_completion(
         runtime,
@@ -101,10 +107,10 @@ async def answer_question(
         principal=principal,
         client=client,
         started=started,
-        sources=[passage.source() for passage in used],
-        collections=await classification(runtime, {p.collection_id for p in used}),
+        grounding=grounding,
         surface="rag",
     )
+    used = grounding.passages
     assert outcome.response is not None  # not streamed
     completion = outcome.response
     answer = completion.choices[0].message.content or "" if completion.choices else ""
@@ -116,7 +122,11 @@ async def answer_question(
         resource_type="model",
         resource_id=completion.model,
         client=client,
-        details={"collections": sorted({str(p.collection_id) for p in used}), "passages": len(used)},
+        details={
+            "collections": sorted({str(p.collection_id) for p in used}),
+            "passages": len(used),
+            "declined": bool(completion.grounding and completion.grounding.declined),
+        },
     )
     return RagAnswer(answer=answer, passages=used, completion=completion, headers=outcome.headers)
 

@@ -27,6 +27,9 @@ def hardened_settings(settings_factory, openai_upstream: FakeUpstream):  # type:
         overrides.setdefault("rag_embedding_url", openai_upstream.url)
         overrides.setdefault("rag_embedding_model", "fake-model")
         overrides.setdefault("rag_embedding_dim", 32)
+        # Fake vectors carry no similarity: every question goes to the model, where the defences are tested.
+        overrides.setdefault("rag_abstention_min_score", -1)
+        overrides.setdefault("rag_min_question_coverage", 0)
         return settings_factory(**overrides)
 
     return build

@@ -30,8 +30,10 @@ __all__ = [
     "ChatCompletionRequest",
     "ChatCompletionResponse",
     "ChatMessage",
+    "CitationReport",
     "DeltaMessage",
     "DeveloperMessage",
+    "GroundingReport",
     "ImagePart",
     "JsonSchemaFormat",
     "ResponseFormat",
@@ -294,6 +296,35 @@ class SourceCitation(BaseModel):
     score: float = Field(description="Retrieval score (fused rank score; higher is better).")
 
 
+class CitationReport(BaseModel):
+    """Souverain extension: the answer's ``[n]`` markers checked against the passages they name."""
+
+    cited: list[int] = Field(default_factory=list, description="Markers in order of first use.")
+    unknown: list[int] = Field(
+        default_factory=list, description="Markers naming no passage that was given to the model (a defect)."
+    )
+    unsupported: list[int] = Field(
+        default_factory=list, description="Passages cited by a sentence that shares too little with them."
+    )
+
+
+class GroundingReport(BaseModel):
+    """Souverain extension: what an answer over collections was built from, and whether it was declined."""
+
+    declined: bool = Field(description="True when the answer says the documents do not answer the question.")
+    reason: str | None = Field(default=None, description="Why it was declined, for people.")
+    collections: list[str] = Field(default_factory=list, description="Names of the collections searched.")
+    documents: list[str] = Field(default_factory=list, description="Titles of the documents consulted.")
+    passages_used: int = 0
+    passages_omitted: int = Field(
+        default=0, description="Lowest-ranked passages left out so that the prompt fits the model's context window."
+    )
+    unsupported_figures: list[str] = Field(
+        default_factory=list, description="Numbers of the generated answer found in no passage."
+    )
+    citations: CitationReport | None = None
+
+
 class Usage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -362,6 +393,9 @@ class ChatCompletionResponse(OpenAIBaseModel):
     )
     sources: list[SourceCitation] | None = Field(
         default=None, description="Passages retrieved from the requested collections, cited as [marker]."
+    )
+    grounding: GroundingReport | None = Field(
+        default=None, description="With collections: what was searched and consulted, and the answer's checks."
     )
     guard: list[GuardNotice] | None = Field(
         default=None, description="Reminders of the usage charter that the request triggered (forbidden-use guard)."
@@ -434,6 +468,9 @@ class ChatCompletionChunk(OpenAIBaseModel):
     )
     sources: list[SourceCitation] | None = Field(
         default=None, description="On the last event: passages retrieved from the requested collections."
+    )
+    grounding: GroundingReport | None = Field(
+        default=None, description="On the last event, with collections: what was searched and the answer's checks."
     )
     guard: list[GuardNotice] | None = Field(
         default=None, description="On the first event: charter reminders the request triggered."

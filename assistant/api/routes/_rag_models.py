@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.api.openai.chat import Usage
+from assistant.api.openai.chat import GroundingReport, Usage
 from assistant.guard import GuardConfirmation, GuardNotice
 from assistant.provenance import Manifest, Provenance
 from assistant.services.collections import CollectionAccessList, CollectionView
@@ -201,6 +201,9 @@ class RagAnswerOut(BaseModel):
     provenance: Provenance
     provenance_manifest: Manifest | None
     guard: list[GuardNotice] | None = None
+    grounding: GroundingReport | None = Field(
+        default=None, description="What was searched and consulted, whether the answer was declined, its checks."
+    )
 
     @classmethod
     def from_answer(cls, answer: RagAnswer) -> RagAnswerOut:
@@ -215,4 +218,5 @@ class RagAnswerOut(BaseModel):
             provenance=completion.provenance,
             provenance_manifest=manifests[0] if manifests else None,
             guard=completion.guard,
+            grounding=completion.grounding,
         )

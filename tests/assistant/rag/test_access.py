@@ -121,6 +121,17 @@ def test_forbidden_text_never_reaches_the_model(client: TestClient, cast: Cast, 
         headers=cast.stranger.bearer,
     )
     assert response.status_code == 200, response.text
+    # Nothing the stranger may read answers it: declined, labelled, naming only the stranger's own collection.
+    body = response.json()
+    assert body["grounding"]["declined"] is True and body["ai_generated"] is True
+    assert body["grounding"]["collections"] == ["Mes notes"] and "Hirondelle" not in body["answer"]
+    assert openai_upstream.chat_requests() == []
+    response = client.post(
+        "/api/rag/answer",
+        json={"query": "Quand la bibliothèque municipale ouvre-t-elle le dimanche ?"},
+        headers=cast.stranger.bearer,
+    )
+    assert response.status_code == 200, response.text
     (recorded,) = openai_upstream.chat_requests()
     prompt = " ".join(str(m["content"]) for m in recorded.body["messages"])  # type: ignore[index]
     assert "fermeture du site" not in prompt and "bibliothèque municipale" in prompt

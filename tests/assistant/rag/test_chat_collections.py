@@ -7,7 +7,6 @@ import json
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant.services.grounding import ABSTENTION
 from assistant.store.models import Role
 from tests.assistant.rag.helpers import create_collection, ingest
 from tests.assistant.security.helpers import Account, make_account
@@ -108,12 +107,16 @@ def test_abstains_without_calling_the_model(client: TestClient, owner: Account, 
     response = _ask(client, owner, "Comment renouveler un titre de séjour pour un étudiant étranger ?", [collection])
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["choices"][0]["message"]["content"] == ABSTENTION
+    answer = body["choices"][0]["message"]["content"]
+    assert answer.startswith("Je ne trouve pas cette information dans les documents consultés.")
+    assert "« Missions »" in answer and "Reformulez" in answer  # says what was searched, suggests what to try
     assert body["ai_generated"] is True and body["sources"] == [] and body["provenance_manifests"]
+    assert body["grounding"]["declined"] is True and body["grounding"]["collections"] == ["Missions"]
     assert response.headers["x-rag-abstained"] == "true"
     assert openai_upstream.chat_requests() == []
     streamed = _ask(client, owner, "Comment renouveler un titre de séjour ?", [collection], stream=True)
-    assert ABSTENTION in streamed.text and streamed.text.rstrip().endswith("data: [DONE]")
+    assert "Je ne trouve pas cette information" in streamed.text and '"declined":true' in streamed.text
+    assert streamed.text.rstrip().endswith("data: [DONE]")
 
 
 def test_conversation_message_grounded_in_a_collection(
