@@ -150,3 +150,27 @@ def test_conversation_message_grounded_in_a_collection(
         headers=stranger.bearer,
     )
     assert refused.status_code == 404
+
+
+def test_conversation_question_the_collection_cannot_answer_gets_the_labelled_decline(
+    client: TestClient, owner: Account, openai_upstream: FakeUpstream
+) -> None:
+    collection = create_collection(client, owner.bearer, "Missions")
+    ingest(client, owner.bearer, collection, [("repas-2025.txt", REPAS.encode(), "text/plain")])
+    conversation = client.post("/api/conversations", json={"title": "Primes"}, headers=owner.bearer).json()
+    openai_upstream.reset()
+
+    sent = client.post(
+        f"/api/conversations/{conversation['id']}/messages",
+        json={"content": "Quel est le montant de la prime de fin d'année en décembre ?", "collections": [collection]},
+        headers=owner.bearer,
+    )
+
+    assert sent.status_code in (200, 201), sent.text
+    answer = sent.json()["message"]
+    assert answer["ai_generated"] is True and answer["incomplete"] is False
+    assert answer["content"].startswith("Je ne trouve pas cette information dans les documents consultés.")
+    assert "« Missions »" in answer["content"]
+    assert openai_upstream.chat_requests() == []  # deterministic: no model was asked to invent a figure
+    stored = client.get(f"/api/conversations/{conversation['id']}", headers=owner.bearer).json()["messages"]
+    assert stored[-1]["content"] == answer["content"] and stored[-1]["provenance_manifest"]

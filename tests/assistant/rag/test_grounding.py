@@ -1,0 +1,122 @@
+"""The grounding's two guarantees around the model call: the prompt fits the window, the answer is reviewed."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from assistant.api.app import create_app
+from assistant.llm import BackendConfig, ModelCard, ModelConfig
+from assistant.sensitivity import Sensitivity
+from assistant.services.grounding import Grounding, Passage
+from assistant.store.models import Role
+from tests.assistant.rag.helpers import create_collection, ingest
+from tests.assistant.security.helpers import Account, make_account
+from tests.fakes import FakeUpstream
+
+SECTIONS = [
+    f"## Article {n}. Indemnité de repas en mission, zone {n}\n\n"
+    + f"L'indemnité de repas versée à l'agent en mission dans la zone {n} est fixée à {10 + n},50 euros. " * 12
+    for n in range(1, 7)
+]
+
+
+@pytest.fixture
+def small_window_app(rag_settings, openai_upstream: FakeUpstream) -> FastAPI:  # type: ignore[no-untyped-def]
+    card = ModelCard(name="Petite fenêtre", licence="Apache-2.0", languages=["fr"], parameters="1B", context_length=900)
+    small = BackendConfig(
+        name="petit",
+        kind="openai",
+        sovereign=True,
+        options={"base_url": openai_upstream.url, "max_retries": 0},
+        models=[ModelConfig(id="petit-model", upstream_name="fake-model", card=card)],
+    )
+    return create_app(rag_settings(llm_backends=[small], default_model="petit-model", rag_chunk_tokens=256))
+
+
+@pytest.fixture
+def small_client(small_window_app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(small_window_app, raise_server_exceptions=False) as client:
+        yield client
+
+
+def test_lowest_ranked_passages_are_left_out_to_fit_the_window_and_it_is_said(
+    small_client: TestClient, small_window_app: FastAPI, openai_upstream: FakeUpstream
+) -> None:
+    owner: Account = make_account(small_client, small_window_app, "agent.fenetre", Role.AGENT)
+    collection = create_collection(small_client, owner.bearer, "Barèmes")
+    ingest(small_client, owner.bearer, collection, [("zones.md", "\n\n".join(SECTIONS).encode(), "text/markdown")])
+    openai_upstream.reset()
+
+    response = small_client.post(
+        "/v1/chat/completions",
+        json={
+            "model": "petit-model",
+            "messages": [{"role": "user", "content": "Quelle est l'indemnité de repas en mission dans la zone 3 ?"}],
+            "collections": [collection],
+            "max_tokens": 200,
+        },
+        headers=owner.bearer,
+    )
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    report = body["grounding"]
+    assert report["declined"] is False
+    assert report["passages_omitted"] >= 1 and report["passages_used"] >= 1
+    assert len(body["sources"]) == report["passages_used"]
+    (recorded,) = openai_upstream.chat_requests()
+    prompt = json.dumps(recorded.body["messages"], ensure_ascii=False)  # type: ignore[index]
+    assert prompt.count("<extrait ") == report["passages_used"]
+    assert len(prompt) / 4 < 900  # what was sent fits the window, with room for the answer
+
+
+def _grounding(*texts: str, question: str = "Quel est le montant de l'indemnité de nuitée à Paris ?") -> Grounding:
+    passages = [
+        Passage(
+            marker=n,
+            collection_id=uuid.uuid4(),
+            document_id=uuid.uuid4(),
+            filename=f"note-{n}.txt",
+            title=f"Note {n}",
+            page=None,
+            section=None,
+            text=text,
+            score=0.5,
+            chunk_id=n,
+        )
+        for n, text in enumerate(texts, start=1)
+    ]
+    return Grounding(question, passages, Sensitivity.INTERNAL, ["Frais de mission"], system_prompt="…")
+
+
+NUITEE = "L'indemnité de nuitée est de 90 euros en province et de 140 euros à Paris."
+
+
+def test_a_supported_answer_is_kept_with_its_citations_checked() -> None:
+    review = _grounding(NUITEE).review("À Paris, l'indemnité de nuitée est de 140 euros [1].")
+    assert not review.declined and review.text.startswith("À Paris")
+    assert review.report.citations is not None and review.report.citations.cited == [1]
+    assert review.report.citations.unknown == [] and review.report.documents == ["Note 1"]
+
+
+def test_invented_figures_turn_the_answer_into_the_decline() -> None:
+    review = _grounding(NUITEE).review("L'indemnité de nuitée à Paris est de 160 euros [1] [3].")
+    assert review.declined
+    assert review.text.startswith("Je ne trouve pas cette information dans les documents consultés.")
+    assert "« Frais de mission »" in review.text and "« Note 1 »" in review.text
+    assert review.report.unsupported_figures == ["160"]
+    assert review.report.citations is not None and review.report.citations.unknown == [3]
+
+
+def test_a_decline_in_the_models_own_words_becomes_the_standard_decline() -> None:
+    review = _grounding(NUITEE, question="Quelle est la prime de fin d'année ?").review(
+        "Les extraits ne mentionnent pas de prime de fin d'année."
+    )
+    assert review.declined and "Reformulez" in review.text
+    assert review.report.reason is not None and "extraits" in review.report.reason
