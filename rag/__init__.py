@@ -11,7 +11,13 @@ Pipeline::
 """
 
 from rag import errors
-from rag._answer_checks import CitationCheck, check_citations, question_coverage, unsupported_figures
+from rag._answer_checks import (
+    CitationCheck,
+    attribute_citations,
+    check_citations,
+    question_coverage,
+    unsupported_figures,
+)
 from rag._bm25 import BM25Index, french_tokens
 from rag._chunking import Chunker, approximate_token_count, chunk_id
 from rag._collection import CollectionIndex
@@ -55,6 +61,7 @@ __all__ = [
     "VectorIndex",
     "Vectors",
     "approximate_token_count",
+    "attribute_citations",
     "check_citations",
     "chunk_id",
     "errors",

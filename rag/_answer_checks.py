@@ -21,6 +21,7 @@ from rag._bm25 import french_tokens
 
 __all__ = [
     "CitationCheck",
+    "attribute_citations",
     "check_citations",
     "figures",
     "question_coverage",
@@ -118,8 +119,9 @@ def unsupported_figures(answer: str, passages: Sequence[str], question: str = ""
     for passage in passages:
         known |= figures(passage) | _spelled_numbers(passage)
     seen: list[str] = []
-    for match in _NUMBER.findall(_MARKER.sub(" ", answer)):
-        value = _canonical(match)
+    text = _MARKER.sub(" ", answer)
+    # Numbers in words count too (« trente jours »), except « un/une », which is mostly an article.
+    for value in [_canonical(match) for match in _NUMBER.findall(text)] + sorted(_spelled_numbers(text) - {"1"}):
         if value not in known and value not in seen:
             seen.append(value)
     return seen
@@ -149,6 +151,37 @@ def _supports(sentence: str, passage: str) -> bool:
     if not terms:
         return True
     return len(terms & set(french_tokens(passage))) / len(terms) >= 0.4
+
+
+def attribute_citations(answer: str, passages: Sequence[str]) -> tuple[str, tuple[int, ...]]:
+    """Add ``[n]`` to the sentences that cite nothing, naming the passage that supports them best, if one does.
+
+    Small models seldom write the markers they are asked for; the reader still needs to know where each statement
+    comes from. Returns the answer with the markers added and the markers added, in order.
+    """
+    added: list[int] = []
+    out: list[str] = []
+    for piece in re.split(r"((?<=[.!?…])\s+|\n+)", answer):
+        if not piece.strip() or _MARKER.search(piece) or not french_tokens(piece):
+            out.append(piece)
+            continue
+        best, best_score = 0, 0.0
+        terms = set(french_tokens(piece))
+        for marker, passage in enumerate(passages, start=1):
+            if not _supports(piece, passage):
+                continue
+            score = len(terms & set(french_tokens(passage))) / len(terms)
+            if score > best_score:
+                best, best_score = marker, score
+        if best:
+            stripped = piece.rstrip()
+            end = len(stripped) - 1 if stripped and stripped[-1] in ".!?…" else len(stripped)
+            out.append(f"{stripped[:end]} [{best}]{stripped[end:]}{piece[len(stripped) :]}")
+            if best not in added:
+                added.append(best)
+        else:
+            out.append(piece)
+    return "".join(out), tuple(added)
 
 
 def check_citations(answer: str, passages: Sequence[str]) -> CitationCheck:

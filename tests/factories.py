@@ -16,6 +16,8 @@ def make_settings(**overrides: Any) -> Settings:
     overrides.setdefault("embedded_model", "smollm2-135m")
     overrides.setdefault("embedded_preload", False)
     overrides.setdefault("embedded_threads", 1)
+    # The model's answerability check is one more model call per grounded question; its own tests turn it on.
+    overrides.setdefault("rag_answerability_check", False)
     return load_settings(_env_file=None, **overrides)
 
 

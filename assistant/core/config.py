@@ -299,6 +299,11 @@ class Settings(BaseSettings):
         "declines without calling the model (near-topic questions whose key terms appear nowhere). 0.34 is "
         "calibrated on benchmarks/rag_data (answers.tsv): 0 disables it.",
     )
+    rag_answerability_check: bool = Field(
+        default=True,
+        description="Before answering over collections, ask the (sovereign) model in three tokens whether the "
+        "passages contain the answer, and decline on a clear NON (measured in benchmarks/rag_answers.py).",
+    )
     rag_abstention_min_score: Annotated[float, Field(ge=-1, le=1)] = Field(
         default=0.85,
         description="Below this cosine similarity of the best passage, a RAG answer declines without calling the "

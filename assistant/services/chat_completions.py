@@ -205,11 +205,12 @@ def _review(
     message = response.choices[0].message
     review = grounding.review(message.content or "")
     response.grounding = review.report
-    if review.declined:
+    if review.text != message.content:  # declined, or citation markers added: the signed text is the delivered one
         message.content = review.text
         response.provenance_manifests = sign_texts(
             runtime.signer, provenance, [choice.message.content or "" for choice in response.choices]
         )
+    if review.declined:
         headers["X-RAG-Abstained"] = "true"
 
 

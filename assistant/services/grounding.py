@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from assistant.api.openai.chat import CitationReport, GroundingReport, SourceCitation
 from assistant.errors import InvalidRequestError, NotFoundError
-from assistant.llm import Message, RegisteredModel
+from assistant.llm import ChatRequest, LLMError, Message, RegisteredModel, SamplingParams
 from assistant.provenance import SourceRef
 from assistant.runtime import Runtime
 from assistant.security import Principal
@@ -35,7 +35,7 @@ from assistant.services.collections import readable_versions
 from assistant.store import collections as collection_store
 from assistant.store import documents as document_store
 from assistant.store.models import Classification
-from rag import check_citations, format_passages, question_coverage, unsupported_figures
+from rag import attribute_citations, check_citations, format_passages, question_coverage, unsupported_figures
 
 __all__ = [
     "ABSTENTION",
@@ -254,11 +254,18 @@ class Grounding:
         )
 
     def review(self, answer: str) -> Review:
-        """Check a generated answer; a decline in the model's words or invented figures become the fixed decline."""
+        """Check a generated answer; a decline in the model's words or invented figures become the fixed decline.
+
+        Sentences that cite nothing get the marker of the passage that supports them, when one does.
+        """
         texts = [passage.text for passage in self.passages]
+        answer, added = attribute_citations(answer, texts)
         check = check_citations(answer, texts)
         citations = CitationReport(
-            cited=list(check.cited), unknown=list(check.unknown), unsupported=list(check.unsupported)
+            cited=list(check.cited),
+            unknown=list(check.unknown),
+            unsupported=list(check.unsupported),
+            added=list(added),
         )
         invented = unsupported_figures(answer, texts, self.question)
         if _DECLINES.search(_fold(answer)):
@@ -347,8 +354,7 @@ async def ground(
     reason = _answerability(runtime, question, hits)
     if reason is not None:
         logger.info("RAG: declining before any model call (%s)", reason)
-        consulted = [passage.title or passage.filename for passage in passages]
-        return Grounding(question, [], Sensitivity.PUBLIC, names, decline_reason=reason, consulted=consulted)
+        return Grounding(question, [], Sensitivity.PUBLIC, names, decline_reason=reason, consulted=_titles(passages))
     fixed = [{"role": "system", "content": RAG_SYSTEM_PROMPT}, *(history or [{"role": "user", "content": question}])]
     fitting = await _fit(runtime, model, hits, fixed=fixed, reserve_tokens=max_tokens or _DEFAULT_ANSWER_TOKENS)
     context = format_passages(hits[:fitting], max_chars=runtime.settings.rag_context_max_chars)
@@ -356,11 +362,54 @@ async def ground(
     omitted = len(passages) - len(used)
     if omitted:
         logger.info("RAG: %d passage(s) left out to fit the context window of %s", omitted, model.id)
+    system_prompt = f"{RAG_SYSTEM_PROMPT}\n\n{context.text}"
+    if (
+        runtime.settings.rag_answerability_check
+        and model.sovereign
+        and not await _model_finds_answer(model, system_prompt, question)
+    ):
+        logger.info("RAG: declining, the model finds no answer in the %d passages", len(used))
+        reason = "le modèle ne trouve pas la réponse dans les extraits"
+        return Grounding(question, [], Sensitivity.PUBLIC, names, decline_reason=reason, consulted=_titles(used))
     return Grounding(
         question,
         used,
         await classification(runtime, {p.collection_id for p in used}),
         names,
-        system_prompt=f"{RAG_SYSTEM_PROMPT}\n\n{context.text}",
+        system_prompt=system_prompt,
         omitted=omitted,
     )
+
+
+def _titles(passages: list[Passage]) -> list[str]:
+    return [passage.title or passage.filename for passage in passages]
+
+
+_CHECK = (
+    "Question : « {question} »\n\nLes extraits ci-dessus contiennent-ils la réponse exacte à cette question ? "
+    "Répondez par un seul mot, OUI ou NON, sans rien ajouter."
+)
+
+
+async def _model_finds_answer(model: RegisteredModel, system_prompt: str, question: str) -> bool:
+    """Ask the model, in three tokens, whether the passages answer the question; only a clear NON says no.
+
+    The prompt starts like the answer's (same system message with the passages), so servers that cache prompt
+    prefixes (llama.cpp, vLLM) evaluate the passages once for both calls. Only sovereign models are asked: the
+    passages reach the model here, before the gateway's sovereignty check. A failure lets the answer go ahead.
+    """
+    request = ChatRequest(
+        model=model.upstream_name,
+        messages=[
+            {"role": "system", "content": system_prompt},
+            {"role": "user", "content": _CHECK.format(question=question)},
+        ],
+        params=SamplingParams(max_tokens=3, temperature=0),
+    )
+    try:
+        result = await model.backend.complete(request)
+    except LLMError as exc:
+        logger.info("Answerability check on %s failed (%s); answering", model.id, exc.code)
+        return True
+    verdict = _fold(result.choices[0].text if result.choices else "").strip(" \n\t.,:;!«»\"'*")
+    return not verdict.startswith("non")

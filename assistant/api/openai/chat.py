@@ -306,6 +306,10 @@ class CitationReport(BaseModel):
     unsupported: list[int] = Field(
         default_factory=list, description="Passages cited by a sentence that shares too little with them."
     )
+    added: list[int] = Field(
+        default_factory=list,
+        description="Markers the service added to sentences that cited nothing, naming the passage supporting them.",
+    )
 
 
 class GroundingReport(BaseModel):

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from assistant.api.app import create_app
-from assistant.llm import BackendConfig, ModelCard, ModelConfig
+from assistant.llm import BackendConfig, ChatBackend, ChatChunk, ChatRequest, ChoiceDelta, ModelCard, ModelConfig, Usage
 from assistant.sensitivity import Sensitivity
 from assistant.services.grounding import Grounding, Passage
 from assistant.store.models import Role
 from tests.assistant.rag.helpers import create_collection, ingest
-from tests.assistant.security.helpers import Account, make_account
+from tests.assistant.security.helpers import Account, make_account, runtime_of
 from tests.fakes import FakeUpstream
 
 SECTIONS = [
@@ -120,3 +120,46 @@ def test_a_decline_in_the_models_own_words_becomes_the_standard_decline() -> Non
     )
     assert review.declined and "Reformulez" in review.text
     assert review.report.reason is not None and "extraits" in review.report.reason
+
+
+def test_sentences_citing_nothing_get_the_marker_of_their_supporting_passage() -> None:
+    review = _grounding("Le télétravail est limité à deux jours par semaine.", NUITEE).review(
+        "À Paris, l'indemnité de nuitée est de 140 euros."
+    )
+    assert review.text == "À Paris, l'indemnité de nuitée est de 140 euros [2]."
+    assert review.report.citations is not None and review.report.citations.added == [2]
+
+
+class _Judge(ChatBackend):
+    """An in-process model that says NON when asked whether the passages answer, and answers otherwise."""
+
+    kind = "juge"
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        asked = str(request.messages[-1]["content"])
+        text = "NON" if "OUI ou NON" in asked else "Réponse [1]."
+        yield ChatChunk(deltas=(ChoiceDelta(text=text, finish_reason="stop"),))
+        yield ChatChunk(usage=Usage(prompt_tokens=10, completion_tokens=1))
+
+
+def test_the_models_own_no_declines_before_any_answer_is_written(
+    rag_settings,  # type: ignore[no-untyped-def]
+) -> None:
+    app = create_app(rag_settings(rag_answerability_check=True, rag_min_question_coverage=0))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        judge = _Judge(_Judge.Options())
+        runtime_of(app).models.add_backend("juge", judge, models=[ModelConfig(id="juge-model")], sovereign=True)
+        owner = make_account(client, app, "agent.juge", Role.AGENT)
+        collection = create_collection(client, owner.bearer, "Missions")
+        ingest(client, owner.bearer, collection, [("nuitee.txt", NUITEE.encode(), "text/plain")])
+
+        response = client.post(
+            "/api/rag/answer",
+            json={"query": "Quel est le montant de l'indemnité de nuitée à Paris ?", "model": "juge-model"},
+            headers=owner.bearer,
+        )
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["grounding"]["declined"] is True and "modèle" in body["grounding"]["reason"]
+    assert body["answer"].startswith("Je ne trouve pas cette information") and body["ai_generated"] is True
