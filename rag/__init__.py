@@ -15,6 +15,7 @@ from rag._answer_checks import (
     CitationCheck,
     attribute_citations,
     check_citations,
+    missing_question_figures,
     question_coverage,
     unsupported_figures,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "format_passages",
     "french_tokens",
     "load_document",
+    "missing_question_figures",
     "prefer_query_years",
     "question_coverage",
     "reciprocal_rank_fusion",

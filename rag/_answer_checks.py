@@ -24,6 +24,7 @@ __all__ = [
     "attribute_citations",
     "check_citations",
     "figures",
+    "missing_question_figures",
     "question_coverage",
     "question_terms",
     "unsupported_figures",
@@ -67,6 +68,17 @@ def question_coverage(question: str, passages: Sequence[str]) -> float:
     for passage in passages:
         found.update(french_tokens(passage))
     return len(terms & found) / len(terms)
+
+
+def missing_question_figures(question: str, passages: Sequence[str]) -> list[str]:
+    """Numbers of the question (a year, a quotity, a distance) that no passage contains, as digits or words.
+
+    « l'indemnité de repas en 2023 » over the 2024 and 2025 notes: whatever the model answers, it is another year's.
+    """
+    known: set[str] = set()
+    for passage in passages:
+        known |= figures(passage) | _spelled_numbers(passage)
+    return [value for value in sorted(figures(question)) if value not in known]
 
 
 def _fold(text: str) -> str:

@@ -35,7 +35,14 @@ from assistant.services.collections import readable_versions
 from assistant.store import collections as collection_store
 from assistant.store import documents as document_store
 from assistant.store.models import Classification
-from rag import attribute_citations, check_citations, format_passages, question_coverage, unsupported_figures
+from rag import (
+    attribute_citations,
+    check_citations,
+    format_passages,
+    missing_question_figures,
+    question_coverage,
+    unsupported_figures,
+)
 
 __all__ = [
     "ABSTENTION",
@@ -294,6 +301,9 @@ def _answerability(runtime: Runtime, question: str, hits: list[Any]) -> str | No
     # Keyword-only results carry no similarity: they matched words of the question, keep them.
     if scores and max(scores) < runtime.settings.rag_abstention_min_score:
         return f"extraits trop éloignés de la question (similarité {max(scores):.2f})"
+    missing = missing_question_figures(question, [hit.text for hit in hits])
+    if missing:
+        return f"les extraits ne mentionnent pas {', '.join(missing)}"
     coverage = question_coverage(question, [hit.text for hit in hits[:3]])
     if coverage < runtime.settings.rag_min_question_coverage:
         return f"les termes de la question sont absents des extraits (couverture {coverage:.0%})"

@@ -53,3 +53,11 @@ def test_citations_are_checked_against_the_passage_they_name() -> None:
 def test_an_answer_without_markers_cites_nothing() -> None:
     check = check_citations("Les extraits ne le précisent pas.", [REPAS])
     assert check.cited == () and check.first is None
+
+
+def test_a_year_or_figure_of_the_question_that_no_passage_has_is_reported() -> None:
+    from rag import missing_question_figures
+
+    assert missing_question_figures("Quelle était l'indemnité de repas en 2023 ?", [REPAS]) == ["2023"]
+    assert missing_question_figures("Quelle est l'indemnité de repas en 2026 ?", [REPAS]) == []
+    assert missing_question_figures("Combien pour vingt-cinq jours ? Et pour 25 ?", [CONGES]) == []
