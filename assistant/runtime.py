@@ -19,7 +19,7 @@ from cachetools import TTLCache
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from assistant.audit import AuditLog
+from assistant.audit import AuditLog, ChainAnchor
 from assistant.core.background import BackgroundWrites
 from assistant.core.config import Settings
 from assistant.errors import ServiceUnavailableError, StoreError
@@ -124,6 +124,18 @@ async def apply_model_decisions(models: ModelRegistry, sessions: async_sessionma
             continue
         applied += 1
     return applied
+
+
+def _audit_anchor(settings: Settings, data_dir: Path) -> ChainAnchor:
+    """The signer of the audit chain's checkpoints: its key and its file live outside the database."""
+    key = load_or_create_signing_key(
+        configured=None, key_file=settings.audit_checkpoint_key_file or data_dir / "audit_checkpoint_key.pem"
+    )
+    return ChainAnchor(
+        key=key,
+        path=settings.audit_checkpoint_file or data_dir / "audit-checkpoints.jsonl",
+        every=settings.audit_checkpoint_every,
+    )
 
 
 def _embedded_default(settings: Settings, data_dir: Path) -> BackendConfig:
@@ -244,7 +256,7 @@ async def open_runtime(
     data_dir = settings.ensure_data_dir()
     url = settings.effective_database_url
     if settings.migrate_on_start if migrate is None else migrate:
-        await upgrade_database_async(url)
+        await upgrade_database_async(settings.effective_migration_url, app_role=settings.database_app_role)
     engine = create_engine(url, pool_size=settings.database_pool_size)
     sessions = create_session_factory(engine)
     queue = JobQueue.create(
@@ -265,7 +277,7 @@ async def open_runtime(
         session_factory=sessions,
         job_queue=queue,
         job_registry=registry,
-        audit=AuditLog(sessions),
+        audit=AuditLog(sessions, anchor=_audit_anchor(settings, data_dir)),
         signer=ProvenanceSigner(
             load_or_create_signing_key(
                 configured=settings.signing_key.get_secret_value() if settings.signing_key else None,

@@ -43,10 +43,13 @@ def chain_hash(prev_hash: str, event: AuditEvent) -> str:
 
 @dataclass(frozen=True)
 class ChainReport:
-    """Result of verifying the whole log. ``first_bad_id`` names the first event that breaks the chain."""
+    """Result of verifying the whole log. ``first_bad_id`` names the first event that breaks the chain, or the
+    checkpointed event that is missing or changed."""
 
     ok: bool
     events: int
     head_hash: str
     first_bad_id: int | None = None
     problem: str | None = None
+    # Signed checkpoints (outside the database) the chain was checked against; 0 when none are configured.
+    checkpoints: int = 0

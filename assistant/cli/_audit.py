@@ -21,8 +21,12 @@ async def _verify(settings: Settings) -> ChainReport:
 
 @app.command("verify")
 def verify() -> None:
-    """Vérifier que le journal n'a été ni modifié, ni tronqué en son milieu, ni réordonné."""
+    """Vérifier que le journal n'a été ni modifié, ni tronqué, ni coupé, ni réordonné (points d'ancrage signés)."""
     report = run_async(_verify(settings_or_exit()))
     if not report.ok:
-        raise fail(f"journal altéré à l'événement n° {report.first_bad_id} : {report.problem}.", code=3)
-    typer.echo(f"Journal intègre : {report.events} événements, empreinte de tête {report.head_hash}.")
+        where = f" à l'événement n° {report.first_bad_id}" if report.first_bad_id is not None else ""
+        raise fail(f"journal altéré{where} : {report.problem}.", code=3)
+    typer.echo(
+        f"Journal intègre : {report.events} événements, empreinte de tête {report.head_hash}, "
+        f"{report.checkpoints} points d'ancrage signés vérifiés."
+    )

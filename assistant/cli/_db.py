@@ -23,7 +23,7 @@ def upgrade(
     settings = settings_or_exit()
     settings.ensure_data_dir()
     try:
-        upgrade_database(settings.effective_database_url, revision)
+        upgrade_database(settings.effective_migration_url, revision, app_role=settings.database_app_role)
     except SouverainError as exc:
         raise fail(exc.message) from None
     typer.echo(f"Base de données à jour ({revision}).")

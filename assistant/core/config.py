@@ -61,6 +61,31 @@ class Settings(BaseSettings):
         default=True, description="Apply migrations at start-up; false when a dedicated job migrates (Helm, compose)."
     )
     database_pool_size: Annotated[int, Field(ge=1, le=200)] = 20
+    # Separation of roles on PostgreSQL: migrations run as the schema owner; the service connects as a role that
+    # may only INSERT and SELECT the audit log, so it cannot TRUNCATE it nor drop its append-only trigger.
+    database_migration_url: str | None = Field(
+        default=None,
+        description="URL migrations connect with (the schema owner); default database_url. PostgreSQL only.",
+    )
+    database_app_role: str | None = Field(
+        default=None,
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="PostgreSQL role the service connects as (database_url's user): migrations grant it "
+        "INSERT/SELECT only on audit_events, read/write elsewhere, and create it (NOLOGIN) when missing.",
+    )
+    audit_checkpoint_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 private key (PEM) signing the audit chain's checkpoints, kept outside the database; "
+        "generated at first start when missing (default data_dir/audit_checkpoint_key.pem).",
+    )
+    audit_checkpoint_file: Path | None = Field(
+        default=None,
+        description="Append-only file (WORM volume, chattr +a) the signed checkpoints of the audit chain's head "
+        "are appended to; default data_dir/audit-checkpoints.jsonl.",
+    )
+    audit_checkpoint_every: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        default=1, description="Checkpoint the head every N appends; events after the last one can be cut unseen."
+    )
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
     public_url: str | None = Field(default=None, description="External URL, used in links and OIDC redirects.")
@@ -373,7 +398,7 @@ class Settings(BaseSettings):
         default=True, description="Offer speaker diarization (needs the diarization extra: Resemblyzer, torch)."
     )
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_migration_url")
     @classmethod
     def _check_database_url(cls, value: str | None) -> str | None:
         if value is None:
@@ -462,6 +487,11 @@ class Settings(BaseSettings):
         existed), so the secret is what turns the button on; the other settings are then checked at start.
         """
         return bool(self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret)
+
+    @property
+    def effective_migration_url(self) -> str:
+        """The schema owner's URL migrations run with: the migration URL, else the service's own."""
+        return self.database_migration_url or self.effective_database_url
 
     @property
     def effective_database_url(self) -> str:

@@ -236,3 +236,4 @@ class ChainReportOut(BaseModel):
     head_hash: str
     first_bad_id: int | None = None
     problem: str | None = None
+    checkpoints: int = Field(default=0, description="Signed checkpoints (outside the database) checked.")

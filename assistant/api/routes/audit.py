@@ -54,6 +54,7 @@ async def verify(_: Auditor, runtime: RuntimeDep) -> ChainReportOut:
         head_hash=report.head_hash,
         first_bad_id=report.first_bad_id,
         problem=report.problem,
+        checkpoints=report.checkpoints,
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from assistant.store import models  # noqa: F401  (registers the tables)
 from assistant.store._base import Base, UTCDateTime
 from assistant.store._engine import create_engine
+from assistant.store._roles import grant_app_role
 
 # Arbitrary constant shared by every replica: PostgreSQL advisory lock serialising migrations.
 _MIGRATION_LOCK_KEY = 7_420_001
@@ -36,6 +37,10 @@ def _run(connection: Connection) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
     with context.begin_transaction():
         context.run_migrations()
+        app_role = context.config.attributes.get("app_role")
+        if app_role:
+            # Idempotent: also covers a role configured after the roles migration ran.
+            grant_app_role(connection, app_role)
 
 
 async def _run_online(url: str) -> None:

@@ -124,6 +124,15 @@ SOUVERAIN_OIDC_AUDIENCE: {{ .audience | quote }}
 SOUVERAIN_OIDC_CLIENT_ID: {{ .clientId | quote }}
 {{- end }}
 {{- end }}
+{{- with .Values.config.databaseAppRole }}
+SOUVERAIN_DATABASE_APP_ROLE: {{ . | quote }}
+{{- end }}
+{{- with .Values.config.auditCheckpointFile }}
+SOUVERAIN_AUDIT_CHECKPOINT_FILE: {{ . | quote }}
+{{- end }}
+{{- with .Values.config.auditCheckpointKeyFile }}
+SOUVERAIN_AUDIT_CHECKPOINT_KEY_FILE: {{ . | quote }}
+{{- end }}
 {{- range $name, $value := .Values.config.extraEnv }}
 SOUVERAIN_{{ $name }}: {{ $value | toString | quote }}
 {{- end }}
