@@ -13,6 +13,7 @@ Pipeline::
 from rag import errors
 from rag._answer_checks import (
     CitationCheck,
+    absent_question_words,
     attribute_citations,
     check_citations,
     missing_question_figures,
@@ -61,6 +62,7 @@ __all__ = [
     "UseEmbedder",
     "VectorIndex",
     "Vectors",
+    "absent_question_words",
     "approximate_token_count",
     "attribute_citations",
     "check_citations",

@@ -21,6 +21,7 @@ from rag._bm25 import french_tokens
 
 __all__ = [
     "CitationCheck",
+    "absent_question_words",
     "attribute_citations",
     "check_citations",
     "figures",
@@ -36,7 +37,7 @@ _QUESTION_WORDS = (
     "doit doivent dois puis pouvait pouvoir être est sont était fait faire temps durée partir bout lieu jusqu'à "
     "jusque au-delà montant maximum maximale maximal minimum minimale date délai nombre taux chaque possible "
     "possibles prendre obtenir toucher rapporte payé payée paie existe existe-t-il exact exacte prévu prévue "
-    "savoir connaître indiquer dire"
+    "savoir connaître indiquer dire cas"
 )
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _NUMBER = re.compile(r"\d+(?:[ \u00a0\u202f]\d{3})*(?:[.,]\d+)?")
@@ -68,6 +69,25 @@ def question_coverage(question: str, passages: Sequence[str]) -> float:
     for passage in passages:
         found.update(french_tokens(passage))
     return len(terms & found) / len(terms)
+
+
+def absent_question_words(question: str, passages: Sequence[str], *, limit: int = 4) -> list[str]:
+    """The question's specific words, as the user wrote them, whose stem no passage contains, in order.
+
+    « jumeaux » in « congé de maternité en cas de naissance de jumeaux » over a note that only speaks of a first
+    or third child: the one word on which the answer depends is the one the passages lack. Whether a passage says
+    it in other words (« abonnement de transport » for « Navigo ») is for the model to judge, word by word.
+    """
+    found: set[str] = set()
+    for passage in passages:
+        found.update(french_tokens(passage))
+    specific = question_terms(question)
+    absent: list[str] = []
+    for word in re.findall(r"\w+", question):
+        stems = french_tokens(word)
+        if stems and stems[0] in specific and stems[0] not in found and word not in absent:
+            absent.append(word)
+    return absent[:limit]
 
 
 def missing_question_figures(question: str, passages: Sequence[str]) -> list[str]:

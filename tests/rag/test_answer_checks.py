@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag import check_citations, question_coverage, unsupported_figures
+from rag import absent_question_words, check_citations, question_coverage, unsupported_figures
 
 REPAS = (
     "Note de service n° 2026-14. À compter du 1er mars 2026, l'indemnité de repas versée à l'agent en mission "
@@ -61,3 +61,18 @@ def test_a_year_or_figure_of_the_question_that_no_passage_has_is_reported() -> N
     assert missing_question_figures("Quelle était l'indemnité de repas en 2023 ?", [REPAS]) == ["2023"]
     assert missing_question_figures("Quelle est l'indemnité de repas en 2026 ?", [REPAS]) == []
     assert missing_question_figures("Combien pour vingt-cinq jours ? Et pour 25 ?", [CONGES]) == []
+
+
+def test_the_question_words_no_passage_has_are_listed_as_the_user_wrote_them() -> None:
+    passages = [
+        "Le congé de maternité dure seize semaines pour un premier enfant.",
+        "À partir du troisième enfant, le congé de maternité dure vingt-six semaines.",
+    ]
+    question = "Quelle est la durée du congé de maternité en cas de naissance de jumeaux ?"
+    # « durée » and « quelle » say what kind of answer is wanted; « congés » is « congé » once stemmed.
+    assert absent_question_words(question, passages) == ["naissance", "jumeaux"]
+    assert absent_question_words("Combien dure le congé de maternité ?", passages) == []
+    assert absent_question_words("Jumeaux, triplés, quadruplés, quintuplés et sextuplés ?", [], limit=2) == [
+        "Jumeaux",
+        "triplés",
+    ]

@@ -135,9 +135,12 @@ class _Judge(ChatBackend):
 
     kind = "juge"
 
+    def verdict(self, asked: str) -> str:
+        return "NON"
+
     async def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         asked = str(request.messages[-1]["content"])
-        text = "NON" if "OUI ou NON" in asked else "Réponse [1]."
+        text = self.verdict(asked) if "OUI ou NON" in asked else "Réponse [1]."
         yield ChatChunk(deltas=(ChoiceDelta(text=text, finish_reason="stop"),))
         yield ChatChunk(usage=Usage(prompt_tokens=10, completion_tokens=1))
 
@@ -163,3 +166,50 @@ def test_the_models_own_no_declines_before_any_answer_is_written(
     body = response.json()
     assert body["grounding"]["declined"] is True and "modèle" in body["grounding"]["reason"]
     assert body["answer"].startswith("Je ne trouve pas cette information") and body["ai_generated"] is True
+
+
+class _WordJudge(_Judge):
+    """Answers the overall check with OUI, and says whether each word it is asked about is in ``known``."""
+
+    known: frozenset[str] = frozenset()
+
+    def verdict(self, asked: str) -> str:
+        if "le mot « " not in asked:
+            return "OUI"
+        word = asked.split("le mot « ", 1)[1].split(" »", 1)[0]
+        return "OUI" if word in self.known else "NON"
+
+
+@pytest.mark.parametrize(
+    ("known", "declined"),
+    [(frozenset(), True), (frozenset({"jumeaux"}), False)],
+    ids=["the-word-is-absent", "the-model-finds-a-synonym"],
+)
+def test_a_question_word_the_passages_lack_is_checked_by_the_model_word_by_word(
+    rag_settings,  # type: ignore[no-untyped-def]
+    known: frozenset[str],
+    declined: bool,
+) -> None:
+    app = create_app(rag_settings(rag_answerability_check=True, rag_min_question_coverage=0))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        judge = _WordJudge(_WordJudge.Options())
+        judge.known = known
+        runtime_of(app).models.add_backend("juge", judge, models=[ModelConfig(id="juge-model")], sovereign=True)
+        owner = make_account(client, app, "agent.juge", Role.AGENT)
+        collection = create_collection(client, owner.bearer, "Missions")
+        ingest(client, owner.bearer, collection, [("nuitee.txt", NUITEE.encode(), "text/plain")])
+
+        response = client.post(
+            "/api/rag/answer",
+            json={"query": "Quelle est l'indemnité de nuitée à Paris pour des jumeaux ?", "model": "juge-model"},
+            headers=owner.bearer,
+        )
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["grounding"]["declined"] is declined and body["ai_generated"] is True
+    if declined:
+        assert body["grounding"]["reason"] == "les extraits ne parlent pas de « jumeaux »"
+        assert body["answer"].startswith("Je ne trouve pas cette information")
+    else:
+        assert body["answer"].startswith("Réponse")
