@@ -14,7 +14,8 @@ EXPECTED = {
     "Retriever", "Role", "RowSource", "SearchHit", "SearchMode", "Section", "UseEmbedder",
     "VectorIndex", "Vectors", "approximate_token_count", "chunk_id", "errors", "format_passages",
     "french_tokens", "load_document", "prefer_query_years", "reciprocal_rank_fusion",
-    "CitationCheck", "attribute_citations", "check_citations", "missing_question_figures", "question_coverage",
+    "CitationCheck", "absent_question_words", "attribute_citations", "check_citations", "missing_question_figures",
+    "question_coverage",
     "unsupported_figures",
 }  # fmt: skip
 
