@@ -7,10 +7,11 @@ import uuid
 from typing import Any
 
 from assistant.audit import ClientInfo
-from assistant.errors import ConflictError, InvalidRequestError, NotFoundError
+from assistant.errors import ConflictError, InvalidRequestError, NotFoundError, PermissionDeniedError
 from assistant.runtime import Runtime
 from assistant.security import Principal
 from assistant.services.quotas import EffectiveQuota, get_quota
+from assistant.services.separation import flag_role_change
 from assistant.store import groups as group_store
 from assistant.store import sessions as session_store
 from assistant.store import users as user_store
@@ -76,6 +77,7 @@ async def update_user(
         user = await user_store.get_user(session=session, user_id=user_id)
         if user is None:
             raise NotFoundError("Utilisateur introuvable.")
+        before = user.role
         if role is not None and role != user.role:
             changes["role"] = {"from": user.role.value, "to": role.value}
             user.role = role
@@ -90,6 +92,8 @@ async def update_user(
         await _record(
             runtime, actor, action, resource_type="user", resource_id=str(user.id), client=client, details=changes
         )
+        if "role" in changes:
+            await flag_role_change(runtime, actor=actor, user=user, before=before, after=user.role, client=client)
     return user
 
 
@@ -147,6 +151,11 @@ async def _change_membership(
         user = await user_store.get_user(session=session, user_id=user_id)
         if user is None:
             raise NotFoundError("Utilisateur introuvable.")
+        if add and user.id == actor.user_id:
+            # Groups open collections: a référent joining one would grant themself its content (manage ≠ read).
+            raise PermissionDeniedError(
+                "Vous ne pouvez pas vous ajouter vous-même à un groupe : demandez-le à un autre référent."
+            )
         change = group_store.add_member if add else group_store.remove_member
         changed = await change(session=session, group_id=group_id, user_id=user_id)
     if changed:

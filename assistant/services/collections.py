@@ -326,6 +326,14 @@ async def set_access_list(
             if group is None:
                 raise InvalidRequestError(f"Groupe inconnu : « {group_name} ».")
             group_ids[group.id] = level
+        if view.right != Right.OWNER and (
+            principal.user_id in user_ids or any(name in principal.groups for name in groups)
+        ):
+            # A référent manages any collection, never reads it: only the owner can open the content to them.
+            raise PermissionDeniedError(
+                "Vous ne pouvez pas vous accorder l'accès au contenu de cette collection (directement ou par un "
+                "de vos groupes) : seul son propriétaire peut vous le donner."
+            )
         await collection_store.replace_access(
             session=session, collection_id=collection_id, users=user_ids, groups=group_ids
         )

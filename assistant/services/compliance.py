@@ -14,7 +14,7 @@ from typing import Literal
 
 from assistant.provenance import AI_LABEL
 from assistant.runtime import Runtime
-from assistant.services import charter, guard, kpis
+from assistant.services import charter, guard, kpis, separation
 from assistant.store import audit as audit_store
 from assistant.store import governance as governance_store
 from assistant.store import utcnow
@@ -88,6 +88,29 @@ async def _access_control(runtime: Runtime) -> Check:
         evidence.append("Environnement « dev » : secrets générés localement.")
         status = "warning"
     return Check("Contrôle d'accès", status, evidence)
+
+
+# How far back the report looks for role changes that widened access: one quarter, a usual access-review period.
+_ROLE_REVIEW_DAYS = 90
+
+
+async def _separation_of_duties(runtime: Runtime) -> Check:
+    requirement = "Séparation des tâches (rôles élargis)"
+    evidence = [
+        "Un référent administre les collections sans en lire le contenu : seul le propriétaire le lui ouvre ; "
+        "un référent ne peut s'ajouter lui-même à un groupe."
+    ]
+    widened = await separation.recent_role_widenings(runtime, since=utcnow() - timedelta(days=_ROLE_REVIEW_DAYS))
+    if not widened:
+        return Check(requirement, "ok", [*evidence, f"Aucun rôle élargi depuis {_ROLE_REVIEW_DAYS} jours."])
+    evidence.append(f"{len(widened)} élargissement(s) de rôle depuis {_ROLE_REVIEW_DAYS} jours, à faire revoir :")
+    for event in widened:
+        before = event.details.get("from") or "nouveau compte"
+        evidence.append(
+            f"{event.occurred_at:%Y-%m-%d %H:%M} : {event.actor_label} a donné le rôle « {event.details.get('to')} » "
+            f"à {event.details.get('user')} ({before})."
+        )
+    return Check(requirement, "warning", evidence)
 
 
 async def _sovereignty(runtime: Runtime) -> Check:
@@ -216,6 +239,7 @@ async def build_report(runtime: Runtime) -> ComplianceReport:
             _labelling,
             _traceability,
             _access_control,
+            _separation_of_duties,
             _sovereignty,
             _rgpd,
             _oversight,
