@@ -7,10 +7,14 @@ lockout is written to the connection log. A correct password during a lockout is
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+import anyio
 
 from assistant.audit import ClientInfo
 from assistant.errors import AuthenticationError, RateLimitedError
@@ -42,23 +46,43 @@ class LoginResult:
 
 
 def _keys(username: str, ip: str | None) -> tuple[str, str]:
-    return f"login-fail:user:{username.lower()}", f"login-fail:ip:{ip or 'unknown'}"
+    # Hashed like the log's labels: a password typed as a username must not sit in the counters either.
+    account = hashlib.sha256(username.lower().encode()).hexdigest()[:32]
+    return f"login-fail:user:{account}", f"login-fail:ip:{ip or 'unknown'}"
+
+
+def _unknown_label(runtime: Runtime, username: str) -> str:
+    """How the audit log names a sign-in under a name no account has.
+
+    People type their password in the username field: the immutable log must not keep what was typed. A keyed
+    hash still lets an auditor see that the same unknown name was tried again and again, without revealing it.
+    """
+    digest = hmac.new(
+        runtime.settings.effective_secret_key().encode(), b"login-name:" + username.lower().encode(), hashlib.sha256
+    )
+    return f"inconnu:{digest.hexdigest()[:16]}"
 
 
 async def login_with_password(runtime: Runtime, *, username: str, password: str, client: ClientInfo) -> LoginResult:
     """Check a local account's password and open a web session."""
     settings = runtime.settings
     window = settings.login_lockout_seconds
+    async with runtime.session_factory() as session:
+        user = await user_store.get_user_by_username(session=session, username=username)
+    label = user.username if user is not None else _unknown_label(runtime, username)
     account_key, ip_key = _keys(username, client.ip)
-    account = await runtime.counters.peek(account_key, window_seconds=window)
-    by_ip = await runtime.counters.peek(ip_key, window_seconds=window)
-    if account.count >= settings.login_max_failures_per_account or by_ip.count >= settings.login_max_failures_per_ip:
+    # Each attempt takes its number before the password is checked (one atomic increment): concurrent guesses
+    # cannot all read the same count and all get through; a success hands its attempt back.
+    account = await runtime.counters.hit(account_key, window_seconds=window)
+    by_ip = await runtime.counters.hit(ip_key, window_seconds=window)
+    if account.count > settings.login_max_failures_per_account or by_ip.count > settings.login_max_failures_per_ip:
         retry_after = max(account.reset_in, by_ip.reset_in)
         await runtime.audit.record(
             category="connection",
             action="login",
             outcome="failure",
-            actor_label=username[:200],
+            actor_id=user.id if user else None,
+            actor_label=label,
             client=client,
             details={"method": "password", "reason": "locked"},
         )
@@ -68,31 +92,29 @@ async def login_with_password(runtime: Runtime, *, username: str, password: str,
             code="login_locked",
         )
 
-    async with runtime.session_factory() as session:
-        user = await user_store.get_user_by_username(session=session, username=username)
     stored_hash = user.password_hash if user is not None and user.password_hash else None
-    valid = verify_password(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+    # argon2 takes tens of milliseconds of CPU on purpose: off the event loop, so sign-ins don't stall every stream.
+    matches = await anyio.to_thread.run_sync(verify_password, stored_hash or _DUMMY_HASH, password)
+    valid = matches and stored_hash is not None
     if user is None or stored_hash is None or not valid:
-        failures = await runtime.counters.hit(account_key, window_seconds=window)
-        await runtime.counters.hit(ip_key, window_seconds=window)
         await runtime.audit.record(
             category="connection",
             action="login",
             outcome="failure",
             actor_id=user.id if user else None,
-            actor_label=username[:200],
+            actor_label=label,
             client=client,
             details={"method": "password", "reason": "unknown_user" if user is None else "bad_password"},
         )
-        if failures.count == settings.login_max_failures_per_account:
+        if account.count == settings.login_max_failures_per_account:
             await runtime.audit.record(
                 category="connection",
                 action="lockout",
                 outcome="failure",
                 actor_id=user.id if user else None,
-                actor_label=username[:200],
+                actor_label=label,
                 client=client,
-                details={"failures": failures.count, "seconds": failures.reset_in},
+                details={"failures": account.count, "seconds": account.reset_in},
             )
         raise AuthenticationError("Identifiant ou mot de passe incorrect.", code="invalid_credentials")
     if not user.is_active:
@@ -110,11 +132,12 @@ async def login_with_password(runtime: Runtime, *, username: str, password: str,
         )
 
     await runtime.counters.reset(account_key, window_seconds=window)
+    await runtime.counters.hit(ip_key, window_seconds=window, amount=-1)
     if needs_rehash(stored_hash):
         async with runtime.session_factory.begin() as session:
             fresh = await user_store.get_user(session=session, user_id=user.id)
             if fresh is not None:
-                fresh.password_hash = hash_password(password)
+                fresh.password_hash = await anyio.to_thread.run_sync(hash_password, password)
     result = await open_web_session(runtime, user_id=user.id)
     await runtime.audit.record(
         category="connection",

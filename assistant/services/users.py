@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 import uuid
 
+import anyio
+
 from assistant.audit import ClientInfo
 from assistant.errors import ConflictError, InvalidRequestError, NotFoundError
 from assistant.runtime import Runtime
 from assistant.security import Principal
 from assistant.security.passwords import MIN_PASSWORD_LENGTH, hash_password
+from assistant.services.separation import flag_role_change
 from assistant.store import sessions as session_store
 from assistant.store import users as user_store
 from assistant.store.models import Role, User
@@ -38,7 +41,7 @@ async def create_local_user(
         )
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidRequestError(f"Mot de passe trop court : {MIN_PASSWORD_LENGTH} caractères au minimum.")
-    password_hash = hash_password(password) if password is not None else None
+    password_hash = await anyio.to_thread.run_sync(hash_password, password) if password is not None else None
     async with runtime.session_factory.begin() as session:
         if await user_store.get_user_by_username(session=session, username=username) is not None:
             raise ConflictError(f"L'identifiant « {username} » est déjà pris.")
@@ -60,6 +63,9 @@ async def create_local_user(
         client=client,
         details={"username": user.username, "role": role.value, "password": password is not None},
     )
+    if actor is not None:
+        # Through the API: a référent creating an auditor or another référent is alerted (separation of duties).
+        await flag_role_change(runtime, actor=actor, user=user, before=None, after=role, client=client)
     return user
 
 
