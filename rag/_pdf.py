@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import threading
 import warnings
 from collections.abc import Iterator
@@ -26,6 +27,8 @@ logger = logging.getLogger(__name__)
 _PDFIUM_LOCK = threading.Lock()
 # 200 dpi reads 9-pt body text reliably while an A4 page stays under 4 Mpx.
 _OCR_DPI = 200
+# Below 50 dpi OCR reads nothing useful: a page that does not fit the pixel limit even there is refused.
+_MIN_OCR_DPI = 50
 
 
 @contextmanager
@@ -74,6 +77,34 @@ def _has_images(page: pypdfium2.PdfPage) -> bool:
     return any(True for _ in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=3))
 
 
+def _ocr_scale(page: pypdfium2.PdfPage, *, number: int, filename: str, limits: Limits) -> float:
+    """Render scale for OCR: ``_OCR_DPI``, lowered so that the bitmap fits ``limits.max_image_pixels``.
+
+    The page size is whatever the PDF declares, whatever the file size: 600 bytes can describe a
+    5 m × 5 m page, a 40000×40000 bitmap (4.5 Gio) at 200 dpi. Big but genuine pages (plans, posters)
+    are rendered at a lower resolution; a page over the limit even at ``_MIN_OCR_DPI`` is refused.
+    """
+    width, height = page.get_size()  # in points (1/72 inch), as ``render`` sizes the bitmap
+    scale = _OCR_DPI / 72
+    area, half_perimeter = width * height, width + height
+    if area > 0:
+        # Largest scale whose bitmap, each side rounded up by pypdfium2, holds at most the limit:
+        # (width·s + 1)·(height·s + 1) ≤ max_image_pixels.
+        budget = limits.max_image_pixels
+        fit = (math.sqrt(half_perimeter**2 + 4 * area * (budget - 1)) - half_perimeter) / (2 * area)
+        scale = min(scale, fit)
+    if scale < _MIN_OCR_DPI / 72:
+        raise DocumentTooLargeError(
+            f"La page {number} de « {filename} » est trop grande pour être lue par OCR "
+            f"({width / 72 * 2.54:.0f} × {height / 72 * 2.54:.0f} cm) : réduisez le format de la page "
+            "puis déposez le document à nouveau.",
+            filename=filename,
+        )
+    if scale < _OCR_DPI / 72:
+        logger.debug("pdf %s: page %d OCR-ed at %.0f dpi to fit the pixel limit", filename, number, scale * 72)
+    return scale
+
+
 def load_pdf(
     data: bytes, *, filename: str, limits: Limits, ocr: OcrEngine | None, ocr_min_chars: int
 ) -> tuple[str | None, list[Section], int]:
@@ -97,7 +128,8 @@ def load_pdf(
                     textpage.close()
                     from_ocr = False
                     if len(text) < ocr_min_chars and ocr is not None and _has_images(page):
-                        image = page.render(scale=_OCR_DPI / 72).to_pil()
+                        scale = _ocr_scale(page, number=index + 1, filename=filename, limits=limits)
+                        image = page.render(scale=scale).to_pil()
                         text = ocr.recognize(image).strip() or text
                         from_ocr = True
                 finally:
