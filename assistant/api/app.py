@@ -7,8 +7,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from assistant import __version__
+from assistant.api.body_limits import BodyLimitMiddleware, BodyLimits
 from assistant.api.errors import install_error_handlers
 from assistant.api.middleware import HttpMetrics, RequestContextMiddleware, SecurityHeadersMiddleware
 from assistant.api.routes import (
@@ -68,8 +70,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     registry = CollectorRegistry()
     app.state.metrics_registry = registry
+    # Innermost of the three: a refused body still gets a request id, metrics and the security headers.
+    app.add_middleware(BodyLimitMiddleware, limits=BodyLimits(settings))
     app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry))
     app.add_middleware(SecurityHeadersMiddleware, always_hsts=settings.environment == "production")
+    # Outermost: everything inside (lockouts, rate limits, the audit log, HSTS) sees the real client and scheme,
+    # taken from X-Forwarded-* only when the connection comes from a trusted proxy.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     install_error_handlers(app)
     routers = (
         health.router,

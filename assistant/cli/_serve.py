@@ -44,7 +44,8 @@ def serve(
         port=port or settings.port,
         workers=workers,
         log_config=None,
-        proxy_headers=True,
+        # The app reads X-Forwarded-* itself, from SOUVERAIN_TRUSTED_PROXIES only (whatever server runs it).
+        proxy_headers=False,
         # No "server: uvicorn" banner: it tells an attacker which CVEs to try. Date stays (HTTP requires it).
         server_header=False,
         date_header=True,

@@ -7,6 +7,7 @@ environment variables anywhere else: build :class:`Settings` with :func:`get_set
 from __future__ import annotations
 
 import functools
+import ipaddress
 import secrets
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -88,6 +89,17 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    trusted_proxies: str = Field(
+        default="127.0.0.1,::1",
+        description=(
+            "Comma-separated addresses or networks (CIDR) of the reverse proxies whose X-Forwarded-For and "
+            "X-Forwarded-Proto are believed; behind an ingress, its pods' network. From anyone else they are ignored."
+        ),
+    )
+    request_max_body_bytes: Annotated[int, Field(ge=65_536)] = Field(
+        default=8_000_000,
+        description="Largest body of a request that carries no file (JSON, forms): larger ones get a 413 unread.",
+    )
     public_url: str | None = Field(default=None, description="External URL, used in links and OIDC redirects.")
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -309,6 +321,9 @@ class Settings(BaseSettings):
     rag_max_document_bytes: Annotated[int, Field(ge=1024)] = 50_000_000
     rag_max_document_pages: Annotated[int, Field(ge=1)] = 1_000
     rag_max_files_per_upload: Annotated[int, Field(ge=1, le=500)] = 20
+    rag_max_upload_bytes: Annotated[int, Field(ge=1024)] = Field(
+        default=200_000_000, description="Largest upload request of documents (all its files together): 413 above."
+    )
     rag_storage_quota_bytes: Annotated[int, Field(ge=0)] = Field(
         default=1_000_000_000, description="Bytes of documents each user may keep (over all collections)."
     )
@@ -397,6 +412,17 @@ class Settings(BaseSettings):
     transcription_diarization: bool = Field(
         default=True, description="Offer speaker diarization (needs the diarization extra: Resemblyzer, torch)."
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_trusted_proxies(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is neither an IP address nor a network (CIDR)") from None
+        return ",".join(entries)
 
     @field_validator("database_url", "database_migration_url")
     @classmethod

@@ -215,6 +215,23 @@ def test_ingress_terminates_tls_for_the_api(production_manifests: list[Manifest]
     assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-buffering"] == "off"
 
 
+def test_ingress_limits_bodies_per_route_class(production_manifests: list[Manifest]) -> None:
+    """Security finding H2: 1 GB only where recordings are uploaded; the sign-in route gets the small default."""
+    sizes: dict[tuple[str, str], str] = {}
+    for ingress in by_kind(production_manifests, "Ingress"):
+        size = ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"]
+        for path in ingress["spec"]["rules"][0]["http"]["paths"]:
+            sizes[(path["path"], path["pathType"])] = size
+    assert sizes == {
+        ("/", "Prefix"): "8m",
+        ("/api/collections/", "Prefix"): "202m",
+        ("/api/tasks/", "Prefix"): "52m",
+        ("/api/provenance/verify", "Exact"): "52m",
+        ("/api/transcriptions", "Exact"): "1025m",
+        ("/v1/audio/transcriptions", "Exact"): "1025m",
+    }
+
+
 def test_service_monitors_scrape_named_ports(full_manifests: list[Manifest]) -> None:
     monitors = by_kind(full_manifests, "ServiceMonitor")
     assert {m["metadata"]["name"].rsplit("-", 1)[1] for m in monitors} == {"api", "vllm"}

@@ -113,6 +113,8 @@ SOUVERAIN_MIGRATE_ON_START: "false"
 SOUVERAIN_LLM_BACKENDS: {{ include "souverain.llmBackends" . | quote }}
 SOUVERAIN_LOG_FORMAT: {{ .Values.config.logFormat | quote }}
 SOUVERAIN_LOG_LEVEL: {{ .Values.config.logLevel | quote }}
+{{- /* X-Forwarded-For is believed from these only: per-IP lockouts and audit addresses name real clients. */}}
+SOUVERAIN_TRUSTED_PROXIES: {{ join "," .Values.config.trustedProxies | quote }}
 {{- if .Values.ingress.enabled }}
 {{- /* The address users reach: links and the OIDC web sign-in's redirect URL derive from it. */}}
 SOUVERAIN_PUBLIC_URL: {{ printf "%s://%s" (ternary "https" "http" .Values.ingress.tls.enabled) .Values.ingress.host | quote }}
