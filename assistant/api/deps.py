@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.audit import ClientInfo
 from assistant.core.config import Settings
-from assistant.errors import AuthenticationError, PermissionDeniedError
+from assistant.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from assistant.runtime import Runtime
 from assistant.security import Permission, Principal, same_secret
 from assistant.services.authentication import authenticate_bearer, authenticate_session
@@ -30,6 +30,8 @@ from assistant.services.quotas import enforce_request_rate
 __all__ = [
     "CHARTER_GATED",
     "CSRF_HEADER",
+    "DIRECT_ONLY",
+    "DOCS_GATE",
     "PUBLIC",
     "ClientDep",
     "CurrentUser",
@@ -151,3 +153,25 @@ def public() -> None:
 
 
 PUBLIC: DependsParam = Depends(public)
+
+# Every reverse proxy in front of the service (the ingress, a TLS terminator) adds one of these; kubelet probes
+# and Prometheus, which reach the pod directly, never do.
+_PROXY_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
+
+
+def direct_only(request: Request) -> None:
+    """Probes and metrics are for the orchestrator and monitoring: a request relayed by a proxy gets a 404."""
+    if any(header in request.headers for header in _PROXY_HEADERS):
+        raise NotFoundError("Adresse introuvable.")
+
+
+DIRECT_ONLY: DependsParam = Depends(direct_only)
+
+
+def docs_gate(principal: OptionalPrincipal, settings: SettingsDep) -> None:
+    """The API's schema and viewers: open in development, for signed-in callers in production (by default)."""
+    if not settings.docs_are_public and principal is None:
+        raise AuthenticationError("Documentation de l'API réservée aux utilisateurs connectés : connectez-vous.")
+
+
+DOCS_GATE: DependsParam = Depends(docs_gate)

@@ -96,6 +96,10 @@ class Settings(BaseSettings):
             "X-Forwarded-Proto are believed; behind an ingress, its pods' network. From anyone else they are ignored."
         ),
     )
+    api_docs_public: bool | None = Field(
+        default=None,
+        description="Whether /docs, /redoc and /openapi.json answer anonymous callers (unset: in dev only).",
+    )
     request_max_body_bytes: Annotated[int, Field(ge=65_536)] = Field(
         default=8_000_000,
         description="Largest body of a request that carries no file (JSON, forms): larger ones get a 413 unread.",
@@ -412,6 +416,11 @@ class Settings(BaseSettings):
     transcription_diarization: bool = Field(
         default=True, description="Offer speaker diarization (needs the diarization extra: Resemblyzer, torch)."
     )
+
+    @property
+    def docs_are_public(self) -> bool:
+        """Whether the API's documentation answers anonymous callers."""
+        return self.api_docs_public if self.api_docs_public is not None else self.environment != "production"
 
     @field_validator("trusted_proxies")
     @classmethod

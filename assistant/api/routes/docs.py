@@ -1,8 +1,9 @@
 """The OpenAPI schema and its viewers.
 
-Decision: public. The schema lists routes and shapes, never data, and integrators (OpenAI clients, scripts)
-need it before they hold a key; hiding it would be obscurity, not security. Declared here, rather than by
-FastAPI's defaults, so that these routes carry an explicit policy like every other.
+Decision: public in development (integrators need the schema while they build), behind sign-in in production
+(``SOUVERAIN_API_DOCS_PUBLIC`` overrides): the schema lists routes and shapes, never data, but an outsider has
+no need of a map of the service. Declared here, rather than by FastAPI's defaults, so that these routes carry an
+explicit policy like every other.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from assistant.api.deps import PUBLIC
+from assistant.api.deps import DOCS_GATE, PUBLIC
 
 __all__ = ["router"]
 
-router = APIRouter(dependencies=[PUBLIC], include_in_schema=False)
+router = APIRouter(dependencies=[PUBLIC, DOCS_GATE], include_in_schema=False)
 
 
 @router.get("/openapi.json")

@@ -8,14 +8,15 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from assistant import __version__
-from assistant.api.deps import PUBLIC, RuntimeDep
+from assistant.api.deps import DIRECT_ONLY, PUBLIC, RuntimeDep
 from assistant.api.errors import error_response
 from assistant.services.health import check_readiness
 
 __all__ = ["router"]
 
-# Probes answer anyone: orchestrators and Prometheus hold no credentials.
-router = APIRouter(tags=["santé"], dependencies=[PUBLIC])
+# Probes need no credentials (orchestrators and Prometheus hold none) but answer only direct connections: what
+# the ingress relays from outside gets a 404, so dependency states and metrics stay inside the cluster.
+router = APIRouter(tags=["santé"], dependencies=[PUBLIC, DIRECT_ONLY])
 
 
 class Liveness(BaseModel):
