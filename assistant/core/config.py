@@ -96,6 +96,10 @@ class Settings(BaseSettings):
             "X-Forwarded-Proto are believed; behind an ingress, its pods' network. From anyone else they are ignored."
         ),
     )
+    auth_max_anonymous_failures_per_minute: Annotated[int, Field(ge=1)] = Field(
+        default=300,
+        description="Bad API keys or tokens one address may send per minute before 429s (logged aggregated).",
+    )
     api_docs_public: bool | None = Field(
         default=None,
         description="Whether /docs, /redoc and /openapi.json answer anonymous callers (unset: in dev only).",

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.audit import ClientInfo
-from assistant.errors import AuthenticationError, PermissionDeniedError
+from assistant.errors import AuthenticationError, PermissionDeniedError, RateLimitedError
 from assistant.runtime import Runtime
 from assistant.security import (
     CachedKey,
@@ -96,6 +96,10 @@ async def _refuse(
     user: User | None = None,
     details: dict[str, str] | None = None,
 ) -> AuthenticationError:
+    if user is None:
+        reasons = {"reason": reason, **(details or {})}
+        await _record_anonymous_failure(runtime, action=action, client=client, details=reasons)
+        return AuthenticationError(message, code=code)
     await runtime.audit.record(
         category="connection",
         action=action,
@@ -106,6 +110,42 @@ async def _refuse(
         details={"reason": reason, **(details or {})},
     )
     return AuthenticationError(message, code=code)
+
+
+# Anonymous failures (unknown keys, bad tokens) are aggregated per address and minute: the first is logged,
+# then the 10th, 100th… with their count, so a scanner costs the chained log a handful of rows, not one per try.
+_FAILURE_WINDOW_SECONDS = 60
+
+
+async def _record_anonymous_failure(
+    runtime: Runtime, *, action: str, client: ClientInfo, details: dict[str, str]
+) -> None:
+    window = await runtime.counters.hit(
+        f"auth-fail:{action}:{details.get('reason', '')}:{client.ip or 'unknown'}",
+        window_seconds=_FAILURE_WINDOW_SECONDS,
+    )
+    if window.count > runtime.settings.auth_max_anonymous_failures_per_minute:
+        if window.count == runtime.settings.auth_max_anonymous_failures_per_minute + 1:
+            logger.warning("Authentication failures from %s over the limit; answering 429", client.ip)
+        raise RateLimitedError(
+            f"Trop d'échecs d'authentification depuis cette adresse : réessayez dans {window.reset_in} secondes.",
+            retry_after=window.reset_in,
+            code="auth_failures_limited",
+        )
+    if window.count == 1 or _is_power_of_ten(window.count):
+        await runtime.audit.record(
+            category="connection",
+            action=action,
+            outcome="failure",
+            client=client,
+            details={**details, "count_in_minute": str(window.count)},
+        )
+
+
+def _is_power_of_ten(count: int) -> bool:
+    while count >= 10 and count % 10 == 0:
+        count //= 10
+    return count == 1
 
 
 def _due(last: datetime | None, now: datetime, interval_seconds: int) -> bool:
@@ -213,13 +253,8 @@ async def _authenticate_oidc(runtime: Runtime, token: str, *, client: ClientInfo
     try:
         claims = await runtime.oidc.verify(token)
     except AuthenticationError as exc:
-        await runtime.audit.record(
-            category="connection",
-            action="login",
-            outcome="failure",
-            client=client,
-            details={"method": "oidc", "reason": exc.code, "message": exc.message},
-        )
+        reasons = {"method": "oidc", "reason": exc.code, "message": exc.message}
+        await _record_anonymous_failure(runtime, action="login", client=client, details=reasons)
         raise
     settings = runtime.settings
     identity = identity_from_claims(
