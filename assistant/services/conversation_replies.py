@@ -27,7 +27,6 @@ from assistant.llm import LLMError, Message, RegisteredModel
 from assistant.provenance import Provenance, SourceRef, ai_headers
 from assistant.runtime import Runtime
 from assistant.security import Principal
-from assistant.sensitivity import Sensitivity
 from assistant.services.chat_completions import resolve_model
 from assistant.services.chat_views import ExchangeView, MessageView
 from assistant.services.conversations import DEFAULT_TITLE, owned_conversation
@@ -39,6 +38,7 @@ from assistant.services.generation import (
     parse_sensitivity,
 )
 from assistant.services.grounding import Grounding, collection_ids_of, ground
+from assistant.services.grounding import classification as classification_of
 from assistant.services.labelling import provenance_for
 from assistant.services.quotas import ensure_tokens_available, record_tokens
 from assistant.services.usage import record_usage
@@ -124,13 +124,18 @@ async def send_message(
     messages = _history(runtime, model, past, content)
     texts = [str(message["content"]) for message in messages if message["role"] != "system"]
     sources: list[SourceRef] = []
-    classification = Sensitivity.PUBLIC
+    # The conversation carries the highest classification it has touched: answers drawn from an internal
+    # collection stay in the history sent with every later message, whichever model it goes to.
+    classification = await classification_of(runtime, _collections_touched(past))
     grounding: Grounding | None = None
     if collections:
         grounding = await _grounding(runtime, principal, model, content, collections, messages)
         if not grounding.declined:
             messages = grounding.messages(messages)
-            sources, classification = grounding.sources(), grounding.classification
+            sources = grounding.sources()
+            classification = max(classification, grounding.classification)
+            # The passages go to the model too: the personal-data detector reads them, as on /v1.
+            texts.extend(passage.text for passage in grounding.passages)
     await check_sovereignty(
         runtime,
         texts,
@@ -174,6 +179,20 @@ async def send_message(
     if stream:
         return Reply(provenance, stream=_stream_reply(runtime, principal, turn), headers=headers)
     return Reply(provenance, exchange=await _full_reply(runtime, principal, turn), headers=headers)
+
+
+def _collections_touched(past: list[ConversationMessage]) -> set[uuid.UUID]:
+    """The collections earlier answers of the conversation drew on, from their stored provenance."""
+    touched: set[uuid.UUID] = set()
+    for message in past:
+        for source in (message.provenance or {}).get("sources") or []:
+            collection_id = source.get("collection_id") if isinstance(source, dict) else None
+            if collection_id:
+                try:
+                    touched.add(uuid.UUID(str(collection_id)))
+                except ValueError:
+                    touched.add(uuid.UUID(int=0))  # unreadable: counted as a collection that no longer exists
+    return touched
 
 
 async def _grounding(

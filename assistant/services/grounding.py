@@ -173,7 +173,10 @@ async def classification(runtime: Runtime, collection_ids: set[uuid.UUID]) -> Se
         return Sensitivity.PUBLIC
     async with runtime.session_factory() as session:
         collections = await collection_store.list_collections(session=session, ids=collection_ids)
-    internal = any(c.classification != Classification.PUBLIC for c in collections)
+    # A collection deleted since its passages were used can no longer say it was public: fail closed.
+    internal = len(collections) < len(collection_ids) or any(
+        c.classification != Classification.PUBLIC for c in collections
+    )
     return Sensitivity.INTERNAL if internal else Sensitivity.PUBLIC
 
 
