@@ -15,6 +15,7 @@ import unicodedata
 from importlib import resources
 from typing import Any
 
+import regex
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 __all__ = [
@@ -123,7 +124,10 @@ class GuardRule(BaseModel):
     classifier_prompt: str | None = Field(
         default=None,
         max_length=4000,
-        description="Asked to the configured model, which answers OUI or NON; with patterns, asked only on a match.",
+        description=(
+            "Asked to the configured model, which answers OUI or NON over the whole text; it can find what no "
+            "pattern matched, never clear what a pattern matched."
+        ),
     )
     enabled: bool = True
 
@@ -132,14 +136,36 @@ class GuardRule(BaseModel):
     def _compilable(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
         for pattern in patterns:
             try:
+                # Python's syntax decides what is valid (and gives the messages translated above); the ``regex``
+                # engine, which accepts it, runs the patterns with a timeout.
                 re.compile(fold(pattern), re.IGNORECASE | re.DOTALL)
-            except re.error as exc:
-                raise ValueError(f"expression régulière invalide « {pattern} » : {_regex_problem(exc)}") from exc
+                compiled = _compile(pattern)
+            except (re.error, regex.error) as exc:
+                problem = _regex_problem(exc) if isinstance(exc, re.error) else str(exc)
+                raise ValueError(f"expression régulière invalide « {pattern} » : {problem}") from exc
+            try:
+                for probe in _BACKTRACKING_PROBES:
+                    compiled.search(probe, timeout=PATTERN_TIMEOUT_SECONDS)
+            except TimeoutError:
+                raise ValueError(
+                    f"expression régulière trop coûteuse « {pattern} » : elle met plus de "
+                    f"{PATTERN_TIMEOUT_SECONDS} s sur un texte ordinaire (répétitions imbriquées comme « (a+)+ »)"
+                ) from None
         return patterns
 
-    def compiled(self) -> tuple[re.Pattern[str], ...]:
+    def compiled(self) -> tuple[regex.Pattern[str], ...]:
         """The patterns, accent-free, ready to match folded text."""
-        return tuple(re.compile(fold(pattern), re.IGNORECASE | re.DOTALL) for pattern in self.patterns)
+        return tuple(_compile(pattern) for pattern in self.patterns)
+
+
+#: Longest a pattern may take on one text; past it the search stops (and counts as a match: fail closed).
+PATTERN_TIMEOUT_SECONDS = 0.5
+# Texts on which a pattern with nested repetitions backtracks exponentially: refused when the rule is saved.
+_BACKTRACKING_PROBES = (*(char * 4000 + "!" for char in "a1 ."), "ab" * 2000 + "!")
+
+
+def _compile(pattern: str) -> regex.Pattern[str]:
+    return regex.compile(fold(pattern), regex.IGNORECASE | regex.DOTALL | regex.VERSION0)
 
 
 def parse_rules(raw: Any) -> tuple[GuardRule, ...]:

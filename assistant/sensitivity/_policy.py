@@ -41,13 +41,23 @@ class SensitivityAssessment:
 
 
 def assess(
-    texts: list[str], *, declared: Sensitivity = Sensitivity.PUBLIC, collections: Sensitivity = Sensitivity.PUBLIC
+    texts: list[str],
+    *,
+    declared: Sensitivity | None = Sensitivity.PUBLIC,
+    collections: Sensitivity = Sensitivity.PUBLIC,
 ) -> SensitivityAssessment:
-    """Max of the user's declaration, the collections' classification and what the detector finds."""
+    """Max of the user's declaration, the collections' classification and what the detector finds.
+
+    ``declared=None`` (nothing declared) counts as internal: only what the user declared public may go to a
+    non-sovereign model.
+    """
     findings = tuple(finding for text in texts for finding in detect_personal_data(text))
     reasons = []
     level = Sensitivity.PUBLIC
-    if declared > level:
+    if declared is None:
+        level = Sensitivity.INTERNAL
+        reasons = ["niveau de sensibilité non déclaré (déclarez « public » ce qui peut sortir)"]
+    elif declared > level:
         level, reasons = declared, [f"déclaré « {declared.label} » par l'utilisateur"]
     if collections > level:
         level = collections

@@ -27,7 +27,7 @@ from assistant.provenance import AI_LABEL, Provenance, ai_headers
 from assistant.runtime import Runtime
 from assistant.security import Principal
 from assistant.services.labelling import speech_provenance
-from assistant.services.transcriptions import save_upload, scratch_dir
+from assistant.services.transcriptions import check_audio_sovereignty, save_upload, scratch_dir
 from transcription import EXPORT_MEDIA_TYPES, Transcript, Word, to_srt, to_vtt
 
 __all__ = ["SyncTranscription", "transcribe_upload"]
@@ -71,6 +71,7 @@ async def transcribe_upload(
     params: TranscriptionParams,
 ) -> SyncTranscription:
     """Transcribe an uploaded recording now and shape the answer in the requested format."""
+    await check_audio_sovereignty(runtime, declared=params.sensitivity, principal=principal, client=client)
     path = scratch_dir(runtime) / f"{uuid.uuid4()}{Path(filename or '').suffix[:10]}"
     try:
         await asyncio.to_thread(save_upload, source, path, max_bytes=runtime.settings.transcription_max_upload_bytes)

@@ -71,26 +71,45 @@ def resolve_model(runtime: Runtime, model_id: str | None) -> RegisteredModel:
     return runtime.models.resolve(chosen)
 
 
-def _message_texts(request: ChatCompletionRequest) -> list[str]:
+def _content_texts(content: object) -> list[str]:
+    if isinstance(content, str):
+        return [content]
+    if isinstance(content, list):
+        return [part.text for part in content if getattr(part, "text", None)]
+    return []
+
+
+def _sent_texts(request: ChatCompletionRequest) -> list[str]:
+    """Everything of the request that reaches the model as text, for the personal-data detector: every message
+    (tool calls and their results included), the tool definitions and the response format."""
     texts = []
     for message in request.messages:
-        content = getattr(message, "content", None)
-        if isinstance(content, str):
-            texts.append(content)
-        elif isinstance(content, list):
-            texts.extend(part.text for part in content if getattr(part, "text", None))
+        texts.extend(_content_texts(getattr(message, "content", None)))
+        texts.extend(_content_texts(getattr(message, "refusal", None)))
+        for call in getattr(message, "tool_calls", None) or []:
+            texts.extend((call.function.name, call.function.arguments))
+    texts.extend(json.dumps(tool.model_dump(exclude_none=True), ensure_ascii=False) for tool in request.tools or [])
+    if request.response_format is not None:
+        texts.append(json.dumps(request.response_format.model_dump(exclude_none=True), ensure_ascii=False))
     return texts
 
 
+def _instruction_texts(request: ChatCompletionRequest) -> list[str]:
+    """What the caller asks, for the forbidden-use guard: every user, system and developer message, in full (an
+    earlier turn or a system prompt can carry the request as well as the last message)."""
+    return [
+        text
+        for message in request.messages
+        if getattr(message, "role", None) in ("user", "system", "developer")
+        for text in _content_texts(getattr(message, "content", None))
+    ]
+
+
 def _last_user_text(request: ChatCompletionRequest) -> list[str]:
-    """The latest user message: the guard judges what the user asks now, not the history or the system prompt."""
+    """The latest user message: what retrieval searches for."""
     for message in reversed(request.messages):
         if getattr(message, "role", None) == "user":
-            content = getattr(message, "content", None)
-            if isinstance(content, str):
-                return [content]
-            if isinstance(content, list):
-                return [part.text for part in content if getattr(part, "text", None)]
+            return _content_texts(getattr(message, "content", None))
     return []
 
 
@@ -106,7 +125,7 @@ async def _check_sovereignty(
     declared = parse_sensitivity(request.sensitivity)
     await check_sovereignty(
         runtime,
-        _message_texts(request),
+        _sent_texts(request),
         model,
         declared=declared,
         collections=collections,
@@ -139,6 +158,7 @@ async def create_chat_completion(
     """
     started = started if started is not None else time.perf_counter()
     citations: list[SourceCitation] | None = None
+    instructions = _instruction_texts(request) if guard_texts is None else guard_texts  # before passages join
     if grounding is None and request.collections:
         question = " ".join(_last_user_text(request))
         history = request.to_backend_request(upstream_model=request.model).messages
@@ -164,7 +184,7 @@ async def create_chat_completion(
     await _check_sovereignty(runtime, request, model, principal=principal, client=client, collections=collections)
     notices = await check_forbidden_uses(
         runtime,
-        _last_user_text(request) if guard_texts is None else guard_texts,
+        instructions,
         principal=principal,
         client=client,
         surface=surface,

@@ -30,9 +30,10 @@ __all__ = ["FixedAnswer", "Generation", "Measure", "check_forbidden_uses", "chec
 logger = logging.getLogger(__name__)
 
 
-def parse_sensitivity(value: str | None) -> Sensitivity:
-    """The level a request declares ('public', 'internal', 'sensitive'); public when it declares none."""
-    return Sensitivity[value.upper()] if value else Sensitivity.PUBLIC
+def parse_sensitivity(value: str | None) -> Sensitivity | None:
+    """The level a request declares ('public', 'internal', 'sensitive'); None when it declares none, which a
+    non-sovereign model refuses (fail closed: only what the user declared public may leave)."""
+    return Sensitivity[value.upper()] if value else None
 
 
 async def check_sovereignty(
@@ -40,7 +41,7 @@ async def check_sovereignty(
     texts: Iterable[str],
     model: RegisteredModel,
     *,
-    declared: Sensitivity,
+    declared: Sensitivity | None,
     principal: Principal,
     client: ClientInfo,
     collections: Sensitivity = Sensitivity.PUBLIC,

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 
+import anyio
+
 from assistant.audit import ClientInfo
 from assistant.errors import ForbiddenUseError, InvalidRequestError
 from assistant.guard import (
@@ -101,8 +103,12 @@ async def replace_rules(
     return GuardEngine(rules, version=version)
 
 
+# The classifier reads the whole text, in parts of this many characters (one call each; any OUI is a match).
+_CLASSIFIER_PART_CHARS = 8000
+
+
 async def _classify(runtime: Runtime, rule: GuardRule, texts: Sequence[str]) -> bool | None:
-    """The configured model's verdict on the rule's question (None when it cannot answer: keep the pattern's)."""
+    """The configured model's verdict on the rule's question over all of ``texts`` (None when it cannot answer)."""
     assert rule.classifier_prompt is not None
     chosen = runtime.settings.guard_classifier_model or runtime.settings.default_model
     try:
@@ -111,32 +117,36 @@ async def _classify(runtime: Runtime, rule: GuardRule, texts: Sequence[str]) -> 
         return None  # no usable model: the patterns decide alone
     if not model.sovereign:
         return None  # the user's text never goes to a non-sovereign model, not even to be classified
-    request = ChatRequest(
-        model=model.upstream_name,
-        messages=[
-            {"role": "system", "content": rule.classifier_prompt + _CLASSIFIER_SUFFIX},
-            {"role": "user", "content": "\n\n".join(texts)[:8000]},
-        ],
-        params=SamplingParams(max_tokens=3, temperature=0),
-    )
-    try:
-        result = await model.backend.complete(request)
-    except LLMError as exc:
-        logger.warning("guard classifier for rule %s failed: %s", rule.id, exc.code)
-        return None
-    answer = (result.choices[0].text if result.choices else "").strip().upper()
-    if answer.startswith("OUI") or answer.startswith("YES"):
-        return True
-    if answer.startswith("NON") or answer.startswith("NO"):
-        return False
-    return None
+    whole = "\n\n".join(texts)
+    verdicts: list[bool | None] = []
+    for start in range(0, len(whole), _CLASSIFIER_PART_CHARS):
+        request = ChatRequest(
+            model=model.upstream_name,
+            messages=[
+                {"role": "system", "content": rule.classifier_prompt + _CLASSIFIER_SUFFIX},
+                {"role": "user", "content": whole[start : start + _CLASSIFIER_PART_CHARS]},
+            ],
+            params=SamplingParams(max_tokens=3, temperature=0),
+        )
+        try:
+            result = await model.backend.complete(request)
+        except LLMError as exc:
+            logger.warning("guard classifier for rule %s failed: %s", rule.id, exc.code)
+            verdicts.append(None)
+            continue
+        answer = (result.choices[0].text if result.choices else "").strip().upper()
+        if answer.startswith(("OUI", "YES")):
+            return True
+        verdicts.append(False if answer.startswith(("NON", "NO")) else None)
+    return False if verdicts and all(verdict is False for verdict in verdicts) else None
 
 
 async def _applies(runtime: Runtime, match: GuardMatch, texts: Sequence[str]) -> bool:
-    if match.rule.classifier_prompt is None:
-        return match.by_pattern
-    verdict = await _classify(runtime, match.rule, texts)
-    return match.by_pattern if verdict is None else verdict
+    # A pattern's match stands: a classifier (which the text itself may try to talk into « NON ») can add a
+    # match where no pattern fired, never clear one.
+    if match.by_pattern:
+        return True
+    return await _classify(runtime, match.rule, texts) is True
 
 
 async def check_forbidden_uses(
@@ -176,7 +186,8 @@ async def check_forbidden_uses(
         )
 
     notices: list[GuardNotice] = []
-    for match in engine.candidates(texts):
+    # Patterns are the référent's own: matched off the event loop, each with a timeout.
+    for match in await anyio.to_thread.run_sync(engine.candidates, texts):
         rule = match.rule
         if not await _applies(runtime, match, texts):
             continue

@@ -23,6 +23,7 @@ from assistant.errors import ConflictError, InvalidRequestError, NotFoundError, 
 from assistant.provenance import AI_LABEL, Provenance, ai_headers
 from assistant.runtime import Runtime
 from assistant.security import Principal
+from assistant.sensitivity import SovereigntyViolationError
 from assistant.services.quotas import ensure_job_slot
 from assistant.speech import speech_errors
 from assistant.store import jobs as job_store
@@ -72,6 +73,7 @@ class TranscriptionOptions:
     num_speakers: int | None = None
     keep_audio: bool | None = None
     title: str | None = None
+    sensitivity: str | None = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,34 @@ def _check_options(runtime: Runtime, options: TranscriptionOptions) -> Transcrip
     )
 
 
+async def check_audio_sovereignty(
+    runtime: Runtime, *, declared: str | None, principal: Principal, client: ClientInfo
+) -> None:
+    """Refuse (and audit) a recording for a non-sovereign transcription server unless the user declared it public.
+
+    Audio cannot be scanned for personal data before it is transcribed: only the user's declaration lets it out.
+    """
+    model = runtime.speech.model
+    if model.sovereign or declared == "public":
+        return
+    await runtime.audit.record(
+        category="audit",
+        action="llm.sovereignty_refused",
+        outcome="denied",
+        actor_id=principal.user_id,
+        actor_label=principal.username,
+        resource_type="model",
+        resource_id=model.model_id,
+        client=client,
+        details={"level": "interne", "reasons": ["enregistrement non déclaré « public »"]},
+    )
+    raise SovereigntyViolationError(
+        f"Enregistrement refusé : le serveur de transcription « {model.model_id} » n'est pas hébergé sur une "
+        "infrastructure souveraine, et un enregistrement n'y est envoyé que déclaré « public » (sensitivity=public) "
+        "par l'utilisateur. Déclarez-le public s'il ne contient aucune donnée interne ni personnelle."
+    )
+
+
 def save_upload(source: BinaryIO, target: Path, *, max_bytes: int) -> int:
     """Copy an upload to ``target`` (blocking), refusing it past ``max_bytes``; returns its size."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -213,6 +243,7 @@ async def create_transcription(
 ) -> TranscriptionView:
     """Check and store the recording, then queue its transcription; 400/413/415 for a file that cannot be used."""
     await ensure_job_slot(runtime, principal.user_id)
+    await check_audio_sovereignty(runtime, declared=options.sensitivity, principal=principal, client=client)
     options = _check_options(runtime, options)
     runtime.job_registry.get(TRANSCRIBE_JOB)  # refuse before storing anything if no handler is registered
     transcription_id = uuid.uuid4()

@@ -37,6 +37,9 @@ class TranscriptionParams(OpenAIBaseModel):
     response_format: ResponseFormat = "json"
     temperature: float | None = Field(default=None, ge=0, le=1, description="Accepted, not used.")
     timestamp_granularities: list[Granularity] = Field(default_factory=lambda: list[Granularity](["segment"]))
+    sensitivity: Literal["public", "internal", "sensitive"] | None = Field(
+        default=None, description="« public » to let a non-sovereign transcription server hear the recording."
+    )
 
 
 class TranscriptionUsage(OpenAIBaseModel):

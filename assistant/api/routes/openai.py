@@ -87,6 +87,7 @@ async def audio_transcriptions(
     timestamp_granularities: Annotated[
         list[Literal["word", "segment"]] | None, Form(alias="timestamp_granularities[]")
     ] = None,
+    sensitivity: Annotated[Literal["public", "internal", "sensitive"] | None, Form()] = None,
 ) -> Response:
     params = TranscriptionParams(
         model=model,
@@ -95,6 +96,7 @@ async def audio_transcriptions(
         response_format=response_format,
         temperature=temperature,
         timestamp_granularities=timestamp_granularities or ["segment"],
+        sensitivity=sensitivity,
     )
     outcome = await transcribe_upload(
         runtime, principal=principal, client=client, source=file.file, filename=file.filename or "", params=params

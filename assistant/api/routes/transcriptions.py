@@ -52,9 +52,18 @@ async def create_transcription(
     num_speakers: Annotated[int | None, Form(ge=1, le=8, description="Nombre d'intervenants, s'il est connu.")] = None,
     keep_audio: Annotated[bool | None, Form(description="Garder l'audio après transcription.")] = None,
     title: Annotated[str | None, Form(max_length=200)] = None,
+    sensitivity: Annotated[
+        Literal["public", "internal", "sensitive"] | None,
+        Form(description="« public » pour confier l'enregistrement à un serveur de transcription non souverain."),
+    ] = None,
 ) -> TranscriptionOut:
     options = TranscriptionOptions(
-        language=language, diarize=diarize, num_speakers=num_speakers, keep_audio=keep_audio, title=title
+        language=language,
+        diarize=diarize,
+        num_speakers=num_speakers,
+        keep_audio=keep_audio,
+        title=title,
+        sensitivity=sensitivity,
     )
     view = await service.create_transcription(
         runtime,

@@ -321,6 +321,8 @@
     data.append("diarize", diarizeBox.checked ? "true" : "false");
     if (diarizeBox.checked && speakersInput.value !== "") data.append("num_speakers", speakersInput.value);
     data.append("keep_audio", keepBox.checked ? "true" : "false");
+    const publicBox = document.getElementById("public");  // only when the transcription server is not sovereign
+    if (publicBox && publicBox.checked) data.append("sensitivity", "public");
     return data;
   }
 

@@ -216,7 +216,10 @@ def test_sensitive_data_never_reaches_a_non_sovereign_model(
 
 
 def test_public_request_to_a_non_sovereign_model_is_allowed(client: TestClient) -> None:
-    assert _ask(client, model="externe-model").status_code == 200
+    assert _ask(client, model="externe-model", sensitivity="public").status_code == 200
+    # Fail closed: what the caller did not declare public does not leave.
+    undeclared = _ask(client, model="externe-model")
+    assert undeclared.status_code == 403 and undeclared.json()["error"]["code"] == "sovereignty_violation"
 
 
 async def _audit_actions(app: FastAPI) -> list[str]:

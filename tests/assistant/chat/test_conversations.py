@@ -206,7 +206,9 @@ def test_personal_data_never_reaches_a_non_sovereign_model(
 def test_declared_sensitivity_is_enforced(client: TestClient, alice: Account) -> None:
     conversation = _new(client, alice, model="externe-model")
     assert _send(client, alice, conversation["id"], "Résume la note", sensitivity="internal").status_code == 403
-    assert _send(client, alice, conversation["id"], "Résume la note").status_code == 200
+    undeclared = _send(client, alice, conversation["id"], "Résume la note")
+    assert undeclared.status_code == 403 and "non déclaré" in undeclared.json()["error"]["message"]
+    assert _send(client, alice, conversation["id"], "Résume la note", sensitivity="public").status_code == 200
 
 
 def test_unknown_model_and_empty_message_are_refused(client: TestClient, alice: Account) -> None:

@@ -184,7 +184,9 @@ def test_sensitive_text_is_refused_to_a_non_sovereign_model_and_audited(
             return [event.action for event in await query_events(session=session)]
 
     assert "llm.sovereignty_refused" in run(client, actions())
-    assert _post(client, alice, "synthese", text=NOTE, model="externe-model").status_code == 200
+    # Nothing declared: refused too (fail closed); declared public by the user, it goes.
+    assert _post(client, alice, "synthese", text=NOTE, model="externe-model").status_code == 403
+    assert _post(client, alice, "synthese", text=NOTE, model="externe-model", sensitivity="public").status_code == 200
 
 
 def test_unknown_preset_and_empty_text(client: TestClient, alice: Account) -> None:

@@ -27,7 +27,11 @@ def test_every_generation_is_recorded_with_energy(
 ) -> None:
     conversation = client.post("/api/conversations", json={}, headers=alice.bearer).json()
     client.post(f"/api/conversations/{conversation['id']}/messages", json={"content": TEXT}, headers=alice.bearer)
-    client.post("/api/tasks/synthese", json={"text": TEXT, "model": "externe-model"}, headers=alice.bearer)
+    client.post(
+        "/api/tasks/synthese",
+        json={"text": TEXT, "model": "externe-model", "sensitivity": "public"},
+        headers=alice.bearer,
+    )
     gateway = {"model": "vllm-model", "messages": [{"role": "user", "content": TEXT}]}
     client.post("/v1/chat/completions", json=gateway, headers=alice.bearer)
     streamed = client.post("/v1/chat/completions", json={**gateway, "stream": True}, headers=alice.bearer)

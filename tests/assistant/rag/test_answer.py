@@ -96,7 +96,12 @@ def test_internal_collections_never_reach_a_non_sovereign_model(
     assert openai_upstream.chat_requests() == []
     allowed = client.post(
         "/api/rag/answer",
-        json={"query": "À quelle heure ouvre la mairie ?", "model": "externe-model", "collection_ids": [public]},
+        json={
+            "query": "À quelle heure ouvre la mairie ?",
+            "model": "externe-model",
+            "collection_ids": [public],
+            "sensitivity": "public",
+        },
         headers=owner.bearer,
     )
     assert allowed.status_code == 200 and allowed.json()["provenance"]["sovereign"] is False
