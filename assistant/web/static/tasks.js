@@ -51,17 +51,9 @@
   }
 
   function renderMarkdown(element, text) {
-    // Model output is untrusted: parsed Markdown is sanitised before it reaches the DOM.
-    if (window.marked && window.DOMPurify) {
-      element.innerHTML = window.DOMPurify.sanitize(window.marked.parse(text, { gfm: true, breaks: true }));
-      for (const link of element.querySelectorAll("a[href]")) {
-        link.setAttribute("rel", "noopener noreferrer");
-        link.setAttribute("target", "_blank");
-        link.setAttribute("title", `${link.textContent} — nouvelle fenêtre`);
-      }
-    } else {
-      element.textContent = text;
-    }
+    // Model output is untrusted: /static/model_output.js renders it with a strict allow-list.
+    if (window.renderModelOutput) window.renderModelOutput(element, text);
+    else element.textContent = text;
   }
 
   async function errorMessage(response) {
