@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Literal
 
+from rag._limits import Limits
 from rag._ocr import OcrEngine, RapidOcrEngine
-from rag._types import LoadedDocument, Section
+from rag._types import LoadedDocument
 from rag.errors import (
     DocumentTooLargeError,
     EmptyDocumentError,
@@ -66,18 +66,6 @@ _EXTENSIONS: dict[str, Kind] = {
     ".webp": "image",
 }
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Resource limits applied while loading one document (all enforced before or during parsing)."""
-
-    max_bytes: int
-    max_pages: int
-    max_chars: int
-    max_image_pixels: int
-    max_uncompressed_bytes: int
-    max_compression_ratio: int
 
 
 _default_ocr: RapidOcrEngine | None = None
@@ -225,28 +213,3 @@ def load_document(
         content_hash=hashlib.sha256(data).hexdigest(),
         page_count=page_count,
     )
-
-
-def check_page_count(count: int, *, filename: str, limits: Limits) -> None:
-    """Raise :class:`DocumentTooLargeError` when a paginated document has more pages than allowed."""
-    if count > limits.max_pages:
-        raise DocumentTooLargeError(
-            f"« {filename} » a trop de pages ({count} > {limits.max_pages}).", filename=filename
-        )
-
-
-def heading_path(stack: list[str]) -> str | None:
-    """Join nested headings into the path stored with each chunk (``None`` before any heading)."""
-    return " › ".join(stack) if stack else None
-
-
-def push_heading(stack: list[str], level: int, text: str) -> None:
-    """Keep ``stack`` as the current heading path after a heading of ``level`` (1 = top)."""
-    del stack[max(level - 1, 0) :]
-    stack.append(text)
-
-
-def make_section(lines: list[str], *, heading: str | None, page: int | None = None) -> Section | None:
-    """Build a section from accumulated lines, or ``None`` when they hold only whitespace."""
-    text = "\n".join(lines).strip()
-    return Section(text=text, page=page, heading=heading) if text else None

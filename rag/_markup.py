@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import re
 
-from rag._loading import Limits, heading_path, make_section, push_heading
+from rag._limits import Limits
+from rag._sections import heading_path, make_section, push_heading
 from rag._types import Section
 from rag.errors import UnsupportedFormatError
 

@@ -8,7 +8,8 @@ import zipfile
 from collections.abc import Iterator
 from typing import Any
 
-from rag._loading import Limits, heading_path, make_section, push_heading
+from rag._limits import Limits
+from rag._sections import heading_path, make_section, push_heading
 from rag._types import Section
 from rag.errors import CorruptDocumentError, DocumentTooLargeError, EncryptedDocumentError
 

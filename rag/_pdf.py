@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from rag._loading import Limits, check_page_count, heading_path, push_heading
+from rag._limits import Limits, check_page_count
 from rag._ocr import OcrEngine
+from rag._sections import heading_path, push_heading
 from rag._types import Section
 from rag.errors import CorruptDocumentError, DocumentTooLargeError, EncryptedDocumentError
 

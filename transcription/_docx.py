@@ -14,7 +14,7 @@ from docx import Document
 from docx.document import Document as DocxDocument
 from docx.shared import Pt, RGBColor
 
-from transcription._export import Metadata, check_label, clock_time, meta_items
+from transcription._export_common import Metadata, check_label, clock_time, meta_items
 from transcription._minutes import Minutes
 from transcription._types import Transcript
 

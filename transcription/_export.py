@@ -8,9 +8,9 @@ a place for it, in the document metadata. The label is required and may not be b
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Literal
 
+from transcription._export_common import Metadata, check_label, clock_time, format_timestamp, meta_items
 from transcription._minutes import Minutes
 from transcription._types import Segment, Transcript
 from transcription.errors import ExportError
@@ -30,8 +30,6 @@ __all__ = [
     "to_vtt",
 ]
 
-#: Document metadata given by the caller (title, author, date, job id, model…).
-Metadata = Mapping[str, str | int | float | bool | None]
 ExportFormat = Literal["json", "txt", "srt", "vtt", "md", "docx"]
 
 EXPORT_MEDIA_TYPES: dict[str, str] = {
@@ -46,30 +44,6 @@ EXPORT_MEDIA_TYPES: dict[str, str] = {
 
 # The label cue shown at the start of subtitles lasts this long (it may overlap the first cue).
 _LABEL_CUE_S = 4.0
-
-
-def check_label(label: str) -> str:
-    """Return the label on one line; refuse a blank one (the notice is mandatory)."""
-    if not isinstance(label, str) or not label.strip():
-        raise ExportError("L'étiquette du document est obligatoire.")
-    return " ".join(label.split())
-
-
-def meta_items(metadata: Metadata | None) -> list[tuple[str, str]]:
-    return [(str(key), "" if value is None else str(value)) for key, value in (metadata or {}).items()]
-
-
-def format_timestamp(seconds: float, *, separator: str = ".") -> str:
-    """``HH:MM:SS.mmm`` (``separator=","`` for SRT), from seconds, rounded to the millisecond."""
-    total_ms = max(0, round(seconds * 1000))
-    h, rest = divmod(total_ms, 3_600_000)
-    m, rest = divmod(rest, 60_000)
-    s, ms = divmod(rest, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}{separator}{ms:03d}"
-
-
-def clock_time(seconds: float) -> str:
-    return format_timestamp(seconds)[:8]
 
 
 def _speaker_prefix(segment: Segment) -> str:

@@ -8,7 +8,7 @@ from odf import dc, meta, teletype
 from odf.opendocument import OpenDocumentText
 from odf.text import H, List, ListItem, P
 
-from transcription._export import Metadata, check_label, meta_items
+from transcription._export_common import Metadata, check_label, meta_items
 from transcription._minutes import Minutes
 
 __all__ = ["minutes_to_odt"]

@@ -26,6 +26,7 @@ from assistant.audit import ClientInfo
 from assistant.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
 from assistant.runtime import Runtime
 from assistant.security import Permission, Principal
+from assistant.services.document_files import remove_collection_files
 from assistant.store import collections as collection_store
 from assistant.store import groups as group_store
 from assistant.store import users as user_store
@@ -275,8 +276,6 @@ async def delete_collection(
     runtime: Runtime, principal: Principal, collection_id: uuid.UUID, *, client: ClientInfo | None = None
 ) -> None:
     """Delete a collection with its documents, chunks, files and index cache (owner or référent)."""
-    from assistant.services.documents import remove_collection_files
-
     async with runtime.session_factory.begin() as session:
         view = await _view(session, principal, collection_id)
         require_right(view, Right.MANAGE)

@@ -7,11 +7,8 @@ collection, so uploading the same file again returns the existing document inste
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
-import os
-import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +20,7 @@ from assistant.errors import InvalidRequestError, NotFoundError, PayloadTooLarge
 from assistant.runtime import Runtime
 from assistant.security import Principal
 from assistant.services.collections import Right, require_right, view_collection
+from assistant.services.document_files import document_path, remove_file, upload_root, write_file
 from assistant.services.jobs import submit_job
 from assistant.store import collections as collection_store
 from assistant.store import documents as document_store
@@ -36,7 +34,6 @@ __all__ = [
     "document_path",
     "get_document",
     "list_documents",
-    "remove_collection_files",
     "upload_documents",
 ]
 
@@ -61,35 +58,6 @@ class UploadResult:
 
     document: Document
     duplicate: bool = False
-
-
-def _upload_root(runtime: Runtime) -> Path:
-    return runtime.settings.rag_upload_dir or runtime.settings.data_dir / "uploads"
-
-
-def document_path(runtime: Runtime, document: Document) -> Path | None:
-    """Where the document's bytes are stored (None once they are gone)."""
-    if document.storage_path is None:
-        return None
-    return _upload_root(runtime) / document.storage_path
-
-
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".part")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)  # a crash never leaves a half-written file under the final name
-
-
-def _remove(path: Path | None) -> None:
-    if path is not None:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-
-
-def remove_collection_files(runtime: Runtime, collection_id: uuid.UUID) -> None:
-    """Delete the stored files of a deleted collection."""
-    shutil.rmtree(_upload_root(runtime) / str(collection_id), ignore_errors=True)
 
 
 def _clean_filename(name: str) -> str:
@@ -152,7 +120,7 @@ async def _accept(
         if existing is not None and existing.status != DocumentStatus.FAILED:
             return UploadResult(existing, duplicate=True)
         if existing is not None:  # a failed earlier attempt with the same bytes: try again from scratch
-            _remove(document_path(runtime, existing))
+            remove_file(document_path(runtime, existing))
             await document_store.delete_document(session=session, document_id=existing.id)
     document_id = uuid.uuid4()
     values: dict[str, object] = {
@@ -176,7 +144,7 @@ async def _accept(
         async with runtime.session_factory.begin() as session:
             document = await document_store.add_document(session=session, **values)
             if document.storage_path is not None:
-                _write(_upload_root(runtime) / document.storage_path, upload.data)
+                write_file(upload_root(runtime) / document.storage_path, upload.data)
     except IntegrityError:
         # The same bytes were uploaded concurrently: the other request's document wins.
         async with runtime.session_factory() as session:
@@ -239,7 +207,7 @@ async def delete_document(
         old_version = collection.version if collection is not None else 0
         await document_store.delete_document(session=session, document_id=document_id)
         new_version = await collection_store.bump_version(session=session, collection_id=document.collection_id)
-    _remove(document_path(runtime, document))
+    remove_file(document_path(runtime, document))
     await runtime.rag.apply_change(
         document.collection_id, old_version=old_version, new_version=new_version, remove_document=document_id
     )

@@ -15,7 +15,8 @@ from assistant.errors import InvalidRequestError, ServiceUnavailableError, UserF
 from assistant.jobs import JobContext, JobRegistry
 from assistant.knowledge import row_of_chunk
 from assistant.runtime import Runtime
-from assistant.services.documents import INGEST_JOB_KIND, document_path
+from assistant.services.document_files import document_path
+from assistant.services.documents import INGEST_JOB_KIND
 from assistant.store import collections as collection_store
 from assistant.store import documents as document_store
 from assistant.store.models import Document, DocumentStatus
