@@ -1,7 +1,8 @@
 // The tasks page: a preset applied to pasted text or a file through POST /api/tasks/{preset}, streamed (SSE over
 // fetch) so that long inputs show their progress; the labelled result is rendered as sanitised Markdown.
+import { readEvents } from "/static/shared/sse.js";
+
 (() => {
-  "use strict";
 
   const root = document.getElementById("taches");
   if (!root) return;
@@ -204,9 +205,7 @@
     };
   }
 
-  function handle(name, data, state) {
-    let payload;
-    try { payload = JSON.parse(data); } catch (_) { return; }
+  function handle(name, payload, state) {
     if (name === "task_start") {
       state.parts = payload.parts;
       setProgress(0, payload.parts > 1 ? payload.parts : 0, payload.parts > 1 ? "map" : "Tâche en cours…");
@@ -267,26 +266,7 @@
         resultBox.hidden = true;
         state.failed = await errorMessage(response);
       } else {
-        const reader = response.body.getReader();
-        const decoder = new TextDecoder();
-        let buffer = "";
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buffer += decoder.decode(value, { stream: true });
-          let boundary;
-          while ((boundary = buffer.indexOf("\n\n")) >= 0) {
-            const block = buffer.slice(0, boundary);
-            buffer = buffer.slice(boundary + 2);
-            let name = "message";
-            const data = [];
-            for (const line of block.split("\n")) {
-              if (line.startsWith("event:")) name = line.slice(6).trim();
-              else if (line.startsWith("data:")) data.push(line.slice(5).trim());
-            }
-            if (data.length) handle(name, data.join("\n"), state);
-          }
-        }
+        await readEvents(response, (name, payload) => handle(name, payload, state));
         if (!state.result && !state.failed) state.failed = "La connexion a été interrompue avant la fin de la tâche.";
       }
     } catch (error) {

@@ -270,7 +270,7 @@ def test_the_tasks_page_offers_the_presets_and_languages(client: TestClient) -> 
     for title in ("Synthèse", "Traduction"):
         assert title in text
     assert 'data-parametres="langue_cible"' in text and '<option value="de">Allemand</option>' in text
-    assert '<script src="/static/tasks.js" defer></script>' in text
+    assert '<script type="module" src="/static/tasks.js"></script>' in text
     assert 'action="' not in text.split('id="tache"')[1].split(">")[0], "the task form is sent by its script"
 
 
