@@ -1,7 +1,8 @@
 // A collection's page: upload with a real progress bar (XMLHttpRequest), ingestion status refreshed from the API
 // until every document is ready or failed, deletion of a document after confirmation, first-upload reminder.
+import { announce } from "/static/shared/announce.js";
+
 (() => {
-  "use strict";
 
   const root = document.getElementById("collection");
   if (!root) return;
@@ -19,7 +20,6 @@
   const rows = document.getElementById("documents");
   const emptyState = document.getElementById("documents-vide");
   const errorBox = document.getElementById("erreur");
-  const announcer = document.getElementById("annonce");
   const reminder = document.getElementById("rappel");
   const deletion = document.getElementById("suppression-document");
 
@@ -40,12 +40,6 @@
 
   // ---- Helpers -------------------------------------------------------------------------------------------
 
-  let announceTimer = null;
-  function announce(text) {
-    window.clearTimeout(announceTimer);
-    announcer.textContent = "";
-    announceTimer = window.setTimeout(() => { announcer.textContent = text; }, 50);
-  }
 
   function showError(message) {
     errorBox.querySelector("p").textContent = message;

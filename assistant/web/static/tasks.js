@@ -1,5 +1,6 @@
 // The tasks page: a preset applied to pasted text or a file through POST /api/tasks/{preset}, streamed (SSE over
 // fetch) so that long inputs show their progress; the labelled result is rendered as sanitised Markdown.
+import { announce } from "/static/shared/announce.js";
 import { readEvents } from "/static/shared/sse.js";
 
 (() => {
@@ -19,7 +20,6 @@ import { readEvents } from "/static/shared/sse.js";
   const stopButton = document.getElementById("arreter");
   const errorBox = document.getElementById("erreur");
   const warningBox = document.getElementById("avertissement");
-  const announcer = document.getElementById("annonce");
   const progressBox = document.getElementById("progression");
   const progressBar = document.getElementById("progression-barre");
   const progressLabel = document.getElementById("progression-libelle");
@@ -39,12 +39,6 @@ import { readEvents } from "/static/shared/sse.js";
 
   // ---- Helpers -------------------------------------------------------------------------------------------
 
-  let announceTimer = null;
-  function announce(text) {
-    window.clearTimeout(announceTimer);
-    announcer.textContent = "";
-    announceTimer = window.setTimeout(() => { announcer.textContent = text; }, 50);
-  }
 
   function showBox(box, message) {
     box.querySelector("p").textContent = message;

@@ -1,7 +1,8 @@
 // One transcription: follow its job (SSE), then the labelled transcript with speakers and times, the audio player
 // kept in step with it, corrections (rename a speaker, fix a passage), and the minutes.
+import { announce } from "/static/shared/announce.js";
+
 (() => {
-  "use strict";
 
   const root = document.getElementById("transcription");
   if (!root) return;
@@ -36,7 +37,6 @@
   const minutesModel = document.getElementById("cr-modele");
   const minutesButton = document.getElementById("cr-rediger");
   const minutesWaiting = document.getElementById("cr-attente");
-  const announcer = document.getElementById("annonce");
   const deleteDialog = document.getElementById("confirmer-suppression");
   const deleteName = document.getElementById("suppression-nom");
   const deleteError = document.getElementById("suppression-erreur");
@@ -51,12 +51,6 @@
 
   // ---- Helpers -------------------------------------------------------------------------------------------
 
-  let announceTimer = null;
-  function announce(text) {
-    window.clearTimeout(announceTimer);
-    announcer.textContent = "";
-    announceTimer = window.setTimeout(() => { announcer.textContent = text; }, 50);
-  }
 
   function showError(message) {
     errorBox.querySelector("p").textContent = message;

@@ -1,7 +1,8 @@
 // « Transcriptions »: upload a recording (real upload progress), follow each job (SSE), cancel, delete.
 // Everything goes through the JSON API with the session cookie and the anti-CSRF header.
+import { announce } from "/static/shared/announce.js";
+
 (() => {
-  "use strict";
 
   const root = document.getElementById("transcriptions");
   if (!root) return;
@@ -34,7 +35,6 @@
   const rows = document.getElementById("lignes");
   const rowTemplate = document.getElementById("gabarit-ligne");
   const listHeading = document.getElementById("liste-titre");
-  const announcer = document.getElementById("annonce");
   const reminder = document.getElementById("rappel");
   const reminderOk = document.getElementById("rappel-ok");
   const deleteDialog = document.getElementById("confirmer-suppression");
@@ -53,13 +53,6 @@
 
   // ---- Helpers -------------------------------------------------------------------------------------------
 
-  let announceTimer = null;
-  function announce(text) {
-    // Clearing first makes screen readers repeat an identical message; the latest message wins.
-    window.clearTimeout(announceTimer);
-    announcer.textContent = "";
-    announceTimer = window.setTimeout(() => { announcer.textContent = text; }, 50);
-  }
 
   function showAlert(box, message) {
     box.querySelector("p").textContent = message;

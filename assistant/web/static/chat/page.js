@@ -1,9 +1,10 @@
 // What every part of the chat page shares: announcements, the error and notice regions, French formats,
 // sanitised Markdown and the DSFR dialogs.
+export { announce } from "/static/shared/announce.js";
+import { announce } from "/static/shared/announce.js";
 
 export const LABEL = "Contenu généré par IA — à vérifier";
 
-const announcer = document.getElementById("annonce");
 const errorBox = document.getElementById("erreur");
 
 const decimal = new Intl.NumberFormat("fr-FR", { maximumSignificantDigits: 2 });
@@ -19,13 +20,6 @@ export function formatDate(value) {
   return Number.isNaN(date.getTime()) ? "" : dateTime.format(date);
 }
 
-let announceTimer = null;
-export function announce(text) {
-  // Clearing first makes screen readers repeat an identical message; the latest message wins.
-  window.clearTimeout(announceTimer);
-  announcer.textContent = "";
-  announceTimer = window.setTimeout(() => { announcer.textContent = text; }, 50);
-}
 
 // Shows an error (an ApiError or a string) in the page's alert region, with its link when it has one.
 export function showError(error) {
