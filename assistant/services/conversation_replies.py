@@ -10,7 +10,6 @@ because a disconnect cancels the task that was streaming.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import uuid
@@ -21,6 +20,7 @@ from dataclasses import dataclass, field
 import anyio
 
 from assistant.audit import ClientInfo
+from assistant.core.sse import sse_event
 from assistant.errors import InvalidRequestError
 from assistant.guard import GuardConfirmation, GuardNotice
 from assistant.llm import LLMError, Message, RegisteredModel
@@ -264,17 +264,13 @@ async def _full_reply(runtime: Runtime, principal: Principal, turn: _Turn) -> Ex
     )
 
 
-def _event(name: str, payload: dict[str, object]) -> str:
-    return f"event: {name}\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
-
-
 async def _stream_reply(runtime: Runtime, principal: Principal, turn: _Turn) -> AsyncIterator[str]:
     saved: MessageView | None = None
     done = False
     try:
         if turn.guard:
-            yield _event("guard", {"notices": [notice.model_dump(mode="json") for notice in turn.guard]})
-        yield _event(
+            yield sse_event("guard", {"notices": [notice.model_dump(mode="json") for notice in turn.guard]})
+        yield sse_event(
             "message_start",
             {
                 "conversation_id": str(turn.conversation_id),
@@ -288,18 +284,18 @@ async def _stream_reply(runtime: Runtime, principal: Principal, turn: _Turn) -> 
         try:
             async with aclosing(turn.generation.deltas()) as pieces:
                 async for piece in pieces:
-                    yield _event("delta", {"content": piece})
+                    yield sse_event("delta", {"content": piece})
         except LLMError as exc:
             with anyio.CancelScope(shield=True):
                 saved, done = await _save_answer(runtime, principal, turn), True
             error = {"message": exc.message, "type": "upstream_error", "code": exc.code}
             body: dict[str, object] = {"error": error, "ai_generated": True, "incomplete": True}
             body["message"] = saved.model_dump(mode="json", by_alias=True) if saved else None
-            yield _event("error", body)
+            yield sse_event("error", body)
             return
         with anyio.CancelScope(shield=True):
             saved, done = await _save_answer(runtime, principal, turn), True
-        yield _event(
+        yield sse_event(
             "message_end",
             {"ai_generated": True, "message": saved.model_dump(mode="json", by_alias=True) if saved else None},
         )

@@ -13,7 +13,6 @@ call are split (token-aware, langchain's recursive splitter through :class:`rag.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 import anyio
 
 from assistant.audit import ClientInfo
+from assistant.core.sse import sse_event
 from assistant.errors import InvalidRequestError, ServiceUnavailableError
 from assistant.guard import GuardConfirmation, GuardNotice
 from assistant.llm import LLMError, RegisteredModel
@@ -259,10 +259,6 @@ class _Run:
             self.measure.add(generation.measure())
 
 
-def _event(name: str, payload: dict[str, object]) -> str:
-    return f"event: {name}\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
-
-
 def _groups(partials: list[str], budget: int) -> list[list[str]]:
     """Consecutive partial results packed up to ``budget`` tokens, at least two per group so rounds converge."""
     groups: list[list[str]] = []
@@ -283,7 +279,7 @@ async def _reduce_inputs(run: _Run) -> AsyncGenerator[str, None]:
     partials = []
     for index, part in enumerate(run.parts, start=1):
         partials.append(await run.call(system, part))
-        yield _event("progress", {"step": "map", "done": index, "total": len(run.parts)})
+        yield sse_event("progress", {"step": "map", "done": index, "total": len(run.parts)})
     reduce_system = run.preset.reduce_prompt(run.values)
     # Each round at least halves the number of partial results, so this ends after log2(parts) rounds.
     while len(partials) > 1 and _approximate_tokens(_SEPARATOR.join(partials)) > run.budget:
@@ -292,7 +288,7 @@ async def _reduce_inputs(run: _Run) -> AsyncGenerator[str, None]:
         for index, group in enumerate(groups, start=1):
             # A group of one (the last, odd one) goes on unchanged: summarising it alone would gain nothing.
             partials.append(group[0] if len(group) == 1 else await run.call(reduce_system, _SEPARATOR.join(group)))
-            yield _event("progress", {"step": "reduce", "done": index, "total": len(groups)})
+            yield sse_event("progress", {"step": "reduce", "done": index, "total": len(groups)})
     run.parts = [_SEPARATOR.join(partials)]
 
 
@@ -306,17 +302,17 @@ async def _steps(run: _Run) -> AsyncGenerator[str, None]:
     for index, part in enumerate(run.parts, start=1):
         if index > 1:
             run.output.append(_SEPARATOR)
-            yield _event("delta", {"content": _SEPARATOR})
+            yield sse_event("delta", {"content": _SEPARATOR})
         generation = run.generation(system, part)
         try:
             async with aclosing(generation.deltas()) as pieces:
                 async for piece in pieces:
                     run.output.append(piece)
-                    yield _event("delta", {"content": piece})
+                    yield sse_event("delta", {"content": piece})
         finally:
             run.measure.add(generation.measure())
         if len(run.parts) > 1:
-            yield _event("progress", {"step": "concat", "done": index, "total": len(run.parts)})
+            yield sse_event("progress", {"step": "concat", "done": index, "total": len(run.parts)})
     run.finished = True
 
 
@@ -432,8 +428,8 @@ async def _stream_task(run: _Run) -> AsyncIterator[str]:
     accounted = False
     try:
         if run.guard:
-            yield _event("guard", {"notices": [notice.model_dump(mode="json") for notice in run.guard]})
-        yield _event(
+            yield sse_event("guard", {"notices": [notice.model_dump(mode="json") for notice in run.guard]})
+        yield sse_event(
             "task_start",
             {
                 "preset": preset_view(run.preset).model_dump(mode="json"),
@@ -452,7 +448,7 @@ async def _stream_task(run: _Run) -> AsyncIterator[str]:
                 await _account(run)
                 accounted = True
             error = {"message": exc.message, "type": "upstream_error", "code": exc.code}
-            yield _event(
+            yield sse_event(
                 "error",
                 {"error": error, "ai_generated": True, "result": _result(run).model_dump(mode="json", by_alias=True)},
             )
@@ -460,7 +456,8 @@ async def _stream_task(run: _Run) -> AsyncIterator[str]:
         with anyio.CancelScope(shield=True):
             await _account(run)
             accounted = True
-        yield _event("task_end", {"ai_generated": True, "result": _result(run).model_dump(mode="json", by_alias=True)})
+        result = _result(run).model_dump(mode="json", by_alias=True)
+        yield sse_event("task_end", {"ai_generated": True, "result": result})
     finally:
         if not accounted:
             with anyio.CancelScope(shield=True):

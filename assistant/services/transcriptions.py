@@ -8,7 +8,6 @@ Every transcription is private to its owner: anyone else gets "not found".
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import uuid
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from assistant.audit import ClientInfo
+from assistant.core.sse import sse_event
 from assistant.errors import ConflictError, InvalidRequestError, NotFoundError, PayloadTooLargeError
 from assistant.provenance import AI_LABEL, Provenance, ai_headers
 from assistant.runtime import Runtime
@@ -319,10 +319,6 @@ async def list_transcriptions(
     return [TranscriptionView.of(row) for row in rows]
 
 
-def _sse(event: str, data: dict[str, Any]) -> str:
-    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
-
-
 async def transcription_events(
     runtime: Runtime,
     *,
@@ -345,9 +341,9 @@ async def transcription_events(
                 last, idle = state, 0.0
                 payload = {"status": view.status, "progress": view.progress, "message": view.progress_message}
                 if view.finished:
-                    yield _sse("done", {**payload, "error": view.error})
+                    yield sse_event("done", {**payload, "error": view.error})
                     return
-                yield _sse("progress", payload)
+                yield sse_event("progress", payload)
             elif idle >= keepalive_seconds:
                 idle = 0.0
                 yield ": keep-alive\n\n"
