@@ -1,6 +1,7 @@
 // A collection's page: upload with a real progress bar (XMLHttpRequest), ingestion status refreshed from the API
 // until every document is ready or failed, deletion of a document after confirmation, first-upload reminder.
 import { announce } from "/static/shared/announce.js";
+import { apiFetch, csrfHeader } from "/static/shared/http.js";
 
 (() => {
 
@@ -9,7 +10,6 @@ import { announce } from "/static/shared/announce.js";
 
   const collectionId = root.dataset.collection;
   const canWrite = root.dataset.ecriture === "oui";
-  const csrfToken = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
   const form = document.getElementById("envoi");
   const fileInput = document.getElementById("fichiers");
   const sendButton = document.getElementById("envoyer");
@@ -69,9 +69,7 @@ import { announce } from "/static/shared/announce.js";
   }
 
   async function api(method, url) {
-    const headers = { Accept: "application/json" };
-    if (method !== "GET") headers["X-CSRF-Token"] = csrfToken;
-    const response = await fetch(url, { method, credentials: "same-origin", headers });
+    const response = await apiFetch(url, { method });
     let body = null;
     if (response.status !== 204) {
       try { body = await response.json(); } catch (_) { body = null; }
@@ -188,7 +186,7 @@ import { announce } from "/static/shared/announce.js";
     for (const file of files) body.append("files", file, file.name);
     const request = new XMLHttpRequest();
     request.open("POST", `/api/collections/${collectionId}/documents`);
-    request.setRequestHeader("X-CSRF-Token", csrfToken);
+    request.setRequestHeader("X-CSRF-Token", csrfHeader()["X-CSRF-Token"]);
     request.setRequestHeader("Accept", "application/json");
     request.responseType = "json";
     request.upload.addEventListener("progress", (event) => {
@@ -325,11 +323,9 @@ import { announce } from "/static/shared/announce.js";
     if (!query) return;
     clearError();
     try {
-      const response = await fetch("/api/search", {
+      const response = await apiFetch("/api/search", {
         method: "POST",
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrfToken },
-        body: JSON.stringify({ query, collection_ids: [collectionId], k: 5 }),
+        json: { query, collection_ids: [collectionId], k: 5 },
       });
       let body = null;
       try { body = await response.json(); } catch (_) { body = null; }

@@ -1,6 +1,7 @@
 // The tasks page: a preset applied to pasted text or a file through POST /api/tasks/{preset}, streamed (SSE over
 // fetch) so that long inputs show their progress; the labelled result is rendered as sanitised Markdown.
 import { announce } from "/static/shared/announce.js";
+import { csrfHeader } from "/static/shared/http.js";
 import { readEvents } from "/static/shared/sse.js";
 
 (() => {
@@ -8,7 +9,6 @@ import { readEvents } from "/static/shared/sse.js";
   const root = document.getElementById("taches");
   if (!root) return;
 
-  const csrfToken = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
   const form = document.getElementById("tache");
   const languageGroup = document.getElementById("langue-groupe");
   const languageSelect = document.getElementById("langue");
@@ -253,7 +253,7 @@ import { readEvents } from "/static/shared/sse.js";
         method: "POST",
         credentials: "same-origin",
         signal: controller.signal,
-        headers: { ...request.headers, Accept: "text/event-stream", "X-CSRF-Token": csrfToken },
+        headers: { ...request.headers, Accept: "text/event-stream", ...csrfHeader() },
         body: request.body,
       });
       if (!response.ok) {

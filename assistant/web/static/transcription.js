@@ -1,6 +1,7 @@
 // One transcription: follow its job (SSE), then the labelled transcript with speakers and times, the audio player
 // kept in step with it, corrections (rename a speaker, fix a passage), and the minutes.
 import { announce } from "/static/shared/announce.js";
+import { apiFetch } from "/static/shared/http.js";
 
 (() => {
 
@@ -9,7 +10,6 @@ import { announce } from "/static/shared/announce.js";
 
   const id = root.dataset.id;
   const base = `/api/transcriptions/${id}`;
-  const csrfToken = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
   const STATUSES = JSON.parse(root.dataset.statuses || "{}");
   const LANGUAGES = JSON.parse(root.dataset.languages || "{}");
   const FINISHED = new Set(["succeeded", "failed", "cancelled"]);
@@ -73,13 +73,7 @@ import { announce } from "/static/shared/announce.js";
   }
 
   function api(path, options = {}) {
-    const headers = { Accept: "application/json", ...(options.headers || {}) };
-    if (options.method && options.method !== "GET") headers["X-CSRF-Token"] = csrfToken;
-    if (options.json !== undefined) {
-      headers["Content-Type"] = "application/json";
-      options = { ...options, body: JSON.stringify(options.json) };
-    }
-    return fetch(path, { credentials: "same-origin", ...options, headers }).catch(() => null);
+    return apiFetch(path, { ...options }).catch(() => null);  // null: the service could not be reached
   }
 
   function clock(seconds) {

@@ -1,13 +1,13 @@
 // « Transcriptions »: upload a recording (real upload progress), follow each job (SSE), cancel, delete.
 // Everything goes through the JSON API with the session cookie and the anti-CSRF header.
 import { announce } from "/static/shared/announce.js";
+import { apiFetch, csrfHeader } from "/static/shared/http.js";
 
 (() => {
 
   const root = document.getElementById("transcriptions");
   if (!root) return;
 
-  const csrfToken = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
   const LANGUAGES = JSON.parse(root.dataset.languages || "{}");
   const STATUSES = JSON.parse(root.dataset.statuses || "{}");
   const MAX_BYTES = Number(root.dataset.maxBytes || 0);
@@ -95,9 +95,7 @@ import { announce } from "/static/shared/announce.js";
   }
 
   function api(path, options = {}) {
-    const headers = { Accept: "application/json", ...(options.headers || {}) };
-    if (options.method && options.method !== "GET") headers["X-CSRF-Token"] = csrfToken;
-    return fetch(path, { credentials: "same-origin", ...options, headers });
+    return apiFetch(path, { ...options });
   }
 
   // The DSFR opens and closes its modals from buttons that name them (aria-controls); scripts use its API.
@@ -343,7 +341,7 @@ import { announce } from "/static/shared/announce.js";
     const request = new XMLHttpRequest();
     upload = request;
     request.open("POST", "/api/transcriptions");
-    request.setRequestHeader("X-CSRF-Token", csrfToken);
+    request.setRequestHeader("X-CSRF-Token", csrfHeader()["X-CSRF-Token"]);
     request.setRequestHeader("Accept", "application/json");
     request.responseType = "json";
     uploadBox.hidden = false;

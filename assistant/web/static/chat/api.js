@@ -1,8 +1,8 @@
 // Talking to the JSON API from the chat page: same-origin requests with the session's anti-CSRF token, French
 // error messages, and the server-sent events of a streamed answer.
-export { readEvents } from "/static/shared/sse.js";
+import { apiFetch } from "/static/shared/http.js";
 
-const csrfToken = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
+export { readEvents } from "/static/shared/sse.js";
 
 // A failed request, described for people: `text` for the error region, `link` when there is somewhere to go.
 export class ApiError extends Error {
@@ -58,17 +58,8 @@ const UNREACHABLE = "Impossible de joindre le service. Vérifiez votre connexion
 
 // fetch() with the session cookie and the anti-CSRF header; `json` is sent as the body. Resolves to the Response.
 export async function request(path, { method = "GET", json, signal, accept = "application/json" } = {}) {
-  const headers = { Accept: accept };
-  if (method !== "GET") headers["X-CSRF-Token"] = csrfToken;
-  if (json !== undefined) headers["Content-Type"] = "application/json";
   try {
-    return await fetch(path, {
-      method,
-      credentials: "same-origin",
-      signal,
-      headers,
-      body: json === undefined ? undefined : JSON.stringify(json),
-    });
+    return await apiFetch(path, { method, json, signal, headers: { Accept: accept } });
   } catch (error) {
     if (error.name === "AbortError") throw error;
     throw new ApiError(UNREACHABLE);
