@@ -1,6 +1,6 @@
 """The lifespan container: every long-lived resource of a process, built once and closed once.
 
-The API (``assistant.api.app``) and the standalone worker (``assistant worker``) both build a :class:`Runtime`;
+The API (``assistant.app``) and the standalone worker (``assistant worker``) both build a :class:`Runtime`;
 nothing else holds process-wide state.
 """
 
@@ -153,7 +153,7 @@ def _embedded_default(settings: Settings, data_dir: Path) -> BackendConfig:
 
 def _builtin_job_modules() -> list[str]:
     # Features add their handler modules here as they land (ingestion, transcription, retention).
-    return ["assistant.services.ingestion", "assistant.services.transcription_jobs"]
+    return ["assistant.services.knowledge.ingestion", "assistant.services.meetings.jobs"]
 
 
 def _rag_engine(settings: Settings, sessions: async_sessionmaker[AsyncSession], data_dir: Path) -> RagEngine:
@@ -265,7 +265,6 @@ async def open_runtime(
         redis_url=settings.redis_url,
     )
     registry = JobRegistry()
-    load_job_modules(registry, [*_builtin_job_modules(), *settings.job_modules])
     models = ModelRegistry.from_configs(settings.llm_backends or [_embedded_default(settings, data_dir)])
     await models.verify_integrity()
     await apply_model_decisions(models, sessions)
@@ -299,6 +298,8 @@ async def open_runtime(
     runtime.readiness_checks.update(_model_checks(models))
     runtime.readiness_checks["transcription_weights"] = _speech_check(runtime.speech)
     try:
+        # Handlers are bound to this runtime as they register, so the job machinery never needs its type.
+        load_job_modules(registry, [*_builtin_job_modules(), *settings.job_modules], runtime)
         if with_worker:
             runtime.worker = Worker(
                 queue=queue,
@@ -307,7 +308,6 @@ async def open_runtime(
                 concurrency=settings.worker_concurrency,
                 lease=timedelta(seconds=settings.job_lease_seconds),
                 recovery_interval=settings.job_recovery_interval_seconds,
-                runtime=runtime,
             )
             await runtime.worker.start()
         yield runtime

@@ -59,8 +59,8 @@ import asyncio, sys
 from assistant.core.config import load_settings
 from assistant.runtime import open_runtime
 from assistant.security import Scope
-from assistant.services.api_keys import create_api_key
-from assistant.services.users import create_local_user
+from assistant.services.identity.api_keys import create_api_key
+from assistant.services.identity.users import create_local_user
 from assistant.store.models import Role
 
 async def main(count):

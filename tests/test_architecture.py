@@ -38,17 +38,36 @@ def test_libraries_never_import_the_service_or_the_web(library: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "layer", ["assistant/services", "assistant/store", "assistant/jobs", "assistant/llm", "assistant/core"]
+    "layer",
+    [
+        "assistant/services",
+        "assistant/store",
+        "assistant/jobs",
+        "assistant/llm",
+        "assistant/core",
+        "assistant/protocol",
+    ],
 )
 def test_lower_layers_never_import_the_api(layer: str) -> None:
-    # The OpenAI protocol models are plain pydantic schemas that the gateway service builds its answers with
-    # (as vLLM's serving classes do); they are the one part of assistant.api a service may use.
-    offenders = _offenders(layer, ("assistant.api", "fastapi", "starlette", "assistant.cli"))
-    assert [name for name in offenders if not name.split(": ")[1].startswith("assistant.api.openai")] == []
+    assert _offenders(layer, ("assistant.api", "assistant.web", "fastapi", "starlette", "assistant.cli")) == []
 
 
-def test_protocol_models_stay_free_of_the_web_framework() -> None:
-    assert _offenders("assistant/api/openai", ("fastapi", "starlette", "assistant.services", "assistant.runtime")) == []
+def test_protocol_models_sit_below_the_services() -> None:
+    # The OpenAI wire models are plain pydantic schemas: the gateway builds its answers with them and the API
+    # serialises them, so they need only the model layer, the guard's and provenance's records.
+    forbidden = ("fastapi", "starlette", "assistant.services", "assistant.runtime", "assistant.store", "assistant.api")
+    assert _offenders("assistant/protocol", forbidden) == []
+
+
+def test_the_api_never_imports_the_web_pages() -> None:
+    # Both are assembled by assistant.app; the pages reuse the API's dependencies, never the other way round.
+    assert _offenders("assistant/api", ("assistant.web", "assistant.app")) == []
+    assert _offenders("assistant/web", ("assistant.app",)) == []
+
+
+def test_the_job_machinery_never_knows_the_runtime() -> None:
+    # Handlers are bound to the runtime when their module registers them (TYPE_CHECKING imports count here).
+    assert _offenders("assistant/jobs", ("assistant.runtime", "assistant.services")) == []
 
 
 def test_store_never_reaches_up_into_services() -> None:
@@ -168,3 +187,41 @@ def test_no_import_cycles_between_modules() -> None:
 
 def test_the_cycle_finder_sees_a_cycle() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def _service_surfaces() -> dict[str, set[str]]:
+    """Each service group's public modules, as its ``__init__`` lists them in ``__all__``."""
+    surfaces: dict[str, set[str]] = {}
+    for init in (ROOT / "assistant/services").glob("*/__init__.py"):
+        for node in ast.parse(init.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.AnnAssign | ast.Assign) and isinstance(node.value, ast.List):
+                surfaces[init.parent.name] = {element.value for element in node.value.elts}  # type: ignore[attr-defined]
+    return surfaces
+
+
+def test_every_service_lives_in_a_group_with_a_declared_surface() -> None:
+    services = ROOT / "assistant/services"
+    assert sorted(p.name for p in services.glob("*.py")) == ["__init__.py"]
+    groups = {p.parent.name for p in services.glob("*/__init__.py")}
+    assert groups == set(_service_surfaces())
+    for group, surface in _service_surfaces().items():
+        assert all((services / group / f"{module}.py").is_file() for module in surface), group
+
+
+def test_service_groups_use_each_other_only_through_their_surface() -> None:
+    surfaces = _service_surfaces()
+    offenders = []
+    for path in (ROOT / "assistant/services").rglob("*.py"):
+        group = path.parent.name
+        for node in _runtime_imports(ast.parse(path.read_text(encoding="utf-8"))):
+            targets = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                parts = node.module.split(".")
+                targets = [f"{node.module}.{alias.name}" for alias in node.names] if len(parts) == 3 else [node.module]
+            for target in targets:
+                parts = target.split(".")
+                if parts[:2] != ["assistant", "services"] or len(parts) < 4 or parts[2] == group:
+                    continue
+                if parts[3] not in surfaces.get(parts[2], set()):
+                    offenders.append(f"{path.relative_to(ROOT)}: {target}")
+    assert offenders == []

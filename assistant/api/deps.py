@@ -23,9 +23,9 @@ from assistant.core.config import Settings
 from assistant.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from assistant.runtime import Runtime
 from assistant.security import Permission, Principal, same_secret
-from assistant.services.authentication import authenticate_bearer, authenticate_session
-from assistant.services.charter import ensure_charter_accepted
-from assistant.services.quotas import enforce_request_rate
+from assistant.services.charter.usage_charter import ensure_charter_accepted
+from assistant.services.gateway.quotas import enforce_request_rate
+from assistant.services.identity.authentication import authenticate_bearer, authenticate_session
 
 __all__ = [
     "CHARTER_GATED",

@@ -10,7 +10,7 @@ import typer
 from assistant.cli._common import run_async, settings_or_exit
 from assistant.core.config import Settings
 from assistant.runtime import open_runtime
-from assistant.services.compliance import ComplianceReport, build_report, render_report
+from assistant.services.charter.compliance import ComplianceReport, build_report, render_report
 
 __all__ = ["app"]
 

@@ -12,7 +12,7 @@ from assistant.core.config import Settings
 from assistant.errors import NotFoundError
 from assistant.runtime import open_runtime
 from assistant.security import ROLE_PERMISSIONS, SCOPE_PERMISSIONS, Scope
-from assistant.services.api_keys import CreatedApiKey, create_api_key, revoke_api_key
+from assistant.services.identity.api_keys import CreatedApiKey, create_api_key, revoke_api_key
 from assistant.store import users as user_store
 from assistant.store.models import ApiKey, Role
 

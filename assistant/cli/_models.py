@@ -10,7 +10,7 @@ from assistant.cli._common import run_async, settings_or_exit
 from assistant.core.config import Settings
 from assistant.llm import ModelStatus, RegisteredModel
 from assistant.runtime import open_runtime
-from assistant.services.supervision import reinstate_model, withdraw_model
+from assistant.services.governance.supervision import reinstate_model, withdraw_model
 
 __all__ = ["app"]
 

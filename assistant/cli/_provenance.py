@@ -11,7 +11,7 @@ from assistant.cli._common import fail, run_async, settings_or_exit
 from assistant.core.config import Settings
 from assistant.errors import SouverainError
 from assistant.runtime import open_runtime
-from assistant.services.provenance import VerificationReport, verify_file
+from assistant.services.gateway.verification import VerificationReport, verify_file
 
 __all__ = ["app"]
 

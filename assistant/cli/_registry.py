@@ -10,7 +10,7 @@ import typer
 from assistant.cli._common import fail, run_async, settings_or_exit
 from assistant.core.config import Settings
 from assistant.runtime import open_runtime
-from assistant.services.ai_registry import ExportFormat, export_registry
+from assistant.services.governance.ai_registry import ExportFormat, export_registry
 
 __all__ = ["app"]
 

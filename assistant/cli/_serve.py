@@ -15,7 +15,7 @@ from assistant.cli._common import run_async, settings_or_exit
 from assistant.core.config import Settings
 from assistant.core.logging import configure_logging
 from assistant.runtime import open_runtime
-from assistant.services.retention import retention_schedule
+from assistant.services.governance.retention import retention_schedule
 
 __all__ = ["serve", "worker"]
 
@@ -38,7 +38,7 @@ def serve(
         )
         raise typer.Exit(code=2)
     uvicorn.run(
-        "assistant.api.app:create_app",
+        "assistant.app:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,

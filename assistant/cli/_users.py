@@ -11,8 +11,8 @@ from assistant.cli._common import fail, run_async, settings_or_exit
 from assistant.cli._keys import default_scopes
 from assistant.core.config import Settings
 from assistant.runtime import open_runtime
-from assistant.services.api_keys import create_api_key
-from assistant.services.users import create_local_user, disable_user_by_name
+from assistant.services.identity.api_keys import create_api_key
+from assistant.services.identity.users import create_local_user, disable_user_by_name
 from assistant.store.models import Role, User
 
 __all__ = ["app"]

@@ -1,6 +1,6 @@
 """The forbidden-use guard: rules (patterns and/or a classifier prompt, an action, a French message) and matching.
 
-Pure logic: loading and editing rule sets, classifier calls and auditing live in ``assistant.services.guard``.
+Pure logic: loading and editing rule sets, classifier calls and auditing live in ``assistant.services.gateway.guard``.
 """
 
 from assistant.guard._engine import GuardEngine, GuardMatch

@@ -6,12 +6,9 @@ import importlib
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from assistant.errors import ConfigurationError, UnknownJobKindError
-
-if TYPE_CHECKING:
-    from assistant.runtime import Runtime
 
 __all__ = ["JobContext", "JobHandler", "JobRegistry", "load_job_modules"]
 
@@ -22,9 +19,8 @@ ProgressReporter = Callable[[float, str | None], Awaitable[None]]
 class JobContext:
     """What a handler knows about the job it runs.
 
-    Handlers must be idempotent: after a worker crash the same job runs again (``attempt`` > 1). ``runtime`` is
-    the worker process's lifespan container (database, models, signer), for handlers that need more than the
-    payload; :meth:`require_runtime` gives it typed.
+    Handlers must be idempotent: after a worker crash the same job runs again (``attempt`` > 1). A handler that
+    needs more than the payload (database, models, signer) is bound to them when its module registers it.
     """
 
     job_id: uuid.UUID
@@ -33,13 +29,6 @@ class JobContext:
     owner_id: uuid.UUID | None
     attempt: int
     _report: ProgressReporter = field(repr=False)
-    runtime: Runtime | None = field(default=None, repr=False)
-
-    def require_runtime(self) -> Runtime:
-        """The worker's runtime; a handler that needs it cannot run without one."""
-        if self.runtime is None:
-            raise ConfigurationError(f"job kind {self.kind!r} needs a runtime, and this worker was given none")
-        return self.runtime
 
     async def report_progress(self, fraction: float, message: str | None = None) -> None:
         """Record how far the job is (0..1), with an optional short French message for the user."""
@@ -83,8 +72,11 @@ class JobRegistry:
         return sorted(self._handlers)
 
 
-def load_job_modules(registry: JobRegistry, modules: list[str]) -> None:
-    """Import each module and call its ``register(registry)`` function."""
+def load_job_modules(registry: JobRegistry, modules: list[str], resources: Any) -> None:
+    """Import each module and call its ``register(registry, resources)`` function.
+
+    ``resources`` is what handlers are bound to (the process's runtime): this package never needs its type.
+    """
     for name in modules:
         try:
             module = importlib.import_module(name)
@@ -92,5 +84,5 @@ def load_job_modules(registry: JobRegistry, modules: list[str]) -> None:
             raise ConfigurationError(f"SOUVERAIN_JOB_MODULES: cannot import {name!r} ({exc})") from exc
         register = getattr(module, "register", None)
         if not callable(register):
-            raise ConfigurationError(f"SOUVERAIN_JOB_MODULES: {name!r} has no register(registry) function")
-        register(registry)
+            raise ConfigurationError(f"SOUVERAIN_JOB_MODULES: {name!r} has no register(registry, runtime) function")
+        register(registry, resources)

@@ -7,7 +7,6 @@ import contextlib
 import logging
 import uuid
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -15,9 +14,6 @@ from assistant.errors import ServiceUnavailableError, UserFacingError
 from assistant.jobs._registry import JobContext, JobRegistry
 from assistant.store import jobs as job_store
 from assistant.store.models import JobStatus
-
-if TYPE_CHECKING:
-    from assistant.runtime import Runtime
 
 __all__ = ["JobRunner"]
 
@@ -34,9 +30,7 @@ class JobRunner:
         registry: JobRegistry,
         worker_id: str,
         lease: timedelta,
-        runtime: Runtime | None = None,
     ) -> None:
-        self._runtime = runtime
         self._sessions = session_factory
         self._registry = registry
         self._worker_id = worker_id
@@ -60,7 +54,6 @@ class JobRunner:
                 owner_id=job.owner_id,
                 attempt=job.attempts,
                 _report=lambda fraction, message: self._report(job_id, fraction, message),
-                runtime=self._runtime,
             )
             can_retry = job.attempts < job.max_attempts
         logger.info("job %s (%s) started, attempt %d", job_id, context.kind, context.attempt)

@@ -9,7 +9,6 @@ import os
 import socket
 import uuid
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from huey.consumer import Consumer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,9 +18,6 @@ from assistant.jobs._queue import JobQueue
 from assistant.jobs._registry import JobRegistry
 from assistant.jobs._runner import JobRunner
 from assistant.store import jobs as job_store
-
-if TYPE_CHECKING:
-    from assistant.runtime import Runtime
 
 __all__ = ["Worker"]
 
@@ -50,13 +46,12 @@ class Worker:
         concurrency: int,
         lease: timedelta,
         recovery_interval: float,
-        runtime: Runtime | None = None,
     ) -> None:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._queue = queue
         self._sessions = session_factory
         self._runner = JobRunner(
-            session_factory=session_factory, registry=registry, worker_id=self.worker_id, lease=lease, runtime=runtime
+            session_factory=session_factory, registry=registry, worker_id=self.worker_id, lease=lease
         )
         self._lease = lease
         self._concurrency = concurrency

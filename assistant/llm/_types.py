@@ -1,6 +1,6 @@
 """Typed values that travel inside the LLM layer: request, sampling parameters, stream chunks, results.
 
-They are deliberately independent of the HTTP protocol models (``assistant.api.openai``): the API maps onto
+They are deliberately independent of the HTTP protocol models (``assistant.protocol``): the API maps onto
 them in one place (``ChatCompletionRequest.to_backend_params``), and backends never see API types.
 Messages stay plain JSON-ready dicts in the OpenAI shape because both backends consume exactly that shape.
 """

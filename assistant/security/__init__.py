@@ -1,6 +1,6 @@
 """Authentication and authorization primitives: permissions, principals, tokens, OIDC, counters, passwords.
 
-Services (``assistant.services.authentication`` and friends) combine these with the store; the API declares
+Services (``assistant.services.identity.authentication`` and friends) combine these with the store; the API declares
 ``Security(RequirePermission(Permission.X))`` on each route (``assistant.api.deps``).
 """
 

@@ -16,9 +16,9 @@ from fastapi import Depends, Request
 from assistant.api.deps import CHARTER_GATED, CSRF_HEADER, ClientDep, RequirePermission, RuntimeDep
 from assistant.errors import AuthenticationError, CharterNotAcceptedError
 from assistant.security import Principal, same_secret
-from assistant.services.authentication import authenticate_session
-from assistant.services.charter import ensure_charter_accepted
-from assistant.services.quotas import enforce_request_rate
+from assistant.services.charter.usage_charter import ensure_charter_accepted
+from assistant.services.gateway.quotas import enforce_request_rate
+from assistant.services.identity.authentication import authenticate_session
 from assistant.web.errors import CharterRequiredError, LoginRequiredError, PageForbiddenError
 
 __all__ = ["CSRF_FIELD", "OptionalWebCaller", "RequirePage", "WebCaller", "safe_next_path", "web_caller"]

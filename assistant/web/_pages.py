@@ -15,9 +15,9 @@ from fastapi.responses import RedirectResponse, Response
 from assistant.api.deps import PUBLIC, ClientDep, RuntimeDep
 from assistant.errors import AuthenticationError, RateLimitedError
 from assistant.security import Permission, same_secret
-from assistant.services.login import LoginResult, login_with_password, logout
-from assistant.services.quotas import get_quota
-from assistant.services.users import get_user
+from assistant.services.gateway.quotas import get_quota
+from assistant.services.identity.login import LoginResult, login_with_password, logout
+from assistant.services.identity.users import get_user
 from assistant.web._auth import OptionalWebCaller, RequirePage, WebCaller, safe_next_path
 from assistant.web._templates import PageRenderer
 

@@ -16,10 +16,10 @@ from fastapi.responses import Response
 from assistant.api.deps import ClientDep, RuntimeDep
 from assistant.errors import InvalidRequestError, UserFacingError
 from assistant.security import Permission
-from assistant.services import admin
-from assistant.services.api_keys import list_api_keys, revoke_api_key
-from assistant.services.quotas import get_quota
-from assistant.services.users import create_local_user, get_user
+from assistant.services.gateway.quotas import get_quota
+from assistant.services.governance import admin
+from assistant.services.identity.api_keys import list_api_keys, revoke_api_key
+from assistant.services.identity.users import create_local_user, get_user
 from assistant.store import utcnow
 from assistant.store.models import ApiKey, Role, User
 from assistant.web._admin_common import done, error_status, render_admin

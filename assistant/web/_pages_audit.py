@@ -18,8 +18,8 @@ from fastapi.responses import Response
 
 from assistant.api.deps import RuntimeDep
 from assistant.security import Permission
-from assistant.services.access_review import access_review_data
-from assistant.services.audit_log import search_events, verify_chain
+from assistant.services.governance.audit_log import search_events, verify_chain
+from assistant.services.identity.access_review import access_review_data
 from assistant.web._auth import RequirePage, WebCaller
 from assistant.web._templates import PageRenderer
 

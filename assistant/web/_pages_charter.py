@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from assistant.api.deps import ClientDep, RuntimeDep
 from assistant.errors import ConflictError, UserFacingError
 from assistant.security import Permission
-from assistant.services import charter as service
+from assistant.services.charter import usage_charter as service
 from assistant.web._auth import RequirePage, WebCaller, safe_next_path
 from assistant.web._markdown import render_markdown
 from assistant.web._pages_guard import guard_pages_router

@@ -18,8 +18,9 @@ from assistant.api.deps import ClientDep, RuntimeDep
 from assistant.errors import InvalidRequestError, SouverainError, UserFacingError
 from assistant.llm.errors import UnknownModelError
 from assistant.security import Permission
-from assistant.services import ai_registry, compliance, incidents, kpis, supervision
-from assistant.services.model_trends import ModelTrend, model_trends
+from assistant.services.charter import compliance
+from assistant.services.governance import ai_registry, incidents, kpis, supervision
+from assistant.services.governance.model_trends import ModelTrend, model_trends
 from assistant.store.models import IncidentCategory, IncidentStatus
 from assistant.web._admin_common import done, error_status, render_admin
 from assistant.web._auth import RequirePage, WebCaller

@@ -22,9 +22,9 @@ from assistant.errors import UserFacingError
 from assistant.guard import GuardAction, GuardRule, RuleSetError, parse_rules
 from assistant.runtime import Runtime
 from assistant.security import Permission
-from assistant.services.audit_log import search_events
-from assistant.services.guard import current_engine, replace_rules
-from assistant.services.incidents import list_reports
+from assistant.services.gateway.guard import current_engine, replace_rules
+from assistant.services.governance.audit_log import search_events
+from assistant.services.governance.incidents import list_reports
 from assistant.store.models import IncidentCategory
 from assistant.web._auth import RequirePage, WebCaller
 from assistant.web._templates import PageRenderer

@@ -24,7 +24,7 @@ from assistant.errors import (
     UserFacingError,
 )
 from assistant.security import IdentityProviderError
-from assistant.services.oidc_login import finish_oidc_login, start_oidc_login
+from assistant.services.identity.oidc_login import finish_oidc_login, start_oidc_login
 from assistant.web._auth import OptionalWebCaller, safe_next_path
 from assistant.web._pages import _secure, render_login_page, set_session_cookies
 from assistant.web._templates import PageRenderer

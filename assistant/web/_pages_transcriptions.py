@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from assistant.api.deps import RuntimeDep
 from assistant.errors import NotFoundError
 from assistant.security import Permission
-from assistant.services.transcriptions import TranscriptionView, get_transcription, list_transcriptions
+from assistant.services.meetings.transcriptions import TranscriptionView, get_transcription, list_transcriptions
 from assistant.web._auth import RequirePage, WebCaller
 from assistant.web._templates import PageRenderer
 

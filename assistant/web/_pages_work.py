@@ -18,17 +18,17 @@ from fastapi.responses import RedirectResponse, Response
 from assistant.api.deps import ClientDep, RuntimeDep
 from assistant.errors import InvalidRequestError, NotFoundError, PermissionDeniedError, UserFacingError
 from assistant.security import Permission
-from assistant.services import admin
-from assistant.services.collection_summaries import summarise_collection, summarise_collections
-from assistant.services.collections import (
+from assistant.services.chat.document_tasks import LANGUAGES, list_presets
+from assistant.services.governance import admin
+from assistant.services.knowledge.collection_summaries import summarise_collection, summarise_collections
+from assistant.services.knowledge.collections import (
     create_collection,
     delete_collection,
     get_access_list,
     set_access_list,
     update_collection,
 )
-from assistant.services.document_tasks import LANGUAGES, list_presets
-from assistant.services.documents import list_documents
+from assistant.services.knowledge.documents import list_documents
 from assistant.store.models import AccessLevel, Classification
 from assistant.web._auth import RequirePage, WebCaller
 from assistant.web._templates import PageRenderer

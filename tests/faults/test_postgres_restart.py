@@ -18,8 +18,8 @@ import pytest
 
 from assistant.runtime import open_runtime
 from assistant.security import Scope
-from assistant.services.api_keys import create_api_key
-from assistant.services.users import create_local_user
+from assistant.services.identity.api_keys import create_api_key
+from assistant.services.identity.users import create_local_user
 from assistant.store.models import Role
 from tests.factories import make_settings
 from tests.fakes import FakeUpstream, fake_reply

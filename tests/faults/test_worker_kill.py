@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from assistant.api.app import create_app
+from assistant.app import create_app
 from assistant.store import collections as collection_store
 from assistant.store.models import DocumentChunk, Job, JobStatus, Role
 from rag import IndexStore

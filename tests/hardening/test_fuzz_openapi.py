@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
     unsupported_method,
 )
 
-from assistant.api.app import create_app
+from assistant.app import create_app
 from assistant.core.config import Settings
 from assistant.store.models import Role
 from tests.assistant.chat.conftest import backend

@@ -14,8 +14,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant.api.app import create_app
 from assistant.api.body_limits import BodyLimits
+from assistant.app import create_app
 from assistant.store.models import Role
 from tests.assistant.rag.helpers import create_collection
 from tests.assistant.security.helpers import Account, make_account

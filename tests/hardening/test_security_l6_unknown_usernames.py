@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant.services.audit_log import search_events
+from assistant.services.governance.audit_log import search_events
 from assistant.store.models import Role
 from tests.assistant.security.helpers import PASSWORD, make_account, run, runtime_of
 

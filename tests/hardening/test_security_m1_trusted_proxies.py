@@ -11,9 +11,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant.api.app import create_app
+from assistant.app import create_app
 from assistant.errors import ConfigurationError
-from assistant.services.audit_log import search_events
+from assistant.services.governance.audit_log import search_events
 from tests.assistant.security.helpers import run, runtime_of
 
 INGRESS = ("10.42.0.7", 44321)

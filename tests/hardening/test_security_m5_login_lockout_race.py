@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant.api.app import create_app
+from assistant.app import create_app
 from assistant.security import passwords
 from assistant.store.models import Role
 from tests.assistant.security.helpers import PASSWORD, make_account
@@ -50,7 +50,7 @@ def test_concurrent_guesses_get_no_more_tries_than_the_lockout_allows(
             barrier.wait()
         return real_verify(password_hash, password)
 
-    monkeypatch.setattr("assistant.services.login.verify_password", slow_verify)
+    monkeypatch.setattr("assistant.services.identity.login.verify_password", slow_verify)
 
     def guess(n: int) -> int:
         body = {"username": "agent.cible", "password": f"essai-numero-{n}"}
@@ -76,7 +76,7 @@ def test_the_password_check_does_not_hold_the_event_loop(
         release.wait(timeout=30)
         return real_verify(password_hash, password)
 
-    monkeypatch.setattr("assistant.services.login.verify_password", held_verify)
+    monkeypatch.setattr("assistant.services.identity.login.verify_password", held_verify)
     with ThreadPoolExecutor(max_workers=2) as pool:
         login = pool.submit(client.post, "/api/auth/login", json={"username": "agent.lent", "password": PASSWORD})
         assert started.wait(timeout=30)

@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant.api.app import create_app
+from assistant.app import create_app
 from assistant.store.models import Role
 from tests.assistant.rag.helpers import backend
 from tests.assistant.security.helpers import Account, make_account

@@ -104,7 +104,7 @@ def test_files_over_the_size_limit_are_refused_without_being_stored(
     hardened_settings,
     tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
-    from assistant.api.app import create_app
+    from assistant.app import create_app
     from assistant.store.models import Role
     from tests.assistant.security.helpers import make_account
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.security import Principal, Scope
-from assistant.services.quotas import EffectiveQuota
+from assistant.services.gateway.quotas import EffectiveQuota
 from assistant.store.models import ApiKey, AuditEvent, Group, Role, User
 
 __all__ = [

@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.llm import ModelCard, ModelStatus
 from assistant.provenance import Manifest, Provenance
-from assistant.services.incidents import IncidentStats
-from assistant.services.kpis import Kpis
-from assistant.services.supervision import ModelSupervision
+from assistant.services.governance.incidents import IncidentStats
+from assistant.services.governance.kpis import Kpis
+from assistant.services.governance.supervision import ModelSupervision
 from assistant.store.kpis import Aggregate
 from assistant.store.models import IncidentCategory, IncidentReport, IncidentStatus, RegistryReview
 

@@ -8,11 +8,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.api.openai.chat import GroundingReport, Usage
 from assistant.guard import GuardConfirmation, GuardNotice
+from assistant.protocol.chat import GroundingReport, Usage
 from assistant.provenance import Manifest, Provenance
-from assistant.services.collections import CollectionAccessList, CollectionView
-from assistant.services.retrieval import Passage, RagAnswer
+from assistant.services.knowledge.collections import CollectionAccessList, CollectionView
+from assistant.services.knowledge.retrieval import Passage, RagAnswer
 from assistant.store.models import AccessLevel, Classification, Document, DocumentStatus
 
 __all__ = [

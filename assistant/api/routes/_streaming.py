@@ -1,4 +1,4 @@
-"""Request and response helpers shared by the chat product routes: SSE responses, JSON-or-multipart bodies."""
+"""Helpers shared by the routes: SSE responses, stream-or-JSON answers, JSON-or-multipart request bodies."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import anyio
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
-from starlette.responses import StreamingResponse
+from starlette.responses import JSONResponse, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from assistant.errors import InvalidRequestError, ServiceUnavailableError
 
-__all__ = ["EventStream", "UploadedFile", "read_json_or_form"]
+__all__ = ["EventStream", "UploadedFile", "read_json_or_form", "stream_or_json"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -37,6 +37,16 @@ class EventStream(StreamingResponse):
             if close is not None:
                 with anyio.CancelScope(shield=True):
                     await close()
+
+
+def stream_or_json(
+    stream: AsyncIterator[str] | None, body: BaseModel | None, *, headers: dict[str, str], by_alias: bool = True
+) -> EventStream | JSONResponse:
+    """The tail of every route that answers either a whole JSON body or an SSE stream, as the caller asked."""
+    if stream is not None:
+        return EventStream(stream, headers=headers)
+    assert body is not None, "a service outcome holds either a stream or a body"
+    return JSONResponse(body.model_dump(mode="json", by_alias=by_alias), headers=headers)
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.provenance import AI_LABEL
-from assistant.services.minutes import MinutesView
-from assistant.services.transcriptions import TranscriptionView
+from assistant.services.meetings.minutes import MinutesView
+from assistant.services.meetings.transcriptions import TranscriptionView
 
 __all__ = ["MinutesOut", "MinutesRequest", "TranscriptionOut"]
 

@@ -20,10 +20,10 @@ from assistant.api.routes._access_models import (
     UserUpdate,
 )
 from assistant.security import Permission, Principal
-from assistant.services import admin
-from assistant.services.api_keys import list_api_keys, revoke_api_key
-from assistant.services.quotas import get_quota
-from assistant.services.users import create_local_user, get_user
+from assistant.services.gateway.quotas import get_quota
+from assistant.services.governance import admin
+from assistant.services.identity.api_keys import list_api_keys, revoke_api_key
+from assistant.services.identity.users import create_local_user, get_user
 from assistant.store.models import Role
 
 __all__ = ["router"]

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query, Response, Security
 from assistant.api.deps import RequirePermission, RuntimeDep
 from assistant.api.routes._access_models import AuditEventOut, ChainReportOut
 from assistant.security import Permission, Principal
-from assistant.services import access_review
-from assistant.services.audit_log import search_events, verify_chain
+from assistant.services.governance.audit_log import search_events, verify_chain
+from assistant.services.identity import access_review
 
 __all__ = ["router"]
 

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request, Response, Security, status
 from assistant.api.deps import PUBLIC, ClientDep, RequirePermission, RuntimeDep
 from assistant.api.routes._access_models import LoginRequest, LoginResponse, Profile
 from assistant.security import Permission, Principal
-from assistant.services.login import login_with_password, logout
-from assistant.services.users import get_user
+from assistant.services.identity.login import login_with_password, logout
+from assistant.services.identity.users import get_user
 
 __all__ = ["router"]
 

@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field
 from assistant.api.deps import ClientDep, RequirePermission, RuntimeDep
 from assistant.guard import GuardRule
 from assistant.security import Permission, Principal
-from assistant.services import charter as service
-from assistant.services.guard import current_engine, replace_rules
+from assistant.services.charter import usage_charter as service
+from assistant.services.gateway.guard import current_engine, replace_rules
 
 __all__ = ["router"]
 

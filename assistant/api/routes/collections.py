@@ -16,7 +16,7 @@ from assistant.api.routes._rag_models import (
     CollectionUpdate,
 )
 from assistant.security import Permission, Principal
-from assistant.services import collections
+from assistant.services.knowledge import collections
 
 __all__ = ["router"]
 

@@ -10,19 +10,19 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from assistant.api.deps import ClientDep, RequirePermission, RuntimeDep
-from assistant.api.routes._streaming import EventStream
+from assistant.api.routes._streaming import EventStream, stream_or_json
 from assistant.exports import ExportFormat
 from assistant.guard import GuardConfirmation
 from assistant.security import Permission, Principal
-from assistant.services import conversations as service
-from assistant.services.chat_views import (
+from assistant.services.chat import conversations as service
+from assistant.services.chat.replies import send_message
+from assistant.services.chat.views import (
     ConversationDetail,
     ConversationPage,
     ConversationSummary,
     ExchangeView,
     MessageView,
 )
-from assistant.services.conversation_replies import send_message
 
 __all__ = ["router"]
 
@@ -137,10 +137,7 @@ async def post_message(
         guard_confirmation=body.guard_confirmation,
         collections=body.collections,
     )
-    if reply.stream is not None:
-        return EventStream(reply.stream, headers=reply.headers)
-    assert reply.exchange is not None
-    return JSONResponse(reply.exchange.model_dump(mode="json", by_alias=True), headers=reply.headers)
+    return stream_or_json(reply.stream, reply.exchange, headers=reply.headers)
 
 
 @router.post(

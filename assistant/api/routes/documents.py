@@ -10,8 +10,8 @@ from fastapi import APIRouter, File, Response, Security, UploadFile, status
 from assistant.api.deps import ClientDep, RequirePermission, RuntimeDep
 from assistant.api.routes._rag_models import DocumentOut, UploadOut
 from assistant.security import Permission, Principal
-from assistant.services import documents
-from assistant.services.documents import UploadedFile
+from assistant.services.knowledge import documents
+from assistant.services.knowledge.documents import UploadedFile
 
 __all__ = ["router"]
 

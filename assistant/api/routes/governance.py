@@ -10,7 +10,6 @@ from fastapi import APIRouter, Query, Security
 from fastapi.responses import PlainTextResponse, Response
 
 from assistant.api.deps import ClientDep, RequirePermission, RuntimeDep
-from assistant.api.openai.models import Model
 from assistant.api.routes._governance_models import (
     IncidentOut,
     IncidentStatsOut,
@@ -22,8 +21,10 @@ from assistant.api.routes._governance_models import (
     RegistryReviewOut,
 )
 from assistant.errors import InvalidRequestError
+from assistant.protocol.models import Model
 from assistant.security import Permission, Principal
-from assistant.services import ai_registry, compliance, incidents, kpis, supervision
+from assistant.services.charter import compliance
+from assistant.services.governance import ai_registry, incidents, kpis, supervision
 from assistant.store.models import IncidentCategory, IncidentStatus
 
 __all__ = ["router"]

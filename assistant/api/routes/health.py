@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from assistant import __version__
 from assistant.api.deps import DIRECT_ONLY, PUBLIC, RuntimeDep
 from assistant.api.errors import error_response
-from assistant.services.health import check_readiness
+from assistant.services.operations.health import check_readiness
 
 __all__ = ["router"]
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Security, status
 from assistant.api.deps import ClientDep, RequirePermission, RuntimeDep
 from assistant.api.routes._governance_models import IncidentCreate, IncidentOut
 from assistant.security import Permission, Principal
-from assistant.services import incidents
+from assistant.services.governance import incidents
 from assistant.store.models import IncidentStatus
 
 __all__ = ["router"]

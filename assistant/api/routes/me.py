@@ -12,11 +12,11 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from assistant.api.deps import ClientDep, RequirePermission, RuntimeDep
 from assistant.api.routes._access_models import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, Profile, QuotaOut
 from assistant.security import Permission, Principal
-from assistant.services import rgpd
-from assistant.services.api_keys import create_api_key, list_api_keys, revoke_api_key
-from assistant.services.quotas import get_quota
-from assistant.services.rgpd import ERASE_CONFIRMATION
-from assistant.services.users import get_user
+from assistant.services.gateway.quotas import get_quota
+from assistant.services.governance import rgpd
+from assistant.services.governance.rgpd import ERASE_CONFIRMATION
+from assistant.services.identity.api_keys import create_api_key, list_api_keys, revoke_api_key
+from assistant.services.identity.users import get_user
 
 __all__ = ["router"]
 

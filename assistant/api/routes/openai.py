@@ -6,22 +6,23 @@ import time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Request, Security, UploadFile
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 
 from assistant.api.deps import ClientDep, RequirePermission, RuntimeDep
-from assistant.api.openai.audio import (
+from assistant.api.routes._streaming import EventStream, stream_or_json
+from assistant.protocol.audio import (
     ResponseFormat,
     TranscriptionParams,
     TranscriptionResponse,
     TranscriptionVerboseResponse,
 )
-from assistant.api.openai.chat import ChatCompletionRequest, ChatCompletionResponse
-from assistant.api.openai.embeddings import EmbeddingRequest, EmbeddingResponse
-from assistant.api.openai.models import Model, ModelList
+from assistant.protocol.chat import ChatCompletionRequest, ChatCompletionResponse
+from assistant.protocol.embeddings import EmbeddingRequest, EmbeddingResponse
+from assistant.protocol.models import Model, ModelList
 from assistant.security import Permission, Principal
-from assistant.services.audio_transcriptions import transcribe_upload
-from assistant.services.chat_completions import create_chat_completion
-from assistant.services.retrieval import create_embeddings
+from assistant.services.gateway.chat_completions import create_chat_completion
+from assistant.services.knowledge.retrieval import create_embeddings
+from assistant.services.meetings.openai_audio import transcribe_upload
 
 __all__ = ["router"]
 
@@ -48,14 +49,10 @@ async def list_models(runtime: RuntimeDep, principal: Chatter, include_withdrawn
 )
 async def chat_completions(
     body: ChatCompletionRequest, request: Request, runtime: RuntimeDep, principal: Chatter, client: ClientDep
-) -> JSONResponse | StreamingResponse:
+) -> JSONResponse | EventStream:
     started = getattr(request.state, "started", None) or time.perf_counter()
     outcome = await create_chat_completion(runtime, body, principal=principal, client=client, started=started)
-    if outcome.stream is not None:
-        headers = {**outcome.headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-        return StreamingResponse(outcome.stream, media_type="text/event-stream", headers=headers)
-    assert outcome.response is not None
-    return JSONResponse(outcome.response.model_dump(mode="json"), headers=outcome.headers)
+    return stream_or_json(outcome.stream, outcome.response, headers=outcome.headers, by_alias=False)
 
 
 @router.post("/embeddings", response_model=EmbeddingResponse, summary="Plongements (vecteurs) du modèle des index")

@@ -13,7 +13,7 @@ from assistant.api.routes._streaming import read_json_or_form
 from assistant.errors import InvalidRequestError
 from assistant.provenance import Manifest
 from assistant.security import Permission, Principal
-from assistant.services.provenance import VerificationReport, verify_file, verify_text
+from assistant.services.gateway.verification import VerificationReport, verify_file, verify_text
 
 __all__ = ["router"]
 

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from assistant.api.deps import ClientDep, RequirePermission, RuntimeDep
 from assistant.api.routes._rag_models import PassageOut, RagAnswerIn, RagAnswerOut, SearchIn, SearchOut
 from assistant.security import Permission, Principal
-from assistant.services.retrieval import answer_question, search_passages
+from assistant.services.knowledge.retrieval import answer_question, search_passages
 
 __all__ = ["router"]
 

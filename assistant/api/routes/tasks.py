@@ -9,11 +9,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from assistant.api.deps import ClientDep, RequirePermission, RuntimeDep
-from assistant.api.routes._streaming import EventStream, read_json_or_form
+from assistant.api.routes._streaming import EventStream, read_json_or_form, stream_or_json
 from assistant.guard import GuardConfirmation
 from assistant.security import Permission, Principal
-from assistant.services.chat_views import PresetView, TaskResult
-from assistant.services.document_tasks import TaskInput, extract_document, list_presets, run_task
+from assistant.services.chat.document_tasks import TaskInput, extract_document, list_presets, run_task
+from assistant.services.chat.views import PresetView, TaskResult
 
 __all__ = ["router"]
 
@@ -89,7 +89,4 @@ async def apply_task(
         target_language=body.target_language,
         guard_confirmation=body.guard_confirmation,
     )
-    if outcome.stream is not None:
-        return EventStream(outcome.stream, headers=outcome.headers)
-    assert outcome.result is not None
-    return JSONResponse(outcome.result.model_dump(mode="json", by_alias=True), headers=outcome.headers)
+    return stream_or_json(outcome.stream, outcome.result, headers=outcome.headers)

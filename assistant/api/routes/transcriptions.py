@@ -10,13 +10,14 @@ from fastapi.responses import FileResponse, JSONResponse, Response, StreamingRes
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.api.deps import ClientDep, RequirePermission, RuntimeDep
+from assistant.api.routes._streaming import EventStream
 from assistant.api.routes._transcription_models import MinutesOut, MinutesRequest, TranscriptionOut
 from assistant.security import Permission, Principal
-from assistant.services import minutes as minutes_service
-from assistant.services import transcriptions as service
-from assistant.services.transcript_edits import edit_transcript
-from assistant.services.transcription_audio import kept_audio
-from assistant.services.transcriptions import ExportedFile, TranscriptionOptions
+from assistant.services.meetings import minutes as minutes_service
+from assistant.services.meetings import transcriptions as service
+from assistant.services.meetings.audio import kept_audio
+from assistant.services.meetings.edits import edit_transcript
+from assistant.services.meetings.transcriptions import ExportedFile, TranscriptionOptions
 
 __all__ = ["router"]
 
@@ -103,12 +104,9 @@ async def get_transcription(
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}},
 )
-async def transcription_events(
-    transcription_id: uuid.UUID, principal: Transcriber, runtime: RuntimeDep
-) -> StreamingResponse:
+async def transcription_events(transcription_id: uuid.UUID, principal: Transcriber, runtime: RuntimeDep) -> EventStream:
     stream = await service.transcription_events(runtime, owner_id=principal.user_id, transcription_id=transcription_id)
-    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
+    return EventStream(stream, headers={})
 
 
 @router.get("/{transcription_id}/result", summary="Transcription (segments, intervenants, mots), étiquetée")

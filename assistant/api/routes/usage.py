@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from assistant.api.deps import RequirePermission, RuntimeDep
 from assistant.security import Permission, Principal
-from assistant.services.usage import usage_summary
+from assistant.services.gateway.usage import usage_summary
 from assistant.store.usage import UsageTotals
 
 __all__ = ["router"]

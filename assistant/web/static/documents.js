@@ -1,7 +1,8 @@
 // A collection's page: upload with a real progress bar (XMLHttpRequest), ingestion status refreshed from the API
 // until every document is ready or failed, deletion of a document after confirmation, first-upload reminder.
 import { announce } from "/static/shared/announce.js";
-import { apiFetch, csrfHeader } from "/static/shared/http.js";
+import { apiFetch } from "/static/shared/http.js";
+import { uploadWithProgress } from "/static/shared/upload.js";
 
 (() => {
 
@@ -184,19 +185,20 @@ import { apiFetch, csrfHeader } from "/static/shared/http.js";
     clearError();
     const body = new FormData();
     for (const file of files) body.append("files", file, file.name);
-    const request = new XMLHttpRequest();
-    request.open("POST", `/api/collections/${collectionId}/documents`);
-    request.setRequestHeader("X-CSRF-Token", csrfHeader()["X-CSRF-Token"]);
-    request.setRequestHeader("Accept", "application/json");
-    request.responseType = "json";
-    request.upload.addEventListener("progress", (event) => {
-      if (event.lengthComputable) setProgress(Math.round((event.loaded / event.total) * 100));
+    sendButton.disabled = true;
+    setProgress(0, files.length > 1 ? `Envoi de ${files.length} fichiers` : `Envoi de « ${files[0].name} »`);
+    announce("Envoi en cours…");
+    const sending = uploadWithProgress(`/api/collections/${collectionId}/documents`, body, {
+      onProgress: (loaded, total) => setProgress(Math.round((loaded / total) * 100)),
     });
-    request.addEventListener("load", () => {
+    sending.done.then(({ outcome, status, response }) => {
       sendButton.disabled = false;
-      if (request.status === 202) {
+      if (outcome !== "load") {
+        progressBox.hidden = true;
+        showError("La connexion au service a été interrompue pendant l'envoi. Réessayez.");
+      } else if (status === 202) {
         setProgress(100, "Envoi terminé");
-        const sent = request.response.documents;
+        const sent = response.documents;
         const duplicates = sent.filter((doc) => doc.duplicate).length;
         const failed = sent.filter((doc) => doc.status === "failed").length;
         let message = `${sent.length} fichier(s) reçu(s), indexation en cours.`;
@@ -208,19 +210,10 @@ import { apiFetch, csrfHeader } from "/static/shared/http.js";
         refresh();
       } else {
         progressBox.hidden = true;
-        showError(messageOf(request.status, request.response));
+        showError(messageOf(status, response));
         announce("L'envoi a été refusé.");
       }
     });
-    request.addEventListener("error", () => {
-      sendButton.disabled = false;
-      progressBox.hidden = true;
-      showError("La connexion au service a été interrompue pendant l'envoi. Réessayez.");
-    });
-    sendButton.disabled = true;
-    setProgress(0, files.length > 1 ? `Envoi de ${files.length} fichiers` : `Envoi de « ${files[0].name} »`);
-    announce("Envoi en cours…");
-    request.send(body);
   }
 
   function remindedAlready() {

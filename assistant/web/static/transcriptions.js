@@ -1,7 +1,8 @@
 // « Transcriptions »: upload a recording (real upload progress), follow each job (SSE), cancel, delete.
 // Everything goes through the JSON API with the session cookie and the anti-CSRF header.
 import { announce } from "/static/shared/announce.js";
-import { apiFetch, csrfHeader } from "/static/shared/http.js";
+import { apiFetch } from "/static/shared/http.js";
+import { uploadWithProgress } from "/static/shared/upload.js";
 
 (() => {
 
@@ -338,25 +339,26 @@ import { apiFetch, csrfHeader } from "/static/shared/http.js";
   function startUpload() {
     hideAlert(uploadError);
     const file = fileInput.files[0];
-    const request = new XMLHttpRequest();
-    upload = request;
-    request.open("POST", "/api/transcriptions");
-    request.setRequestHeader("X-CSRF-Token", csrfHeader()["X-CSRF-Token"]);
-    request.setRequestHeader("Accept", "application/json");
-    request.responseType = "json";
     uploadBox.hidden = false;
     showUploadProgress(0, file.size);
     setUploading(true);
     announce(`Envoi de « ${file.name} » en cours.`);
-    request.upload.addEventListener("progress", (event) => {
-      if (event.lengthComputable) showUploadProgress(event.loaded, event.total);
-    });
-    request.addEventListener("load", () => {
+    upload = uploadWithProgress("/api/transcriptions", formData(), { onProgress: showUploadProgress });
+    upload.done.then(({ outcome, status, response }) => {
       upload = null;
       setUploading(false);
       uploadBox.hidden = true;
-      if (request.status === 202 && request.response?.id) {
-        const view = request.response;
+      if (outcome === "abort") {
+        announce("Envoi annulé.");
+        submitButton.focus();
+        return;
+      }
+      if (outcome === "error") {
+        showAlert(uploadError, messageOf(0, null));
+        return;
+      }
+      if (status === 202 && response?.id) {
+        const view = response;
         addRow(view);
         follow(view.id);
         form.reset();
@@ -364,24 +366,10 @@ import { apiFetch, csrfHeader } from "/static/shared/http.js";
         announce(`Fichier reçu. La transcription de « ${view.title} » est en file d'attente ; sa progression s'affiche dans la liste.`);
         return;
       }
-      showAlert(uploadError, messageOf(request.status, request.response));
+      showAlert(uploadError, messageOf(status, response));
       announce("Le fichier n'a pas été accepté.");
       fileInput.focus();
     });
-    request.addEventListener("error", () => {
-      upload = null;
-      setUploading(false);
-      uploadBox.hidden = true;
-      showAlert(uploadError, messageOf(0, null));
-    });
-    request.addEventListener("abort", () => {
-      upload = null;
-      setUploading(false);
-      uploadBox.hidden = true;
-      announce("Envoi annulé.");
-      submitButton.focus();
-    });
-    request.send(formData());
   }
 
   function reminderSeen() {

@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant.api.app import create_app
+from assistant.app import create_app
 from assistant.llm import BackendConfig, ModelCard, ModelConfig, ModelStatus
 from assistant.provenance import Manifest
 from assistant.store.models import Role
@@ -249,7 +249,7 @@ def test_tokens_are_counted_against_the_daily_quota(client: TestClient, app: Fas
     async def used() -> int:
         from uuid import UUID
 
-        from assistant.services.quotas import tokens_used_today
+        from assistant.services.gateway.quotas import tokens_used_today
 
         await app.state.runtime.background.drain()  # counted once the answer is out
         return (await tokens_used_today(app.state.runtime, UUID(user_id))).count

@@ -15,14 +15,14 @@ from pathlib import Path
 import openai
 import pytest
 
-from assistant.api.app import create_app
+from assistant.app import create_app
 from assistant.core.config import Settings
 from assistant.llm._catalog import DEFAULT_EMBEDDED_MODEL_ID, EMBEDDED_MODELS
 from assistant.llm.embedded import default_embedded_config
 from assistant.runtime import open_runtime
 from assistant.security import Scope
-from assistant.services.api_keys import create_api_key
-from assistant.services.users import create_local_user
+from assistant.services.identity.api_keys import create_api_key
+from assistant.services.identity.users import create_local_user
 from assistant.store.models import Role
 from tests.fakes.live_app import LiveServer
 

@@ -17,13 +17,13 @@ from typing import Any
 import httpx
 import pytest
 
-from assistant.api.app import create_app
+from assistant.app import create_app
 from assistant.core.config import Settings
 from assistant.llm.embedded import EmbeddedBackend
 from assistant.runtime import open_runtime
 from assistant.security import Scope
-from assistant.services.api_keys import create_api_key
-from assistant.services.users import create_local_user
+from assistant.services.identity.api_keys import create_api_key
+from assistant.services.identity.users import create_local_user
 from assistant.store.models import Role
 from tests.factories import embedded_test_config
 from tests.fakes.live_app import LiveServer

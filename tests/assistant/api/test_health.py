@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from assistant import __version__
-from assistant.api.app import create_app
+from assistant.app import create_app
 from assistant.errors import ServiceUnavailableError
 from tests.databases import drop_database
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from assistant.api.openai.chat import ChatCompletionChunk, TextChunkEncoder
 from assistant.llm import ChatChunk, ChoiceDelta, Usage
+from assistant.protocol.chat import ChatCompletionChunk, TextChunkEncoder
 
 TEXT_CHUNKS = [
     ChatChunk(deltas=(ChoiceDelta(text="Bonjour"),)),

@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant.api.app import create_app
+from assistant.app import create_app
 from assistant.audit import chain_hash
 from assistant.core.config import Settings
 from assistant.runtime import open_runtime

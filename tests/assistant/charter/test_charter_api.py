@@ -8,7 +8,7 @@ import io
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.api.app import create_app
+from assistant.app import create_app
 from assistant.store.models import Role
 from tests.assistant.security.helpers import PASSWORD, make_account, run, runtime_of
 
@@ -38,7 +38,7 @@ def env(settings_factory):  # type: ignore[no-untyped-def]
 
 
 def _audit_actions(client: TestClient, app, prefix: str) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
-    from assistant.services.audit_log import search_events
+    from assistant.services.governance.audit_log import search_events
 
     events = run(client, search_events(runtime_of(app), action_prefix=prefix, limit=100))
     return [{"action": e.action, "details": e.details, "outcome": e.outcome} for e in events]

@@ -9,12 +9,12 @@ from typing import Any
 
 import httpx
 
-from assistant.api.app import create_app
+from assistant.app import create_app
 from assistant.core.config import Settings
 from assistant.runtime import open_runtime
 from assistant.security import Scope
-from assistant.services.api_keys import create_api_key
-from assistant.services.users import create_local_user
+from assistant.services.identity.api_keys import create_api_key
+from assistant.services.identity.users import create_local_user
 from assistant.store.models import Role
 from tests.assistant.security.helpers import PASSWORD
 from tests.fakes import FakeUpstream, fake_reply

@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant.api.app import create_app
+from assistant.app import create_app
 from assistant.provenance import Manifest
 from assistant.store.audit import query_events
 from assistant.store.models import Role

@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from assistant.api.app import create_app
+from assistant.app import create_app
 from assistant.cli import app
 from tests.factories import make_settings
 

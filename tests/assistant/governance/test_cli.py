@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from assistant.api.app import create_app
+from assistant.app import create_app
 from assistant.cli import app
 from assistant.store.models import Role
 from tests.assistant.security.helpers import make_account

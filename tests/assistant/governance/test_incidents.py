@@ -9,8 +9,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant.api.app import create_app
-from assistant.services.audit_log import search_events
+from assistant.app import create_app
+from assistant.services.governance.audit_log import search_events
 from assistant.store.models import Role
 from tests.assistant.governance.helpers import MODEL, OTHER_MODEL, answer, backends, report_body
 from tests.assistant.security.helpers import Account, make_account, run, runtime_of

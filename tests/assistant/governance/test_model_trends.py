@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from assistant.core.config import Settings
 from assistant.runtime import open_runtime
-from assistant.services.model_trends import model_trends
+from assistant.services.governance.model_trends import model_trends
 from assistant.store import usage as usage_store
 from assistant.store.models import IncidentCategory, IncidentReport, IncidentStatus, UsageRecord, UsageService
 

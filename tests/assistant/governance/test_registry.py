@@ -8,8 +8,8 @@ import json
 
 from fastapi.testclient import TestClient
 
-from assistant.api.app import create_app
-from assistant.services.ai_registry import LEGAL_BASIS_PLACEHOLDER, USES
+from assistant.app import create_app
+from assistant.services.governance.ai_registry import LEGAL_BASIS_PLACEHOLDER, USES
 from assistant.store.models import Role
 from tests.assistant.governance.helpers import MODEL, OTHER_MODEL, backends
 from tests.assistant.security.helpers import make_account

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 
 from assistant.core.config import Settings
 from assistant.runtime import open_runtime
-from assistant.services.retention import apply_retention
+from assistant.services.governance.retention import apply_retention
 from assistant.store import utcnow
 from assistant.store.audit import query_events
 from assistant.store.models import Conversation, ConversationMessage, MessageRole, Role, UsageRecord, UsageService

@@ -13,9 +13,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant.api.app import create_app
+from assistant.app import create_app
 from assistant.provenance import AI_LABEL
-from assistant.services.rgpd import ERASE_CONFIRMATION
+from assistant.services.governance.rgpd import ERASE_CONFIRMATION
 from assistant.store.audit import query_events
 from assistant.store.models import AuditEvent, Role, Transcription
 from tests.assistant.rag.helpers import backend, ingest, search

@@ -6,9 +6,9 @@ from datetime import datetime
 
 from fastapi.testclient import TestClient
 
-from assistant.api.app import create_app
-from assistant.services.audit_log import search_events
-from assistant.services.supervision import NoUsageSource, RequestStats, UsageSource, list_supervision
+from assistant.app import create_app
+from assistant.services.governance.audit_log import search_events
+from assistant.services.governance.supervision import NoUsageSource, RequestStats, UsageSource, list_supervision
 from assistant.store.models import Role
 from tests.assistant.governance.helpers import MODEL, OTHER_MODEL, answer, ask, backends, report_body
 from tests.assistant.security.helpers import make_account, run, runtime_of

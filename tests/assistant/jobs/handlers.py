@@ -37,7 +37,7 @@ async def crash(context: JobContext) -> None:
     raise ZeroDivisionError("internal detail")
 
 
-def register(registry: JobRegistry) -> None:
+def register(registry: JobRegistry, runtime: object) -> None:
     registry.register("test.count_words", count_words)
     registry.register("test.reject", reject)
     registry.register("test.crash", crash)

@@ -18,7 +18,7 @@ import redis
 from assistant.core.config import Settings
 from assistant.errors import UnknownJobKindError
 from assistant.runtime import Runtime, open_runtime
-from assistant.services.jobs import get_job, submit_job
+from assistant.services.operations.jobs import get_job, submit_job
 from assistant.store.models import Job, JobStatus
 from tests.conftest import REDIS_URL
 

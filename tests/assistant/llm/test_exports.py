@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import assistant.api.openai
 import assistant.llm
 import assistant.llm.errors
+import assistant.protocol
 
 
 def test_llm_package_exports() -> None:
@@ -57,7 +57,7 @@ def test_every_llm_error_is_exported_and_derives_from_the_base() -> None:
 
 
 def test_openai_protocol_exports() -> None:
-    assert set(assistant.api.openai.__all__) == {
+    assert set(assistant.protocol.__all__) == {
         "AssistantMessage",
         "ChatCompletionChoice",
         "ChatCompletionChunk",
@@ -101,5 +101,5 @@ def test_openai_protocol_exports() -> None:
         "UserMessage",
         "llm_error_response",
     }
-    for name in assistant.api.openai.__all__:
-        assert getattr(assistant.api.openai, name) is not None, name
+    for name in assistant.protocol.__all__:
+        assert getattr(assistant.protocol, name) is not None, name

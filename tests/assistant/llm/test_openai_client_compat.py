@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from assistant.api.openai import ChatCompletionChunk, ChatCompletionResponse, Provenance
 from assistant.llm import ChatChunk, ChoiceDelta, Usage, assemble
+from assistant.protocol import ChatCompletionChunk, ChatCompletionResponse, Provenance
 from tests.fakes import FakeUpstream
 
 openai = pytest.importorskip("openai", reason="client openai absent (dépendance de dev)")

@@ -11,18 +11,6 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from assistant.api.openai import (
-    ChatCompletionChunk,
-    ChatCompletionRequest,
-    ChatCompletionResponse,
-    Embedding,
-    EmbeddingRequest,
-    ErrorResponse,
-    Model,
-    ModelList,
-    Provenance,
-    llm_error_response,
-)
 from assistant.llm import (
     ChatChunk,
     ChoiceDelta,
@@ -38,6 +26,18 @@ from assistant.llm import (
     assemble,
 )
 from assistant.llm.openai_compatible import OpenAICompatibleBackend
+from assistant.protocol import (
+    ChatCompletionChunk,
+    ChatCompletionRequest,
+    ChatCompletionResponse,
+    Embedding,
+    EmbeddingRequest,
+    ErrorResponse,
+    Model,
+    ModelList,
+    Provenance,
+    llm_error_response,
+)
 
 PROVENANCE = Provenance(
     model_id="albert-large",

@@ -8,9 +8,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant.api.app import create_app
+from assistant.app import create_app
 from assistant.security import Principal, permissions_for
-from assistant.services.admin import add_group_member, create_group
+from assistant.services.governance.admin import add_group_member, create_group
 from assistant.store.models import Role
 from tests.assistant.rag.helpers import create_collection, ingest, search
 from tests.assistant.security.helpers import Account, make_account, run, runtime_of

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from assistant.jobs import JobContext
 from assistant.provenance import Manifest
-from assistant.services.ingestion import ingest_document
+from assistant.services.knowledge.ingestion import ingest_document
 from tests.assistant.rag.helpers import create_collection, ingest, search
 from tests.assistant.security.helpers import Account, run, runtime_of
 from tests.fakes import FakeUpstream
@@ -136,9 +136,8 @@ def test_retried_ingestion_does_not_duplicate_chunks(client: TestClient, owner: 
             owner_id=owner.id,
             attempt=2,
             _report=report,
-            runtime=runtime,
         )
-        return await ingest_document(context)
+        return await ingest_document(runtime, context)
 
     assert "skipped" in run(client, rerun(force=False)), "a ready document is left alone"
     result = run(client, rerun(force=True))

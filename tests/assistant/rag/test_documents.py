@@ -128,7 +128,7 @@ def test_delete_removes_chunks_vectors_and_file(client: TestClient, owner: Accou
 
 
 def test_storage_quota_and_size_limit(rag_settings) -> None:  # type: ignore[no-untyped-def]
-    from assistant.api.app import create_app
+    from assistant.app import create_app
     from assistant.store.models import Role
     from tests.assistant.security.helpers import make_account
 
@@ -155,7 +155,7 @@ def test_storage_quota_and_size_limit(rag_settings) -> None:  # type: ignore[no-
 
 
 def test_openai_compatible_embedding_server(rag_settings, openai_upstream: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
-    from assistant.api.app import create_app
+    from assistant.app import create_app
     from assistant.store.models import Role
     from tests.assistant.security.helpers import make_account
 

@@ -10,10 +10,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant.api.app import create_app
+from assistant.app import create_app
 from assistant.llm import BackendConfig, ChatBackend, ChatChunk, ChatRequest, ChoiceDelta, ModelCard, ModelConfig, Usage
 from assistant.sensitivity import Sensitivity
-from assistant.services.grounding import Grounding, Passage
+from assistant.services.knowledge.grounding import Grounding, Passage
 from assistant.store.models import Role
 from tests.assistant.rag.helpers import create_collection, ingest
 from tests.assistant.security.helpers import Account, make_account, runtime_of

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from assistant.runtime import Runtime
 from assistant.security import Scope
-from assistant.services.api_keys import create_api_key
-from assistant.services.users import create_local_user
+from assistant.services.identity.api_keys import create_api_key
+from assistant.services.identity.users import create_local_user
 from assistant.store.models import Role
 
 T = TypeVar("T")

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant.api.app import create_app
 from assistant.api.policies import route_policies
+from assistant.app import create_app
 from assistant.runtime import Runtime
 from assistant.security import Permission, Principal, Scope, permissions_for
-from assistant.services.admin import create_group
-from assistant.services.incidents import report_incident
+from assistant.services.governance.admin import create_group
+from assistant.services.governance.incidents import report_incident
 from assistant.store.models import IncidentCategory, Role
 from tests.assistant.security.helpers import PASSWORD, Account, make_account, new_key, run, runtime_of
 

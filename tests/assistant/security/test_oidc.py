@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from assistant.api.app import create_app
+from assistant.app import create_app
 from assistant.errors import AuthenticationError, ServiceUnavailableError
 from assistant.security import OidcVerifier
 from tests.assistant.security.jwks_server import IdentityProvider, serve_identity_provider

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from assistant.api.app import create_app
 from assistant.api.policies import route_policies
+from assistant.app import create_app
 from assistant.security import Permission
 
 

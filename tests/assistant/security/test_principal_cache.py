@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from assistant.api.app import create_app
+from assistant.app import create_app
 from assistant.security import CachedKey, Permission, Principal, PrincipalCache, hash_secret
 from assistant.store import utcnow
 from assistant.store.models import ApiKey, Role

@@ -9,12 +9,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant.api.app import create_app
+from assistant.app import create_app
 from assistant.audit import ClientInfo
 from assistant.errors import RateLimitedError
 from assistant.security import Scope
-from assistant.services.authentication import authenticate_bearer
-from assistant.services.quotas import ensure_job_slot, ensure_tokens_available, record_tokens
+from assistant.services.gateway.quotas import ensure_job_slot, ensure_tokens_available, record_tokens
+from assistant.services.identity.authentication import authenticate_bearer
 from assistant.store.models import Job, Role
 from tests.assistant.security.helpers import make_account, new_key, run, runtime_of
 from tests.conftest import REDIS_URL
@@ -93,7 +93,7 @@ def test_a_key_can_have_its_own_lower_limit(client: TestClient, app: FastAPI) ->
     runtime = runtime_of(app)
 
     async def slow_key() -> str:
-        from assistant.services.api_keys import create_api_key
+        from assistant.services.identity.api_keys import create_api_key
 
         created = await create_api_key(
             runtime, owner_id=agent.id, name="ci", scopes=[Scope.CHAT], requests_per_minute=2

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from assistant.llm import ChatBackend, ChatChunk, ChatRequest, ChoiceDelta, ModelConfig, Usage
 from assistant.provenance import AI_LABEL, Manifest
-from assistant.services.minutes import minutes_content
+from assistant.services.meetings.minutes import minutes_content
 from tests.assistant.security.helpers import Account, runtime_of
 from tests.assistant.transcription.conftest import upload, upstream_backend, wait_until_finished
 from tests.fakes import FakeUpstream

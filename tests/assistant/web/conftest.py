@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from assistant.api.app import create_app
+from assistant.app import create_app
 from assistant.core.config import Settings
 from assistant.llm import BackendConfig, ModelCard, ModelConfig
 from assistant.runtime import open_runtime
-from assistant.services.users import create_local_user
+from assistant.services.identity.users import create_local_user
 from assistant.store.models import Role
 from tests.assistant.security.helpers import PASSWORD
 from tests.factories import embedded_test_config, make_settings

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from assistant.core.config import Settings
 from assistant.runtime import open_runtime
-from assistant.services.users import create_local_user
+from assistant.services.identity.users import create_local_user
 from assistant.store.models import Role
 from tests.assistant.web.conftest import ROOT, Site, _backend, serve_site
 from tests.factories import make_settings

@@ -12,10 +12,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from assistant.security import Scope
-from assistant.services.api_keys import list_api_keys
-from assistant.services.audit_log import search_events
-from assistant.services.quotas import get_quota
-from assistant.services.users import get_user
+from assistant.services.gateway.quotas import get_quota
+from assistant.services.governance.audit_log import search_events
+from assistant.services.identity.api_keys import list_api_keys
+from assistant.services.identity.users import get_user
 from assistant.store.models import Role
 from tests.assistant.governance.helpers import MODEL, answer, backends, report_body
 from tests.assistant.security.helpers import PASSWORD, Account, make_account, run, runtime_of
@@ -42,7 +42,7 @@ def app(settings_factory, openai_upstream: FakeUpstream) -> FastAPI:  # type: ig
 
 
 def create_app_for(settings_factory, upstream: FakeUpstream, **overrides: object) -> FastAPI:  # type: ignore[no-untyped-def]
-    from assistant.api.app import create_app
+    from assistant.app import create_app
 
     return create_app(
         settings_factory(llm_backends=backends(upstream.url), default_model=MODEL, **overrides)  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from assistant.api.app import create_app
+from assistant.app import create_app
 from assistant.runtime import Runtime
 from assistant.store.models import Role
 from tests.assistant.security.helpers import PASSWORD, Account, make_account, run, runtime_of

@@ -11,9 +11,9 @@ from playwright.sync_api import Browser, Page, expect
 from assistant.core.config import Settings
 from assistant.runtime import open_runtime
 from assistant.security import Principal, Scope, permissions_for
-from assistant.services.api_keys import create_api_key
-from assistant.services.incidents import report_incident
-from assistant.services.users import create_local_user
+from assistant.services.governance.incidents import report_incident
+from assistant.services.identity.api_keys import create_api_key
+from assistant.services.identity.users import create_local_user
 from assistant.store.models import IncidentCategory, Role
 from tests.assistant.security.helpers import PASSWORD
 from tests.assistant.web.conftest import (

@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from assistant.core.config import Settings
 from assistant.provenance import AI_LABEL
 from assistant.runtime import open_runtime
-from assistant.services.users import create_local_user
+from assistant.services.identity.users import create_local_user
 from assistant.store.models import Role
 from tests.assistant.security.helpers import PASSWORD
 from tests.assistant.web.conftest import (

@@ -13,8 +13,8 @@ from playwright.sync_api import Browser, Page, expect
 from assistant.core.config import Settings
 from assistant.runtime import open_runtime
 from assistant.security import Principal, permissions_for
-from assistant.services.admin import add_group_member, create_group
-from assistant.services.users import create_local_user
+from assistant.services.governance.admin import add_group_member, create_group
+from assistant.services.identity.users import create_local_user
 from assistant.store.models import Role
 from tests.assistant.security.helpers import PASSWORD
 from tests.assistant.web.conftest import (

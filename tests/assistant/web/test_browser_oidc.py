@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from assistant.api.app import create_app
+from assistant.app import create_app
 from tests.assistant.web.conftest import ROOT, serious_violations
 from tests.factories import make_settings
 from tests.fakes.live_app import LiveServer

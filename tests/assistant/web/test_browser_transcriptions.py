@@ -24,12 +24,12 @@ import pytest
 from fastapi import FastAPI
 from playwright.sync_api import Page, expect
 
-from assistant.api.app import create_app
+from assistant.app import create_app
 from assistant.core.config import Settings
 from assistant.llm import ModelConfig
 from assistant.provenance import AI_LABEL
 from assistant.runtime import Runtime, open_runtime
-from assistant.services.users import create_local_user
+from assistant.services.identity.users import create_local_user
 from assistant.store.models import Role
 from tests.assistant.transcription.conftest import (  # noqa: F401  (fixtures)
     speech_dir,

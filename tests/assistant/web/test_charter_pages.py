@@ -11,10 +11,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant.api.app import create_app
+from assistant.app import create_app
 from assistant.security import Principal, permissions_for
-from assistant.services.compliance import build_report
-from assistant.services.incidents import report_incident
+from assistant.services.charter.compliance import build_report
+from assistant.services.governance.incidents import report_incident
 from assistant.store.models import IncidentCategory, Role
 from tests.assistant.security.helpers import PASSWORD, Account, make_account, run, runtime_of
 

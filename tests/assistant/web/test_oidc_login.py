@@ -16,8 +16,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant.api.app import create_app
-from assistant.services.audit_log import search_events
+from assistant.app import create_app
+from assistant.services.governance.audit_log import search_events
 from tests.assistant.security.helpers import run, runtime_of
 from tests.fakes.oidc_provider import CLIENT_ID, CLIENT_SECRET, FakeOidcProvider
 

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 import assistant.web
-from assistant.api.app import create_app
+from assistant.app import create_app
 from assistant.store.models import Role
 from assistant.web import WebAssets, format_date_fr, format_number_fr, safe_next_path
 from tests.assistant.security.helpers import PASSWORD, make_account

@@ -11,11 +11,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant.api.app import create_app
+from assistant.app import create_app
 from assistant.audit import ClientInfo
 from assistant.security import Principal, permissions_for
-from assistant.services.admin import add_group_member, create_group
-from assistant.services.charter import accept_charter, publish_charter
+from assistant.services.charter.usage_charter import accept_charter, publish_charter
+from assistant.services.governance.admin import add_group_member, create_group
 from assistant.store.models import Role
 from assistant.web._pages_work import format_size_fr
 from tests.assistant.security.helpers import PASSWORD, Account, make_account, run, runtime_of

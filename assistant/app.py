@@ -1,0 +1,106 @@
+"""The application factory: the JSON API (``assistant.api``) and the web pages (``assistant.web``) mounted on one
+FastAPI app, with the runtime opened in its lifespan. It sits above both so neither imports the other's assembly."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+from assistant import __version__
+from assistant.api.body_limits import BodyLimitMiddleware, BodyLimits
+from assistant.api.errors import install_error_handlers
+from assistant.api.middleware import HttpMetrics, RequestContextMiddleware, SecurityHeadersMiddleware
+from assistant.api.routes import (
+    admin,
+    audit,
+    auth,
+    charter,
+    collections,
+    conversations,
+    docs,
+    documents,
+    governance,
+    health,
+    incidents,
+    me,
+    openai,
+    provenance,
+    search,
+    tasks,
+    transcriptions,
+    usage,
+)
+from assistant.api.schema import install_openapi
+from assistant.core.config import Settings, get_settings
+from assistant.core.logging import configure_logging
+from assistant.runtime import open_runtime
+from assistant.services.governance.retention import retention_schedule
+from assistant.web import install_web
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service. Resources open in the lifespan, so building the app itself is cheap and side-effect free."""
+    settings = settings or get_settings()
+    configure_logging(level=settings.log_level, fmt=settings.log_format)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_runtime(settings, with_worker=settings.run_worker_in_process, start_models=True) as runtime:
+            app.state.runtime = runtime
+            if settings.run_worker_in_process:
+                async with retention_schedule(runtime):
+                    yield
+            else:
+                yield
+
+    app = FastAPI(
+        title="Souverain",
+        summary="Assistant IA souverain pour les agents publics",
+        version=__version__,
+        lifespan=lifespan,
+        # Served by routes.docs instead, so that they declare a policy like every other route.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    registry = CollectorRegistry()
+    app.state.metrics_registry = registry
+    # Innermost of the three: a refused body still gets a request id, metrics and the security headers.
+    app.add_middleware(BodyLimitMiddleware, limits=BodyLimits(settings))
+    app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry))
+    app.add_middleware(SecurityHeadersMiddleware, always_hsts=settings.environment == "production")
+    # Outermost: everything inside (lockouts, rate limits, the audit log, HSTS) sees the real client and scheme,
+    # taken from X-Forwarded-* only when the connection comes from a trusted proxy.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    install_error_handlers(app)
+    routers = (
+        health.router,
+        docs.router,
+        auth.router,
+        me.router,
+        usage.router,
+        admin.router,
+        audit.router,
+        incidents.router,
+        governance.router,
+        charter.router,
+        openai.router,
+        conversations.router,
+        tasks.router,
+        provenance.router,
+        collections.router,
+        documents.router,
+        search.router,
+        transcriptions.router,
+    )
+    for router in routers:
+        app.include_router(router)
+    install_web(app, settings)
+    install_openapi(app)
+    return app

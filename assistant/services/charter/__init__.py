@@ -1,0 +1,5 @@
+"""The usage charter users accept, and the compliance report against the administrations' AI charters."""
+
+# The modules other service groups may import (tests/test_architecture.py holds them to it); the API and
+# the CLI may use any module of the group.
+__all__: list[str] = []

@@ -1,0 +1,473 @@
+"""The OpenAI-compatible chat gateway: route a request to its model, label it, measure it.
+
+Two builders, as in vLLM's serving layer: :func:`_full_completion` returns one labelled response,
+:func:`_stream_completion` yields SSE lines whose first and last events carry the label.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+
+import anyio
+
+from assistant.audit import ClientInfo
+from assistant.guard import GuardNotice
+from assistant.llm import ChatChunk, LLMError, RegisteredModel, UpstreamError
+from assistant.protocol.chat import (
+    ChatCompletionChoice,
+    ChatCompletionChunk,
+    ChatCompletionChunkChoice,
+    ChatCompletionMessage,
+    ChatCompletionRequest,
+    ChatCompletionResponse,
+    DeltaMessage,
+    GroundingReport,
+    SourceCitation,
+    SystemMessage,
+    TextChunkEncoder,
+    Usage,
+)
+from assistant.provenance import Provenance, SourceRef
+from assistant.runtime import Runtime
+from assistant.security import Principal
+from assistant.sensitivity import Sensitivity
+from assistant.services.gateway.energy import estimate_request_energy
+from assistant.services.gateway.generation import Measure, check_forbidden_uses, check_sovereignty, parse_sensitivity
+from assistant.services.gateway.labelling import provenance_for, sign_texts
+from assistant.services.gateway.quotas import ensure_tokens_available, record_tokens
+from assistant.services.gateway.usage import write_usage
+from assistant.services.knowledge.grounding import Grounding, collection_ids_of, ground
+from assistant.store import utcnow
+from assistant.store.models import UsageService
+
+__all__ = ["CompletionOutcome", "create_chat_completion", "resolve_model"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CompletionOutcome:
+    """What the route sends back: a full response or an SSE stream, plus labelling headers."""
+
+    provenance: Provenance
+    response: ChatCompletionResponse | None = None
+    stream: AsyncIterator[str] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def resolve_model(runtime: Runtime, model_id: str | None) -> RegisteredModel:
+    """The requested model, else the configured default, else the first active one."""
+    chosen = model_id or runtime.settings.default_model
+    if not chosen:
+        active = runtime.models.models()
+        chosen = active[0].id if active else ""
+    return runtime.models.resolve(chosen)
+
+
+def _content_texts(content: object) -> list[str]:
+    if isinstance(content, str):
+        return [content]
+    if isinstance(content, list):
+        return [part.text for part in content if getattr(part, "text", None)]
+    return []
+
+
+def _sent_texts(request: ChatCompletionRequest) -> list[str]:
+    """Everything of the request that reaches the model as text, for the personal-data detector: every message
+    (tool calls and their results included), the tool definitions and the response format."""
+    texts = []
+    for message in request.messages:
+        texts.extend(_content_texts(getattr(message, "content", None)))
+        texts.extend(_content_texts(getattr(message, "refusal", None)))
+        for call in getattr(message, "tool_calls", None) or []:
+            texts.extend((call.function.name, call.function.arguments))
+    texts.extend(json.dumps(tool.model_dump(exclude_none=True), ensure_ascii=False) for tool in request.tools or [])
+    if request.response_format is not None:
+        texts.append(json.dumps(request.response_format.model_dump(exclude_none=True), ensure_ascii=False))
+    return texts
+
+
+def _instruction_texts(request: ChatCompletionRequest) -> list[str]:
+    """What the caller asks, for the forbidden-use guard: every user, system and developer message, in full (an
+    earlier turn or a system prompt can carry the request as well as the last message)."""
+    return [
+        text
+        for message in request.messages
+        if getattr(message, "role", None) in ("user", "system", "developer")
+        for text in _content_texts(getattr(message, "content", None))
+    ]
+
+
+def _last_user_text(request: ChatCompletionRequest) -> list[str]:
+    """The latest user message: what retrieval searches for."""
+    for message in reversed(request.messages):
+        if getattr(message, "role", None) == "user":
+            return _content_texts(getattr(message, "content", None))
+    return []
+
+
+async def _check_sovereignty(
+    runtime: Runtime,
+    request: ChatCompletionRequest,
+    model: RegisteredModel,
+    *,
+    principal: Principal,
+    client: ClientInfo,
+    collections: Sensitivity = Sensitivity.PUBLIC,
+) -> None:
+    declared = parse_sensitivity(request.sensitivity)
+    await check_sovereignty(
+        runtime,
+        _sent_texts(request),
+        model,
+        declared=declared,
+        collections=collections,
+        principal=principal,
+        client=client,
+    )
+
+
+async def create_chat_completion(
+    runtime: Runtime,
+    request: ChatCompletionRequest,
+    *,
+    principal: Principal,
+    client: ClientInfo,
+    started: float | None = None,
+    sources: Sequence[SourceRef] = (),
+    collections: Sensitivity = Sensitivity.PUBLIC,
+    guard_texts: Sequence[str] | None = None,
+    surface: str = "api",
+    grounding: Grounding | None = None,
+) -> CompletionOutcome:
+    """Serve one chat completion request (non-streamed or streamed), counting its tokens against the quota.
+
+    A request naming ``collections`` is grounded here (:func:`assistant.services.knowledge.grounding.ground`: ACL,
+    retrieval, answerability, fenced passages fitted to the context window); a caller that grounded the question
+    itself passes ``grounding``. A declined grounding answers the fixed decline without calling the model; a full
+    answer is reviewed against its passages (a decline in the model's words or invented figures become the fixed
+    decline). ``sources`` and ``collections`` add provenance entries and a classification of the caller's own;
+    ``guard_texts`` are the user's own words (the forbidden-use guard reads those, not the passages).
+    """
+    started = started if started is not None else time.perf_counter()
+    citations: list[SourceCitation] | None = None
+    instructions = _instruction_texts(request) if guard_texts is None else guard_texts  # before passages join
+    if grounding is None and request.collections:
+        question = " ".join(_last_user_text(request))
+        history = request.to_backend_request(upstream_model=request.model).messages
+        grounding = await ground(
+            runtime,
+            principal,
+            question,
+            model=resolve_model(runtime, request.model),
+            collection_ids=collection_ids_of(request.collections),
+            history=history,
+            max_tokens=request.max_tokens,
+        )
+    if grounding is not None:
+        if grounding.declined:
+            return _abstention(runtime, request, grounding, client=client)
+        assert grounding.system_prompt is not None
+        system = SystemMessage(role="system", content=grounding.system_prompt)
+        request = request.model_copy(update={"messages": [system, *request.messages], "collections": None})
+        citations = grounding.citations()
+        sources = [*sources, *grounding.sources()]
+        collections = max(collections, grounding.classification)
+    model = resolve_model(runtime, request.model)
+    await _check_sovereignty(runtime, request, model, principal=principal, client=client, collections=collections)
+    notices = await check_forbidden_uses(
+        runtime,
+        instructions,
+        principal=principal,
+        client=client,
+        surface=surface,
+        confirmation=request.guard_confirmation,
+    )
+    await ensure_tokens_available(runtime, principal)
+    backend_request = request.to_backend_request(upstream_model=model.upstream_name)
+    provenance = provenance_for(model, request_id=client.request_id, sources=sources)
+    headers = {"X-AI-Generated": "true", "X-AI-Model": model.id}
+    if request.stream:
+        headers["X-Gateway-Overhead-Ms"] = f"{(time.perf_counter() - started) * 1000:.2f}"
+        stream = _stream_completion(
+            runtime, request, model, backend_request, provenance, principal, notices, citations, grounding
+        )
+        return CompletionOutcome(provenance=provenance, stream=stream, headers=headers)
+    response, upstream_seconds = await _full_completion(runtime, request, model, backend_request, provenance)
+    response.sources = citations
+    if grounding is not None:
+        _review(runtime, response, grounding, provenance, headers)
+    response.guard = notices or None
+    if response.usage is not None:
+        await _account_later(runtime, principal, model, response.usage, tokens=response.usage.total_tokens)
+    overhead = (time.perf_counter() - started - upstream_seconds) * 1000
+    headers["X-Gateway-Overhead-Ms"] = f"{max(overhead, 0.0):.2f}"
+    return CompletionOutcome(provenance=provenance, response=response, headers=headers)
+
+
+def _review(
+    runtime: Runtime,
+    response: ChatCompletionResponse,
+    grounding: Grounding,
+    provenance: Provenance,
+    headers: dict[str, str],
+) -> None:
+    """Check the grounded answer against its passages; a declined one is replaced by the fixed decline, re-signed."""
+    if not response.choices:
+        return
+    message = response.choices[0].message
+    review = grounding.review(message.content or "")
+    response.grounding = review.report
+    if review.text != message.content:  # declined, or citation markers added: the signed text is the delivered one
+        message.content = review.text
+        response.provenance_manifests = sign_texts(
+            runtime.signer, provenance, [choice.message.content or "" for choice in response.choices]
+        )
+    if review.declined:
+        headers["X-RAG-Abstained"] = "true"
+
+
+def _abstention(
+    runtime: Runtime, request: ChatCompletionRequest, grounding: Grounding, *, client: ClientInfo
+) -> CompletionOutcome:
+    """The fixed answer when the collections cannot answer: no model call, no tokens, still labelled and signed."""
+    model = resolve_model(runtime, request.model)
+    provenance = provenance_for(model, request_id=client.request_id)
+    headers = {"X-AI-Generated": "true", "X-AI-Model": model.id, "X-RAG-Abstained": "true"}
+    text, report = grounding.decline_text(), grounding.report()
+    if request.stream:
+        return CompletionOutcome(
+            provenance=provenance, stream=_abstention_stream(runtime, model, provenance, text, report), headers=headers
+        )
+    response = ChatCompletionResponse(
+        model=model.id,
+        choices=[ChatCompletionChoice(index=0, message=ChatCompletionMessage(content=text), finish_reason="stop")],
+        usage=Usage(prompt_tokens=0, completion_tokens=0, total_tokens=0),
+        provenance=provenance,
+        provenance_manifests=sign_texts(runtime.signer, provenance, [text]),
+        sources=[],
+        grounding=report,
+    )
+    return CompletionOutcome(provenance=provenance, response=response, headers=headers)
+
+
+async def _abstention_stream(
+    runtime: Runtime, model: RegisteredModel, provenance: Provenance, text: str, report: GroundingReport
+) -> AsyncIterator[str]:
+    completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    delta = DeltaMessage(role="assistant", content=text)
+    first = ChatCompletionChunk(
+        id=completion_id,
+        created=created,
+        model=model.id,
+        choices=[ChatCompletionChunkChoice(index=0, delta=delta, finish_reason="stop")],
+        provenance=provenance,
+    )
+    last = ChatCompletionChunk(
+        id=completion_id,
+        created=created,
+        model=model.id,
+        choices=[],
+        provenance=provenance,
+        provenance_manifests=sign_texts(runtime.signer, provenance, [text]),
+        sources=[],
+        grounding=report,
+    )
+    yield _sse(first.model_dump_json(exclude_none=True))
+    yield _sse(last.model_dump_json(exclude_none=True))
+    yield _sse("[DONE]")
+
+
+async def _account_later(
+    runtime: Runtime,
+    principal: Principal,
+    model: RegisteredModel,
+    usage: Usage,
+    *,
+    tokens: int,
+    incomplete: bool = False,
+) -> None:
+    """Count the tokens against the quota and store the usage record once the answer is out (retried, never lost).
+
+    Two separate writes, so that a retried usage record never counts the tokens twice.
+    """
+    measure = Measure(
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        latency_seconds=(usage.latency_ms or 0.0) / 1000,
+        energy_wh=usage.energy_wh or 0.0,
+        gco2e=usage.gco2e or 0.0,
+        method=usage.energy_method or "",
+        calls=1,
+    )
+    await runtime.background.submit("quota tokens", partial(record_tokens, runtime, principal, tokens))
+    await runtime.background.submit(
+        "usage record",
+        partial(
+            write_usage,
+            runtime,
+            principal=principal,
+            model_id=model.id,
+            service=UsageService.API,
+            measure=measure,
+            incomplete=incomplete,
+            at=utcnow(),
+        ),
+    )
+
+
+def _usage_with_energy(
+    runtime: Runtime, model: RegisteredModel, usage: Usage | None, *, output_tokens: int, seconds: float
+) -> Usage:
+    usage = usage or Usage(completion_tokens=output_tokens, total_tokens=output_tokens)
+    energy = estimate_request_energy(
+        runtime.settings, model, output_tokens=usage.completion_tokens or output_tokens, latency_seconds=seconds
+    )
+    return usage.model_copy(
+        update={
+            "energy_wh": round(energy.energy_wh, 6),
+            "gco2e": round(energy.gco2e, 6),
+            "energy_method": energy.method,
+            "latency_ms": round(seconds * 1000, 1),
+        }
+    )
+
+
+async def _full_completion(
+    runtime: Runtime,
+    request: ChatCompletionRequest,
+    model: RegisteredModel,
+    backend_request: object,
+    provenance: Provenance,
+) -> tuple[ChatCompletionResponse, float]:
+    began = time.perf_counter()
+    try:
+        result = await model.backend.complete(backend_request)  # type: ignore[arg-type]
+    except UpstreamError as exc:
+        _label_partial(runtime, exc, provenance)
+        raise
+    seconds = time.perf_counter() - began
+    response = ChatCompletionResponse.from_result(result, model=model.id, provenance=provenance)
+    texts = [choice.text for choice in result.choices]
+    output_tokens = result.usage.completion_tokens if result.usage else sum(len(text) // 4 for text in texts)
+    response.usage = _usage_with_energy(runtime, model, response.usage, output_tokens=output_tokens, seconds=seconds)
+    response.provenance_manifests = sign_texts(runtime.signer, provenance, texts)
+    return response, seconds
+
+
+def _label_partial(runtime: Runtime, exc: UpstreamError, provenance: Provenance) -> None:
+    """Keep what was generated before the failure, labelled and signed, in the error answer."""
+    text = exc.partial_text
+    if text:
+        exc.details = {
+            "partial": {
+                "content": text,
+                "ai_generated": True,
+                "incomplete": True,
+                "provenance": provenance.model_dump(mode="json"),
+                "provenance_manifest": runtime.signer.sign(text, provenance).model_dump(mode="json", by_alias=True),
+            }
+        }
+
+
+def _sse(payload: str) -> str:
+    return f"data: {payload}\n\n"
+
+
+async def _stream_completion(
+    runtime: Runtime,
+    request: ChatCompletionRequest,
+    model: RegisteredModel,
+    backend_request: object,
+    provenance: Provenance,
+    principal: Principal,
+    notices: list[GuardNotice],
+    citations: list[SourceCitation] | None = None,
+    grounding: Grounding | None = None,
+) -> AsyncIterator[str]:
+    completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    created = int(time.time())
+    texts: dict[int, list[str]] = defaultdict(list)
+    usage: Usage | None = None
+    first = True
+    completed = False
+    began = time.perf_counter()
+    plain = TextChunkEncoder(id=completion_id, created=created, model=model.id)
+    chunks = model.backend.stream(backend_request)  # type: ignore[arg-type]
+    try:
+        async for chunk in chunks:
+            _collect(texts, chunk)
+            if chunk.usage is not None:
+                usage = Usage.from_llm(chunk.usage)
+                if not chunk.deltas:
+                    continue  # the usage event is re-emitted last, labelled
+            # The middle of the stream: text only, no label fields, so no model to build (the hot loop per token).
+            encoded = None if first else plain.encode(chunk)
+            if encoded is not None:
+                yield _sse(encoded)
+                continue
+            event = ChatCompletionChunk.from_llm_chunk(
+                chunk, id=completion_id, created=created, model=model.id, provenance=provenance if first else None
+            )
+            event.usage = None
+            if first and notices:
+                event.guard = notices
+            first = False
+            yield _sse(event.model_dump_json(exclude_none=True))
+        completed = True
+    except LLMError as exc:
+        partial = "".join(texts.get(0, []))
+        logger.warning("stream %s ended by upstream failure after %d chars: %s", completion_id, len(partial), exc)
+        error = {
+            "error": {"message": exc.message, "type": "upstream_error", "code": exc.code, "param": None},
+            "ai_generated": True,
+            "incomplete": True,
+            "provenance": provenance.model_dump(mode="json"),
+        }
+        if partial:
+            error["provenance_manifest"] = runtime.signer.sign(partial, provenance).model_dump(
+                mode="json", by_alias=True
+            )
+        yield _sse(json.dumps(error, ensure_ascii=False))
+        yield _sse("[DONE]")
+        return
+    finally:
+        # Shielded: a client disconnect cancels this task, and what was generated must still be counted.
+        with anyio.CancelScope(shield=True):
+            await chunks.aclose()  # type: ignore[attr-defined]
+            # Tokens are counted even for a stream cut short by the client or the upstream.
+            generated = sum(len("".join(parts)) for parts in texts.values()) // 4
+            seconds = time.perf_counter() - began
+            output_tokens = usage.completion_tokens if usage else generated
+            measured = _usage_with_energy(runtime, model, usage, output_tokens=output_tokens, seconds=seconds)
+            tokens = usage.total_tokens if usage else generated
+            await _account_later(runtime, principal, model, measured, tokens=tokens, incomplete=not completed)
+    last = ChatCompletionChunk(
+        id=completion_id,
+        created=created,
+        model=model.id,
+        choices=[],
+        usage=measured if request.include_usage else None,
+        provenance=provenance,
+        provenance_manifests=sign_texts(runtime.signer, provenance, ["".join(texts[i]) for i in sorted(texts)]),
+        sources=citations,
+        # A streamed answer cannot be taken back: its checks are reported, the reader decides.
+        grounding=grounding.review("".join(texts.get(0, []))).report.model_copy(update={"declined": False})
+        if grounding is not None
+        else None,
+    )
+    yield _sse(last.model_dump_json(exclude_none=True))
+    yield _sse("[DONE]")
+
+
+def _collect(texts: dict[int, list[str]], chunk: ChatChunk) -> None:
+    for delta in chunk.deltas:
+        if delta.text:
+            texts[delta.index].append(delta.text)

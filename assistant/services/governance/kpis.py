@@ -1,0 +1,50 @@
+"""KPIs for référents (design §1, §9): usage by service and model, active users, tokens, energy, CO2, reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from assistant.runtime import Runtime
+from assistant.services.governance.incidents import IncidentStats, incident_stats
+from assistant.store import kpis as kpi_store
+from assistant.store import utcnow
+from assistant.store.kpis import Aggregate
+
+__all__ = ["Kpis", "service_kpis"]
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """Everything the KPI page shows for one window."""
+
+    since: datetime
+    until: datetime
+    total: Aggregate
+    active_users: int
+    by_service: list[Aggregate]
+    by_model: list[Aggregate]
+    by_day: list[Aggregate]
+    reports: list[IncidentStats]
+
+
+async def service_kpis(runtime: Runtime, *, days: int = 30) -> Kpis:
+    """KPIs over the last ``days`` days."""
+    until = utcnow()
+    since = until - timedelta(days=days)
+    async with runtime.session_factory() as session:
+        total = await kpi_store.aggregate_usage(session=session, since=since, until=until)
+        by_service = await kpi_store.aggregate_usage(session=session, since=since, until=until, group_by="service")
+        by_model = await kpi_store.aggregate_usage(session=session, since=since, until=until, group_by="model")
+        by_day = await kpi_store.aggregate_usage(session=session, since=since, until=until, group_by="day")
+        users = await kpi_store.active_users(session=session, since=since, until=until)
+    return Kpis(
+        since=since,
+        until=until,
+        total=total[0],
+        active_users=users,
+        by_service=by_service,
+        by_model=by_model,
+        by_day=by_day,
+        reports=await incident_stats(runtime, since=since),
+    )

@@ -1,0 +1,128 @@
+"""Retention limits (RGPD): delete conversations, transcriptions and usage records past their configured age.
+
+Run by every worker process on a schedule (idempotent: two workers purging together delete each row once), and
+audited with the counts, never the content.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+
+from assistant.runtime import Runtime
+from assistant.services.meetings.transcriptions import delete_audio
+from assistant.store import conversations as conversation_store
+from assistant.store import transcriptions as transcription_store
+from assistant.store import utcnow
+from assistant.store.models import Conversation, Transcription, UsageRecord
+
+__all__ = ["RetentionOutcome", "apply_retention", "retention_loop", "retention_schedule"]
+
+logger = logging.getLogger(__name__)
+_BATCH = 500
+
+
+@dataclass(frozen=True)
+class RetentionOutcome:
+    """How many rows each rule deleted in one pass."""
+
+    conversations: int
+    transcriptions: int
+    usage_records: int
+
+
+async def _purge_conversations(runtime: Runtime, days: int) -> int:
+    cutoff = utcnow() - timedelta(days=days)
+    async with runtime.session_factory.begin() as session:
+        ids = list(
+            (
+                await session.execute(select(Conversation.id).where(Conversation.updated_at < cutoff).limit(_BATCH))
+            ).scalars()
+        )
+        for conversation_id in ids:
+            await conversation_store.delete_conversation(session=session, conversation_id=conversation_id)
+    return len(ids)
+
+
+async def _purge_transcriptions(runtime: Runtime, days: int) -> int:
+    cutoff = utcnow() - timedelta(days=days)
+    async with runtime.session_factory() as session:
+        rows = list(
+            (
+                await session.execute(select(Transcription).where(Transcription.created_at < cutoff).limit(_BATCH))
+            ).scalars()
+        )
+    for row in rows:
+        await asyncio.to_thread(delete_audio, runtime, row)
+        async with runtime.session_factory.begin() as session:
+            fresh = await transcription_store.get_transcription(session=session, transcription_id=row.id)
+            if fresh is not None:
+                await transcription_store.delete_transcription(session=session, transcription=fresh)
+    return len(rows)
+
+
+async def _purge_usage(runtime: Runtime, days: int) -> int:
+    cutoff = utcnow() - timedelta(days=days)
+    async with runtime.session_factory.begin() as session:
+        result = await session.execute(
+            delete(UsageRecord).where(UsageRecord.created_at < cutoff).execution_options(synchronize_session=False)
+        )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def apply_retention(runtime: Runtime) -> RetentionOutcome:
+    """One pass of every retention rule in force."""
+    settings = runtime.settings
+    outcome = RetentionOutcome(
+        conversations=await _purge_conversations(runtime, settings.retention_conversations_days)
+        if settings.retention_conversations_days
+        else 0,
+        transcriptions=await _purge_transcriptions(runtime, settings.retention_transcriptions_days)
+        if settings.retention_transcriptions_days
+        else 0,
+        usage_records=await _purge_usage(runtime, settings.retention_usage_days)
+        if settings.retention_usage_days
+        else 0,
+    )
+    if any((outcome.conversations, outcome.transcriptions, outcome.usage_records)):
+        await runtime.audit.record(
+            category="audit",
+            action="retention.purge",
+            actor_label="système",
+            details={
+                "conversations": outcome.conversations,
+                "transcriptions": outcome.transcriptions,
+                "usage_records": outcome.usage_records,
+            },
+        )
+        logger.info("retention purge: %s", outcome)
+    return outcome
+
+
+async def retention_loop(runtime: Runtime) -> None:
+    """Apply the retention rules now and then every ``retention_interval_hours``, until cancelled."""
+    while True:
+        try:
+            await apply_retention(runtime)
+        except Exception:  # a failed pass is retried at the next interval; the worker keeps working
+            logger.exception("retention pass failed")
+        await asyncio.sleep(runtime.settings.retention_interval_hours * 3600)
+
+
+@asynccontextmanager
+async def retention_schedule(runtime: Runtime) -> AsyncIterator[None]:
+    """Run :func:`retention_loop` in the background for the duration of the block (worker processes)."""
+    task = asyncio.create_task(retention_loop(runtime), name="retention")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

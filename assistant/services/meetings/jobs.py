@@ -1,0 +1,136 @@
+"""The worker side of transcriptions: the ``transcriptions.transcribe`` job handler.
+
+Registered through ``runtime._builtin_job_modules()``. The handler is idempotent: a transcript already stored
+is not redone, and a transcription deleted meanwhile is skipped. Whisper runs in a thread; its progress is
+written to the job (0..1, French messages) and a cancellation by the user stops it at the next segment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import threading
+import uuid
+from typing import Any
+
+from assistant.errors import InvalidRequestError, OperationCancelledError, UserFacingError
+from assistant.jobs import JobContext, JobRegistry
+from assistant.runtime import Runtime
+from assistant.services.gateway.labelling import speech_provenance
+from assistant.services.meetings.transcriptions import TRANSCRIBE_JOB, audio_dir, delete_audio
+from assistant.store import jobs as job_store
+from assistant.store import transcriptions as store
+from assistant.store.models import JobStatus, Transcription
+
+__all__ = ["register", "transcribe"]
+
+logger = logging.getLogger(__name__)
+
+# Progress is written at most every 2 % (each write is a database update).
+_PROGRESS_STEP = 0.02
+_CANCEL_POLL_SECONDS = 0.5
+_DIARIZATION_FROM = 0.85  # the transcription library's share of text before speaker assignment
+
+
+def _message(fraction: float, diarize: bool) -> str:
+    if diarize and fraction >= _DIARIZATION_FROM:
+        return "Identification des intervenants…"
+    return f"Transcription en cours : {int(fraction * 100)} %"
+
+
+async def _watch_cancellation(runtime: Runtime, job_id: uuid.UUID, cancel: threading.Event) -> None:
+    while not cancel.is_set():
+        await asyncio.sleep(_CANCEL_POLL_SECONDS)
+        async with runtime.session_factory() as session:
+            job = await job_store.get_job(session=session, job_id=job_id)
+            status = job.status if job is not None else JobStatus.CANCELLED
+        if status == JobStatus.CANCELLED:
+            cancel.set()
+
+
+async def _discard_audio(runtime: Runtime, row: Transcription) -> None:
+    if row.keep_audio or not row.audio_path:
+        return
+    await asyncio.to_thread(delete_audio, runtime, row)
+    async with runtime.session_factory.begin() as session:
+        await store.clear_audio_path(session=session, transcription_id=row.id)
+
+
+async def transcribe(runtime: Runtime, context: JobContext) -> dict[str, Any]:
+    """Transcribe the recording of the transcription named in the payload and store the labelled result."""
+    transcription_id = uuid.UUID(str(context.payload["transcription_id"]))
+    async with runtime.session_factory() as session:
+        row = await store.get_transcription(session=session, transcription_id=transcription_id)
+    if row is None:
+        logger.info("transcription %s deleted before its job ran", transcription_id)
+        return {"transcription_id": str(transcription_id), "skipped": "supprimée"}
+    if row.transcript is not None:  # a retry after the result was stored
+        await _discard_audio(runtime, row)
+        return {"transcription_id": str(row.id), "segments": len(row.transcript.get("segments", []))}
+    path = audio_dir(runtime) / row.audio_path if row.audio_path else None
+    if path is None or not path.is_file():
+        raise InvalidRequestError("Le fichier audio n'est plus disponible : déposez-le de nouveau.", code="audio_gone")
+
+    loop = asyncio.get_running_loop()
+    cancel = threading.Event()
+    reported = 0.0
+
+    def on_progress(fraction: float) -> None:
+        # Called from the transcription thread: hand the write to the event loop and wait for it, so that
+        # reports stay in order and never outlive the job.
+        nonlocal reported
+        if fraction < 1.0 and fraction - reported < _PROGRESS_STEP:
+            return
+        reported = fraction
+        future = asyncio.run_coroutine_threadsafe(
+            context.report_progress(min(fraction, 0.99), _message(fraction, row.diarize)), loop
+        )
+        try:
+            future.result(timeout=10)
+        except Exception:  # a timeout or a database hiccup: the next report will catch up
+            logger.warning("progress of job %s not recorded", context.job_id, exc_info=True)
+
+    await context.report_progress(0.0, "Chargement du modèle de transcription…")
+    watcher = asyncio.create_task(_watch_cancellation(runtime, context.job_id, cancel))
+    try:
+        transcript = await asyncio.to_thread(
+            runtime.speech.transcribe,
+            path,
+            language=row.language,
+            diarize=row.diarize,
+            num_speakers=row.num_speakers,
+            on_progress=on_progress,
+            cancel=cancel,
+        )
+    except (OperationCancelledError, UserFacingError):
+        await _discard_audio(runtime, row)  # a definitive failure: the audio will not be used again
+        raise
+    finally:
+        watcher.cancel()
+        await asyncio.gather(watcher, return_exceptions=True)
+    if cancel.is_set():
+        await _discard_audio(runtime, row)
+        raise OperationCancelledError("La transcription a été annulée.")
+
+    provenance = speech_provenance(runtime.speech.model, request_id=context.payload.get("request_id"))
+    manifest = runtime.signer.sign(transcript.text, provenance, content_type="text/plain")
+    async with runtime.session_factory.begin() as session:
+        await store.set_transcript(
+            session=session,
+            transcription_id=row.id,
+            transcript=transcript.to_dict(),
+            detected_language=transcript.language,
+            duration_seconds=transcript.duration,
+            provenance=provenance.model_dump(mode="json"),
+            manifest=manifest.model_dump(mode="json", by_alias=True),
+        )
+    await _discard_audio(runtime, row)
+    await context.report_progress(1.0, "Transcription terminée.")
+    logger.info("transcription %s done: %d segments", row.id, len(transcript.segments))
+    return {"transcription_id": str(row.id), "segments": len(transcript.segments)}
+
+
+def register(registry: JobRegistry, runtime: Runtime) -> None:
+    """Add the transcription handler to a worker's registry, bound to that worker's runtime."""
+    registry.register(TRANSCRIBE_JOB, functools.partial(transcribe, runtime))
