@@ -141,13 +141,13 @@ def _audit_anchor(settings: Settings, data_dir: Path) -> ChainAnchor:
 def _embedded_default(settings: Settings, data_dir: Path) -> BackendConfig:
     """The CPU model served when no model server is configured (``make run`` on a fresh machine)."""
     return default_embedded_config(
-        model=settings.embedded_model,
+        model=settings.embedded.model,
         models_dir=data_dir / "models",
-        n_ctx=settings.embedded_context_tokens,
-        n_threads=settings.embedded_threads,
-        n_batch=settings.embedded_batch_tokens,
-        max_waiting=settings.embedded_max_waiting,
-        preload=settings.embedded_preload,
+        n_ctx=settings.embedded.context_tokens,
+        n_threads=settings.embedded.threads,
+        n_batch=settings.embedded.batch_tokens,
+        max_waiting=settings.embedded.max_waiting,
+        preload=settings.embedded.preload,
     )
 
 
@@ -157,42 +157,42 @@ def _builtin_job_modules() -> list[str]:
 
 
 def _rag_engine(settings: Settings, sessions: async_sessionmaker[AsyncSession], data_dir: Path) -> RagEngine:
-    key = settings.rag_embedding_api_key
+    key = settings.rag.embedding_api_key
     return RagEngine(
         session_factory=sessions,
-        index_dir=settings.rag_index_dir or data_dir / "index",
+        index_dir=settings.rag.index_dir or data_dir / "index",
         embedder=EmbedderConfig(
-            kind=settings.rag_embedder,
-            threads=settings.rag_embedding_threads,
-            url=settings.rag_embedding_url,
-            model=settings.rag_embedding_model,
-            dim=settings.rag_embedding_dim,
+            kind=settings.rag.embedder,
+            threads=settings.rag.embedding_threads,
+            url=settings.rag.embedding_url,
+            model=settings.rag.embedding_model,
+            dim=settings.rag.embedding_dim,
             api_key=key.get_secret_value() if key else None,
-            query_prefix=settings.rag_embedding_query_prefix,
-            passage_prefix=settings.rag_embedding_passage_prefix,
+            query_prefix=settings.rag.embedding_query_prefix,
+            passage_prefix=settings.rag.embedding_passage_prefix,
         ),
-        chunk_tokens=settings.rag_chunk_tokens,
-        overlap_tokens=settings.rag_chunk_overlap_tokens,
-        max_document_bytes=settings.rag_max_document_bytes,
-        max_document_pages=settings.rag_max_document_pages,
+        chunk_tokens=settings.rag.chunk_tokens,
+        overlap_tokens=settings.rag.chunk_overlap_tokens,
+        max_document_bytes=settings.rag.max_document_bytes,
+        max_document_pages=settings.rag.max_document_pages,
     )
 
 
 def _speech_engine(settings: Settings, data_dir: Path) -> SpeechEngine:
-    remote_key = settings.transcription_remote_api_key
+    remote_key = settings.transcription.remote_api_key
     return SpeechEngine(
         data_dir=data_dir,
-        model_dir=settings.transcription_model_dir,
-        model_sha256=settings.transcription_model_sha256,
-        remote_url=settings.transcription_remote_url,
-        remote_model=settings.transcription_remote_model,
+        model_dir=settings.transcription.model_dir,
+        model_sha256=settings.transcription.model_sha256,
+        remote_url=settings.transcription.remote_url,
+        remote_model=settings.transcription.remote_model,
         remote_api_key=remote_key.get_secret_value() if remote_key else None,
-        remote_sovereign=settings.transcription_remote_sovereign,
-        device=settings.transcription_device,
-        cpu_threads=settings.transcription_cpu_threads,
-        beam_size=settings.transcription_beam_size,
-        max_duration_s=settings.transcription_max_duration_seconds,
-        diarization=settings.transcription_diarization,
+        remote_sovereign=settings.transcription.remote_sovereign,
+        device=settings.transcription.device,
+        cpu_threads=settings.transcription.cpu_threads,
+        beam_size=settings.transcription.beam_size,
+        max_duration_s=settings.transcription.max_duration_seconds,
+        diarization=settings.transcription.diarization,
     )
 
 
@@ -212,35 +212,35 @@ def _counters(settings: Settings, sessions: async_sessionmaker[AsyncSession]) ->
 
 
 def _oidc_verifier(settings: Settings) -> OidcVerifier | None:
-    audience = settings.oidc_audience or settings.oidc_client_id
-    if not settings.oidc_issuer or not audience:
+    audience = settings.oidc.audience or settings.oidc.client_id
+    if not settings.oidc.issuer or not audience:
         return None
     return OidcVerifier(
-        issuer=settings.oidc_issuer,
+        issuer=settings.oidc.issuer,
         audience=audience,
-        jwks_url=settings.oidc_jwks_url,
-        algorithms=set(settings.oidc_algorithms),
-        clock_skew_seconds=settings.oidc_clock_skew_seconds,
-        cache_seconds=settings.oidc_jwks_cache_seconds,
-        min_refresh_seconds=settings.oidc_jwks_min_refresh_seconds,
-        timeout_seconds=settings.oidc_http_timeout_seconds,
+        jwks_url=settings.oidc.jwks_url,
+        algorithms=set(settings.oidc.algorithms),
+        clock_skew_seconds=settings.oidc.clock_skew_seconds,
+        cache_seconds=settings.oidc.jwks_cache_seconds,
+        min_refresh_seconds=settings.oidc.jwks_min_refresh_seconds,
+        timeout_seconds=settings.oidc.http_timeout_seconds,
     )
 
 
 def _oidc_login_client(settings: Settings) -> OidcLoginClient | None:
     redirect_url = settings.oidc_effective_redirect_url
-    if not settings.oidc_web_login_enabled or settings.oidc_client_secret is None or redirect_url is None:
+    if not settings.oidc.web_login_enabled or settings.oidc.client_secret is None or redirect_url is None:
         return None
-    assert settings.oidc_issuer is not None and settings.oidc_client_id is not None
+    assert settings.oidc.issuer is not None and settings.oidc.client_id is not None
     return OidcLoginClient(
-        issuer=settings.oidc_issuer,
-        client_id=settings.oidc_client_id,
-        client_secret=settings.oidc_client_secret.get_secret_value(),
+        issuer=settings.oidc.issuer,
+        client_id=settings.oidc.client_id,
+        client_secret=settings.oidc.client_secret.get_secret_value(),
         redirect_url=redirect_url,
-        scopes=settings.oidc_scopes,
-        auth_method=settings.oidc_client_auth_method,
-        cache_seconds=settings.oidc_discovery_cache_seconds,
-        timeout_seconds=settings.oidc_http_timeout_seconds,
+        scopes=settings.oidc.scopes,
+        auth_method=settings.oidc.client_auth_method,
+        cache_seconds=settings.oidc.discovery_cache_seconds,
+        timeout_seconds=settings.oidc.http_timeout_seconds,
     )
 
 

@@ -47,7 +47,7 @@ _ROUTE_CLASSES = (
         "documents",
         r"^/api/collections/[^/]+/documents$",
         lambda s: (
-            min(s.rag_max_upload_bytes, s.rag_max_document_bytes * s.rag_max_files_per_upload) + _MULTIPART_OVERHEAD
+            min(s.rag.max_upload_bytes, s.rag.max_document_bytes * s.rag.max_files_per_upload) + _MULTIPART_OVERHEAD
         ),
     ),
     _route("tâche", r"^/api/tasks/[^/]+$", lambda s: s.task_max_upload_bytes + _MULTIPART_OVERHEAD),
@@ -55,7 +55,7 @@ _ROUTE_CLASSES = (
     _route(
         "audio",
         r"^/(api/transcriptions|v1/audio/transcriptions)$",
-        lambda s: s.transcription_max_upload_bytes + _MULTIPART_OVERHEAD,
+        lambda s: s.transcription.max_upload_bytes + _MULTIPART_OVERHEAD,
     ),
 )
 

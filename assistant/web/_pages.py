@@ -68,8 +68,8 @@ def render_login_page(
         error=error,
         notice=notice,
         username=username,
-        sso_label=settings.oidc_login_label if settings.oidc_web_login_enabled else None,
-        sso_button=settings.oidc_login_button,
+        sso_label=settings.oidc.login_label if settings.oidc.web_login_enabled else None,
+        sso_button=settings.oidc.login_button,
         sso_error=sso_error,
         status_code=status_code,
     )

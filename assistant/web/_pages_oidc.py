@@ -76,7 +76,7 @@ def oidc_pages_router(renderer: PageRenderer) -> APIRouter:
         response.set_cookie(
             _flow_cookie(runtime),
             started.flow_cookie,
-            max_age=runtime.settings.oidc_login_flow_seconds,
+            max_age=runtime.settings.oidc.login_flow_seconds,
             httponly=True,
             secure=_secure(request, runtime),
             samesite="lax",

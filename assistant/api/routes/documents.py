@@ -36,7 +36,8 @@ async def _read(upload: UploadFile, limit: int) -> UploadedFile:
     "/api/collections/{collection_id}/documents",
     response_model=UploadOut,
     status_code=status.HTTP_202_ACCEPTED,
-    summary="Envoyer des documents (PDF, DOCX, ODT, HTML, Markdown, texte, images) ; indexation en arrière-plan",
+    summary="Envoyer des documents (PDF, DOCX, ODT, XLSX, ODS, PPTX, ODP, EML, MSG, HTML, Markdown, texte, images) ; "
+    "indexation en arrière-plan",
 )
 async def upload_documents(
     collection_id: uuid.UUID,
@@ -45,7 +46,7 @@ async def upload_documents(
     client: ClientDep,
     files: Annotated[list[UploadFile], File(description="Un ou plusieurs fichiers.")],
 ) -> UploadOut:
-    limit = runtime.settings.rag_max_document_bytes
+    limit = runtime.settings.rag.max_document_bytes
     received = [await _read(upload, limit) for upload in files]
     results = await documents.upload_documents(runtime, principal, collection_id, received, client=client)
     return UploadOut(documents=[DocumentOut.from_document(r.document, duplicate=r.duplicate) for r in results])

@@ -46,7 +46,11 @@ _BODY: dict[str, Any] = {
                 "schema": {
                     "type": "object",
                     "properties": {
-                        "file": {"type": "string", "format": "binary", "description": "PDF, DOCX, ODT, HTML, MD, TXT"},
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "PDF, DOCX, ODT, XLSX, ODS, PPTX, ODP, EML, MSG, HTML, MD, TXT",
+                        },
                         **TaskRequest.model_json_schema()["properties"],
                     },
                 }

@@ -82,8 +82,8 @@ async def _access_control(runtime: Runtime) -> Check:
     settings = runtime.settings
     evidence = ["Rôles agent / référent / auditeur, refus par défaut, clés d'API à portée limitée."]
     status: Status = "ok"
-    if settings.oidc_issuer:
-        evidence.append(f"Authentification OIDC : {settings.oidc_issuer}.")
+    if settings.oidc.issuer:
+        evidence.append(f"Authentification OIDC : {settings.oidc.issuer}.")
     else:
         evidence.append("OIDC non configuré : comptes locaux seulement.")
         status = "warning"
@@ -125,8 +125,8 @@ async def _sovereignty(runtime: Runtime) -> Check:
             "Modèles non souverains : " + ", ".join(foreign) + " — données internes et personnelles refusées "
             "(détecteur NIR, IBAN, téléphone, courriel ; sensibilité déclarée ; classification des collections)."
         )
-    transcription_remote = runtime.settings.transcription_remote_url
-    if transcription_remote and not runtime.settings.transcription_remote_sovereign:
+    transcription_remote = runtime.settings.transcription.remote_url
+    if transcription_remote and not runtime.settings.transcription.remote_sovereign:
         return Check(
             "Souveraineté des données", "failed", [*evidence, "Transcription confiée à un serveur non souverain."]
         )
@@ -135,7 +135,7 @@ async def _sovereignty(runtime: Runtime) -> Check:
 
 async def _rgpd(runtime: Runtime) -> Check:
     evidence = ["Droits d'accès, de portabilité (/api/me/export), de rectification et d'effacement (/api/me/erase)."]
-    audio = "conservé" if runtime.settings.transcription_keep_audio else "supprimé après transcription"
+    audio = "conservé" if runtime.settings.transcription.keep_audio else "supprimé après transcription"
     evidence.append(f"Audio des réunions {audio} par défaut.")
     settings = runtime.settings
     limits = {

@@ -158,7 +158,7 @@ def list_presets(runtime: Runtime) -> list[PresetView]:
 
 
 async def extract_document(runtime: Runtime, data: bytes, *, filename: str, mime: str | None) -> TaskInput:
-    """The text of an uploaded PDF, DOCX, ODT, HTML, Markdown or TXT file, within the configured limits."""
+    """The text of an uploaded document (any format `rag.load_document` reads), within the configured limits."""
     try:
         import rag
         from rag import errors as rag_errors

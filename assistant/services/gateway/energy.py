@@ -34,7 +34,7 @@ def estimate_request_energy(
     """Energy and carbon of one request served by ``model``."""
     if model.backend.kind == "embedded":
         return estimate_power_time(
-            power_watts=settings.embedded_power_watts,
+            power_watts=settings.embedded.power_watts,
             latency_seconds=latency_seconds,
             grid_gco2_per_kwh=settings.grid_gco2_per_kwh,
         )

@@ -13,6 +13,7 @@ import math
 import time
 from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import anyio
 
@@ -25,7 +26,15 @@ from assistant.sensitivity import Sensitivity, SovereigntyViolationError, assess
 from assistant.services.gateway.energy import estimate_request_energy
 from assistant.services.gateway.guard import check_forbidden_uses
 
-__all__ = ["FixedAnswer", "Generation", "Measure", "check_forbidden_uses", "check_sovereignty", "parse_sensitivity"]
+__all__ = [
+    "FixedAnswer",
+    "Generation",
+    "Measure",
+    "audit_sovereignty_refusal",
+    "check_forbidden_uses",
+    "check_sovereignty",
+    "parse_sensitivity",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -56,18 +65,27 @@ async def check_sovereignty(
     try:
         enforce_sovereignty(assessment, model_id=model.id, sovereign=model.sovereign)
     except SovereigntyViolationError:
-        await runtime.audit.record(
-            category="audit",
-            action="llm.sovereignty_refused",
-            outcome="denied",
-            actor_id=principal.user_id,
-            actor_label=principal.username,
-            resource_type="model",
-            resource_id=model.id,
-            client=client,
-            details={"level": assessment.level.label, "reasons": list(assessment.reasons)},
-        )
+        details = {"level": assessment.level.label, "reasons": list(assessment.reasons)}
+        await audit_sovereignty_refusal(runtime, principal, client, resource=("model", model.id), details=details)
         raise
+
+
+async def audit_sovereignty_refusal(
+    runtime: Runtime, principal: Principal, client: ClientInfo, *, resource: tuple[str, str], details: dict[str, Any]
+) -> None:
+    """The audit entry of every refusal to send data to a non-sovereign model (text, minutes or audio)."""
+    resource_type, resource_id = resource
+    await runtime.audit.record(
+        category="audit",
+        action="llm.sovereignty_refused",
+        outcome="denied",
+        actor_id=principal.user_id,
+        actor_label=principal.username,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        client=client,
+        details=details,
+    )
 
 
 def _estimate_tokens(text: str) -> int:

@@ -250,10 +250,10 @@ async def _authenticate_oidc(runtime: Runtime, token: str, *, client: ClientInfo
     settings = runtime.settings
     identity = identity_from_claims(
         claims,
-        username_claim=settings.oidc_username_claim,
-        roles_claim=settings.oidc_roles_claim,
-        role_mapping=settings.oidc_role_mapping,
-        groups_claim=settings.oidc_groups_claim,
+        username_claim=settings.oidc.username_claim,
+        roles_claim=settings.oidc.roles_claim,
+        role_mapping=settings.oidc.role_mapping,
+        groups_claim=settings.oidc.groups_claim,
     )
     return await provision_identity(runtime, identity, client=client)
 
@@ -276,7 +276,7 @@ async def provision_identity(
     async with runtime.session_factory.begin() as session:
         link = await user_store.get_identity(session=session, issuer=identity.issuer, subject=identity.subject)
         if link is None:
-            role = identity.role or (Role(settings.oidc_default_role) if settings.oidc_default_role else None)
+            role = identity.role or (Role(settings.oidc.default_role) if settings.oidc.default_role else None)
             if role is None:
                 raise PermissionDeniedError(
                     "Aucun rôle Souverain ne vous est attribué chez le fournisseur d'identité : "
@@ -312,7 +312,7 @@ async def provision_identity(
                 user.role = identity.role
                 role_changed = True
         refuse_disabled(user)
-        if settings.oidc_groups_claim:
+        if settings.oidc.groups_claim:
             group_ids = []
             for name in identity.groups:
                 group = await group_store.get_group_by_name(session=session, name=name)

@@ -13,6 +13,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import anyio
 
@@ -71,21 +72,25 @@ async def login_with_password(runtime: Runtime, *, username: str, password: str,
         user = await user_store.get_user_by_username(session=session, username=username)
     label = user.username if user is not None else _unknown_label(runtime, username)
     account_key, ip_key = _keys(username, client.ip)
+
+    async def log_failure(action: str, details: dict[str, Any]) -> None:
+        await runtime.audit.record(
+            category="connection",
+            action=action,
+            outcome="failure",
+            actor_id=user.id if user else None,
+            actor_label=label,
+            client=client,
+            details=details,
+        )
+
     # Each attempt takes its number before the password is checked (one atomic increment): concurrent guesses
     # cannot all read the same count and all get through; a success hands its attempt back.
     account = await runtime.counters.hit(account_key, window_seconds=window)
     by_ip = await runtime.counters.hit(ip_key, window_seconds=window)
     if account.count > settings.login_max_failures_per_account or by_ip.count > settings.login_max_failures_per_ip:
         retry_after = max(account.reset_in, by_ip.reset_in)
-        await runtime.audit.record(
-            category="connection",
-            action="login",
-            outcome="failure",
-            actor_id=user.id if user else None,
-            actor_label=label,
-            client=client,
-            details={"method": "password", "reason": "locked"},
-        )
+        await log_failure("login", {"method": "password", "reason": "locked"})
         raise RateLimitedError(
             f"Trop d'échecs de connexion : réessayez dans {retry_after} secondes.",
             retry_after=retry_after,
@@ -97,36 +102,12 @@ async def login_with_password(runtime: Runtime, *, username: str, password: str,
     matches = await anyio.to_thread.run_sync(verify_password, stored_hash or _DUMMY_HASH, password)
     valid = matches and stored_hash is not None
     if user is None or stored_hash is None or not valid:
-        await runtime.audit.record(
-            category="connection",
-            action="login",
-            outcome="failure",
-            actor_id=user.id if user else None,
-            actor_label=label,
-            client=client,
-            details={"method": "password", "reason": "unknown_user" if user is None else "bad_password"},
-        )
+        await log_failure("login", {"method": "password", "reason": "unknown_user" if user is None else "bad_password"})
         if account.count == settings.login_max_failures_per_account:
-            await runtime.audit.record(
-                category="connection",
-                action="lockout",
-                outcome="failure",
-                actor_id=user.id if user else None,
-                actor_label=label,
-                client=client,
-                details={"failures": account.count, "seconds": account.reset_in},
-            )
+            await log_failure("lockout", {"failures": account.count, "seconds": account.reset_in})
         raise AuthenticationError("Identifiant ou mot de passe incorrect.", code="invalid_credentials")
     if not user.is_active:
-        await runtime.audit.record(
-            category="connection",
-            action="login",
-            outcome="failure",
-            actor_id=user.id,
-            actor_label=user.username,
-            client=client,
-            details={"method": "password", "reason": "account_disabled"},
-        )
+        await log_failure("login", {"method": "password", "reason": "account_disabled"})
         raise AuthenticationError(
             "Compte désactivé : contactez votre référent pour le réactiver.", code="account_disabled"
         )

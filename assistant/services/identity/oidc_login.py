@@ -70,7 +70,7 @@ def _login_client(runtime: Runtime) -> OidcLoginClient:
 
 def _flow_signer(runtime: Runtime) -> LoginFlowSigner:
     settings = runtime.settings
-    return LoginFlowSigner(settings.effective_secret_key(), max_age_seconds=settings.oidc_login_flow_seconds)
+    return LoginFlowSigner(settings.effective_secret_key(), max_age_seconds=settings.oidc.login_flow_seconds)
 
 
 async def start_oidc_login(runtime: Runtime, *, next_path: str) -> OidcLoginStart:
@@ -114,7 +114,7 @@ async def _verified_claims(
     verifier = runtime.oidc
     assert verifier is not None  # configured with the login client (the audience defaults to the client id)
     claims = await verifier.verify_id_token(tokens.id_token, client_id=login_client.client_id, nonce=nonce)
-    if not runtime.settings.oidc_userinfo or tokens.access_token is None:
+    if not runtime.settings.oidc.userinfo or tokens.access_token is None:
         return claims
     answer = await login_client.userinfo(tokens.access_token)
     userinfo = (
@@ -155,10 +155,10 @@ async def finish_oidc_login(
         settings = runtime.settings
         identity = identity_from_claims(
             claims,
-            username_claim=settings.oidc_username_claim,
-            roles_claim=settings.oidc_roles_claim,
-            role_mapping=settings.oidc_role_mapping,
-            groups_claim=settings.oidc_groups_claim,
+            username_claim=settings.oidc.username_claim,
+            roles_claim=settings.oidc.roles_claim,
+            role_mapping=settings.oidc.role_mapping,
+            groups_claim=settings.oidc.groups_claim,
         )
         principal = await provision_identity(runtime, identity, client=client, login_details=_METHOD)
         login = await open_web_session(runtime, user_id=principal.user_id)

@@ -19,7 +19,7 @@ __all__ = ["document_path", "remove_collection_files", "remove_file", "upload_ro
 
 
 def upload_root(runtime: Runtime) -> Path:
-    return runtime.settings.rag_upload_dir or runtime.settings.data_dir / "uploads"
+    return runtime.settings.rag.upload_dir or runtime.settings.data_dir / "uploads"
 
 
 def document_path(runtime: Runtime, document: Document) -> Path | None:

@@ -81,16 +81,16 @@ async def upload_documents(
     settings = runtime.settings
     if not files:
         raise InvalidRequestError("Aucun fichier reçu : envoyez un ou plusieurs champs « files ».")
-    if len(files) > settings.rag_max_files_per_upload:
-        raise InvalidRequestError(f"Trop de fichiers : {settings.rag_max_files_per_upload} au plus par envoi.")
+    if len(files) > settings.rag.max_files_per_upload:
+        raise InvalidRequestError(f"Trop de fichiers : {settings.rag.max_files_per_upload} au plus par envoi.")
     await view_collection(runtime, principal, collection_id, needed=Right.WRITE)
     async with runtime.session_factory() as session:
         used = await collection_store.storage_used_by(session=session, owner_id=principal.user_id)
     incoming = sum(len(f.data) for f in files if not f.truncated)
-    if used + incoming > settings.rag_storage_quota_bytes:
+    if used + incoming > settings.rag.storage_quota_bytes:
         raise PayloadTooLargeError(
             f"Quota de stockage dépassé : {used} octets utilisés + {incoming} envoyés > "
-            f"{settings.rag_storage_quota_bytes} autorisés. Supprimez des documents ou demandez à votre référent "
+            f"{settings.rag.storage_quota_bytes} autorisés. Supprimez des documents ou demandez à votre référent "
             "d'augmenter votre quota.",
             code="storage_quota_exceeded",
         )
@@ -114,7 +114,7 @@ async def _accept(
 ) -> UploadResult:
     filename = _clean_filename(upload.filename)
     digest = hashlib.sha256(upload.data).hexdigest()
-    limit = runtime.settings.rag_max_document_bytes
+    limit = runtime.settings.rag.max_document_bytes
     async with runtime.session_factory.begin() as session:
         existing = await document_store.find_by_hash(session=session, collection_id=collection_id, content_hash=digest)
         if existing is not None and existing.status != DocumentStatus.FAILED:

@@ -303,13 +303,13 @@ def _answerability(runtime: Runtime, question: str, hits: list[Any]) -> str | No
         return "aucun extrait trouvé"
     scores = [hit.vector_score for hit in hits if hit.vector_score is not None]
     # Keyword-only results carry no similarity: they matched words of the question, keep them.
-    if scores and max(scores) < runtime.settings.rag_abstention_min_score:
+    if scores and max(scores) < runtime.settings.rag.abstention_min_score:
         return f"extraits trop éloignés de la question (similarité {max(scores):.2f})"
     missing = missing_question_figures(question, [hit.text for hit in hits])
     if missing:
         return f"les extraits ne mentionnent pas {', '.join(missing)}"
     coverage = question_coverage(question, [hit.text for hit in hits[:3]])
-    if coverage < runtime.settings.rag_min_question_coverage:
+    if coverage < runtime.settings.rag.min_question_coverage:
         return f"les termes de la question sont absents des extraits (couverture {coverage:.0%})"
     return None
 
@@ -360,7 +360,7 @@ async def ground(
         principal,
         question,
         collection_ids=collection_ids,
-        k=k or runtime.settings.rag_chat_passages,
+        k=k or runtime.settings.rag.chat_passages,
         mode=mode,
     )
     searched = set(collection_ids) if collection_ids else set(await readable_versions(runtime, principal, None))
@@ -371,13 +371,13 @@ async def ground(
         return Grounding(question, [], Sensitivity.PUBLIC, names, decline_reason=reason, consulted=_titles(passages))
     fixed = [{"role": "system", "content": RAG_SYSTEM_PROMPT}, *(history or [{"role": "user", "content": question}])]
     fitting = await _fit(runtime, model, hits, fixed=fixed, reserve_tokens=max_tokens or _DEFAULT_ANSWER_TOKENS)
-    context = format_passages(hits[:fitting], max_chars=runtime.settings.rag_context_max_chars)
+    context = format_passages(hits[:fitting], max_chars=runtime.settings.rag.context_max_chars)
     used = passages[: len(context.citations)]
     omitted = len(passages) - len(used)
     if omitted:
         logger.info("RAG: %d passage(s) left out to fit the context window of %s", omitted, model.id)
     system_prompt = f"{RAG_SYSTEM_PROMPT}\n\n{context.text}"
-    if runtime.settings.rag_answerability_check and model.sovereign:
+    if runtime.settings.rag.answerability_check and model.sovereign:
         reason = await _model_answerability(model, system_prompt, question, [p.text for p in used])
         if reason is not None:
             logger.info("RAG: declining after the model's check of the %d passages (%s)", len(used), reason)

@@ -21,6 +21,7 @@ from assistant.runtime import Runtime
 from assistant.security import Principal
 from assistant.sensitivity import Sensitivity, SovereigntyViolationError, assess, enforce_sovereignty
 from assistant.services.gateway.chat_completions import resolve_model
+from assistant.services.gateway.generation import audit_sovereignty_refusal
 from assistant.services.gateway.labelling import provenance_for, sign_texts
 from assistant.services.gateway.quotas import ensure_tokens_available, record_tokens
 from assistant.services.meetings.transcriptions import (
@@ -81,16 +82,9 @@ async def _check_sovereignty(
     try:
         enforce_sovereignty(assessment, model_id=model.id, sovereign=model.sovereign)
     except SovereigntyViolationError:
-        await runtime.audit.record(
-            category="audit",
-            action="llm.sovereignty_refused",
-            outcome="denied",
-            actor_id=principal.user_id,
-            actor_label=principal.username,
-            resource_type="transcription",
-            resource_id=str(row.id),
-            client=client,
-            details={"model": model.id, "reason": "compte rendu d'une transcription (donnée interne)"},
+        details = {"model": model.id, "reason": "compte rendu d'une transcription (donnée interne)"}
+        await audit_sovereignty_refusal(
+            runtime, principal, client, resource=("transcription", str(row.id)), details=details
         )
         raise
 

@@ -50,7 +50,7 @@ class SyncTranscription:
 
 
 def _transcribe(runtime: Runtime, path: Path, params: TranscriptionParams) -> Transcript:
-    limit = runtime.settings.transcription_sync_max_duration_seconds
+    limit = runtime.settings.transcription.sync_max_duration_seconds
     try:
         runtime.speech.probe(path, max_duration_s=limit)
     except PayloadTooLargeError as exc:
@@ -74,7 +74,7 @@ async def transcribe_upload(
     await check_audio_sovereignty(runtime, declared=params.sensitivity, principal=principal, client=client)
     path = scratch_dir(runtime) / f"{uuid.uuid4()}{Path(filename or '').suffix[:10]}"
     try:
-        await asyncio.to_thread(save_upload, source, path, max_bytes=runtime.settings.transcription_max_upload_bytes)
+        await asyncio.to_thread(save_upload, source, path, max_bytes=runtime.settings.transcription.max_upload_bytes)
         transcript = await asyncio.to_thread(_transcribe, runtime, path, params)
     finally:
         path.unlink(missing_ok=True)

@@ -24,6 +24,7 @@ from assistant.provenance import AI_LABEL, Provenance, ai_headers
 from assistant.runtime import Runtime
 from assistant.security import Principal
 from assistant.sensitivity import SovereigntyViolationError
+from assistant.services.gateway.generation import audit_sovereignty_refusal
 from assistant.services.gateway.quotas import ensure_job_slot
 from assistant.speech import speech_errors
 from assistant.store import jobs as job_store
@@ -161,7 +162,7 @@ def _check_options(runtime: Runtime, options: TranscriptionOptions) -> Transcrip
         raise InvalidRequestError(
             "L'identification des intervenants n'est pas disponible sur ce serveur.", code="diarization_unavailable"
         )
-    keep = runtime.settings.transcription_keep_audio if options.keep_audio is None else options.keep_audio
+    keep = runtime.settings.transcription.keep_audio if options.keep_audio is None else options.keep_audio
     title = (options.title or "").strip()[:200] or None
     return TranscriptionOptions(
         language=None if language == "auto" else language,
@@ -182,17 +183,8 @@ async def check_audio_sovereignty(
     model = runtime.speech.model
     if model.sovereign or declared == "public":
         return
-    await runtime.audit.record(
-        category="audit",
-        action="llm.sovereignty_refused",
-        outcome="denied",
-        actor_id=principal.user_id,
-        actor_label=principal.username,
-        resource_type="model",
-        resource_id=model.model_id,
-        client=client,
-        details={"level": "interne", "reasons": ["enregistrement non déclaré « public »"]},
-    )
+    details = {"level": "interne", "reasons": ["enregistrement non déclaré « public »"]}
+    await audit_sovereignty_refusal(runtime, principal, client, resource=("model", model.model_id), details=details)
     raise SovereigntyViolationError(
         f"Enregistrement refusé : le serveur de transcription « {model.model_id} » n'est pas hébergé sur une "
         "infrastructure souveraine, et un enregistrement n'y est envoyé que déclaré « public » (sensitivity=public) "
@@ -249,7 +241,7 @@ async def create_transcription(
     transcription_id = uuid.uuid4()
     filename = Path(filename or "enregistrement").name[:255]
     path = audio_dir(runtime) / _stored_name(transcription_id, filename)
-    size = await asyncio.to_thread(save_upload, source, path, max_bytes=runtime.settings.transcription_max_upload_bytes)
+    size = await asyncio.to_thread(save_upload, source, path, max_bytes=runtime.settings.transcription.max_upload_bytes)
     try:
         info = await asyncio.to_thread(runtime.speech.probe, path)
         async with runtime.session_factory.begin() as session:

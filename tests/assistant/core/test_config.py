@@ -95,3 +95,44 @@ def test_dev_secret_key_is_generated_once_and_kept_private(tmp_path: Path) -> No
     assert len(first) >= 32
     assert make_settings(data_dir=tmp_path).effective_secret_key() == first
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_grouped_settings_keep_their_flat_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOUVERAIN_OIDC_ISSUER", "https://idp.example")
+    monkeypatch.setenv("SOUVERAIN_OIDC_CLIENT_ID", "souverain")
+    monkeypatch.setenv("SOUVERAIN_OIDC_ROLE_MAPPING", '{"chefs": "referent"}')
+    monkeypatch.setenv("SOUVERAIN_RAG_CHUNK_TOKENS", "128")
+    monkeypatch.setenv("SOUVERAIN_RAG_EMBEDDING_URL", "")  # compose passes unset values as empty strings
+    monkeypatch.setenv("SOUVERAIN_TRANSCRIPTION_MODEL_SHA256", '{"model.bin": "ab"}')
+    monkeypatch.setenv("SOUVERAIN_EMBEDDED_MODEL", "smollm2-135m")
+    settings = load_settings(_env_file=None)
+    assert (settings.oidc.issuer, settings.oidc.client_id) == ("https://idp.example", "souverain")
+    assert settings.oidc.role_mapping == {"chefs": "referent"}
+    assert (settings.rag.chunk_tokens, settings.rag.embedding_url) == (128, None)
+    assert settings.transcription.model_sha256 == {"model.bin": "ab"}
+    assert settings.embedded.model == "smollm2-135m"
+
+
+def test_flat_names_given_in_code_override_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOUVERAIN_RAG_CHUNK_TOKENS", "128")
+    monkeypatch.setenv("SOUVERAIN_RAG_CHAT_PASSAGES", "7")
+    settings = load_settings(_env_file=None, rag_chunk_tokens=64, rag={"chunk_overlap_tokens": 8})
+    assert (settings.rag.chunk_tokens, settings.rag.chunk_overlap_tokens, settings.rag.chat_passages) == (64, 8, 7)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("SOUVERAIN_RAG_CHUNK_TOKENS", "10", "SOUVERAIN_RAG_CHUNK_TOKENS"),
+        ("SOUVERAIN_RAG_CHUNK_OVERLAP_TOKENS", "300", "SOUVERAIN_RAG_CHUNK_OVERLAP_TOKENS"),
+        ("SOUVERAIN_TRANSCRIPTION_DEVICE", "tpu", "SOUVERAIN_TRANSCRIPTION_DEVICE"),
+        ("SOUVERAIN_OIDC_CLOCK_SKEW_SECONDS", "une-minute", "SOUVERAIN_OIDC_CLOCK_SKEW_SECONDS"),
+    ],
+)
+def test_a_bad_grouped_value_names_its_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, named: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigurationError, match=named) as caught:
+        load_settings(_env_file=None)
+    assert "SOUVERAIN_RAG: " not in str(caught.value)

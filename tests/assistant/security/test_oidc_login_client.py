@@ -110,11 +110,11 @@ def _web_settings(tmp_path: Path, **overrides: object):  # type: ignore[no-untyp
 def test_settings_derive_the_redirect_url_and_default_the_audience(tmp_path: Path) -> None:
     settings = _web_settings(tmp_path)
     assert settings.oidc_effective_redirect_url == REDIRECT
-    assert settings.oidc_web_login_enabled
-    assert not _web_settings(tmp_path, oidc_client_id=None, oidc_audience="souverain").oidc_web_login_enabled
+    assert settings.oidc.web_login_enabled
+    assert not _web_settings(tmp_path, oidc_client_id=None, oidc_audience="souverain").oidc.web_login_enabled
     # A client id without a secret only names the bearer tokens' audience (as older deployments set it).
     bearer_only = _web_settings(tmp_path, oidc_client_secret=None, public_url=None)
-    assert not bearer_only.oidc_web_login_enabled and bearer_only.oidc_client_id == "souverain"
+    assert not bearer_only.oidc.web_login_enabled and bearer_only.oidc.client_id == "souverain"
 
 
 @pytest.mark.parametrize(
