@@ -102,8 +102,11 @@ def load_markdown(data: bytes, *, filename: str, limits: Limits) -> tuple[str | 
     return title, sections
 
 
-def load_html(data: bytes, *, filename: str, limits: Limits) -> tuple[str | None, list[Section]]:
-    """Visible text of an HTML page grouped by h1-h6; scripts, styles, navigation and footers are dropped."""
+def load_html(data: bytes | str, *, filename: str, limits: Limits) -> tuple[str | None, list[Section]]:
+    """Visible text of an HTML page grouped by h1-h6; scripts, styles, navigation and footers are dropped.
+
+    ``data`` may be text already decoded (a mail's HTML body): its ``<meta charset>`` is then ignored.
+    """
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(data, "html.parser")

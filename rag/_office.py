@@ -1,4 +1,4 @@
-"""DOCX (python-docx) and ODT (odfpy) loaders, behind a zip-bomb guard."""
+"""DOCX (python-docx) and ODT (odfpy) loaders, and the zip-bomb and ODF encryption guards of every office format."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from rag._sections import heading_path, make_section, push_heading
 from rag._types import Section
 from rag.errors import CorruptDocumentError, DocumentTooLargeError, EncryptedDocumentError
 
-__all__ = ["check_zip", "load_docx", "load_odt"]
+__all__ = ["check_odf_encryption", "check_zip", "load_docx", "load_odt", "odf_blocks"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,20 @@ def check_zip(data: bytes, *, filename: str, limits: Limits) -> None:
         )
     if any(entry.flag_bits & 0x1 for entry in entries):
         raise EncryptedDocumentError(f"« {filename} » est chiffré.", filename=filename)
+
+
+def check_odf_encryption(data: bytes, *, filename: str) -> None:
+    """Refuse a password-protected ODF file (its manifest describes the encryption); call after :func:`check_zip`."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        try:
+            manifest = archive.read("META-INF/manifest.xml")
+        except KeyError:
+            manifest = b""
+    if b"encryption-data" in manifest:
+        raise EncryptedDocumentError(
+            f"« {filename} » est protégé par un mot de passe : retirez la protection puis déposez-le à nouveau.",
+            filename=filename,
+        )
 
 
 def _docx_blocks(document: Any) -> Iterator[tuple[int | None, str]]:
@@ -111,8 +125,8 @@ def load_docx(data: bytes, *, filename: str, limits: Limits) -> tuple[str | None
     return core_title or title, sections
 
 
-def _odt_blocks(node: Any) -> Iterator[tuple[int | None, str]]:
-    """Walk the ODF body in order: headings, paragraphs, and the paragraphs nested in lists/tables."""
+def odf_blocks(node: Any) -> Iterator[tuple[int | None, str]]:
+    """Walk an ODF element in order: headings, paragraphs, and the paragraphs nested in lists/tables/frames."""
     from odf import teletype  # type: ignore[import-untyped]
     from odf.namespaces import TABLENS, TEXTNS  # type: ignore[import-untyped]
 
@@ -132,7 +146,7 @@ def _odt_blocks(node: Any) -> Iterator[tuple[int | None, str]]:
             if any(cells):
                 yield None, " | ".join(cell for cell in cells if cell)
         elif qname is not None:
-            yield from _odt_blocks(child)
+            yield from odf_blocks(child)
 
 
 def load_odt(data: bytes, *, filename: str, limits: Limits) -> tuple[str | None, list[Section]]:
@@ -144,19 +158,10 @@ def load_odt(data: bytes, *, filename: str, limits: Limits) -> tuple[str | None,
     from odf.opendocument import load  # type: ignore[import-untyped]
 
     check_zip(data, filename=filename, limits=limits)
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        try:
-            manifest = archive.read("META-INF/manifest.xml")
-        except KeyError:
-            manifest = b""
-    if b"encryption-data" in manifest:
-        raise EncryptedDocumentError(
-            f"« {filename} » est protégé par un mot de passe : retirez la protection puis déposez-le à nouveau.",
-            filename=filename,
-        )
+    check_odf_encryption(data, filename=filename)
     try:
         document = load(io.BytesIO(data))
-        title, sections = _sections_from_blocks(_odt_blocks(document.text))
+        title, sections = _sections_from_blocks(odf_blocks(document.text))
         meta_titles = [str(node).strip() for node in document.meta.getElementsByType(dc.Title)]
     except (KeyError, ValueError, zipfile.BadZipFile, SAXException, ExpatError, AttributeError) as exc:
         raise CorruptDocumentError(f"« {filename} » n'est pas un ODT valide.", filename=filename) from exc

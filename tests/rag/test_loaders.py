@@ -230,7 +230,7 @@ def test_zip_bomb_is_refused_before_parsing() -> None:
 
 
 def test_zip_that_is_not_an_office_document() -> None:
-    with pytest.raises(UnsupportedFormatError, match="ni un DOCX ni un ODT"):
+    with pytest.raises(UnsupportedFormatError, match="pas un document bureautique pris en charge"):
         load(make_zip({"photo.jpg": b"jpeg"}), "archive.zip")
     with pytest.raises(CorruptDocumentError, match="DOCX valide"):
         load(make_zip({"readme.txt": b"hello"}), "faux.docx")
