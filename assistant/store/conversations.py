@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.store._base import utcnow
-from assistant.store.models import Conversation, ConversationMessage, MessageRole
+from assistant.store.models import Conversation, ConversationMessage, MessageFeedback, MessageRole
 
 __all__ = [
     "add_conversation",
@@ -55,7 +55,14 @@ async def list_conversations(
 
 
 async def delete_conversation(*, session: AsyncSession, conversation_id: uuid.UUID) -> None:
-    """Delete a conversation and its messages (explicitly: SQLite does not enforce cascades by default)."""
+    """Delete a conversation, its messages and the feedback on them (explicitly: SQLite does not enforce
+    cascades by default)."""
+    messages = select(ConversationMessage.id).where(ConversationMessage.conversation_id == conversation_id)
+    await session.execute(
+        delete(MessageFeedback)
+        .where(MessageFeedback.message_id.in_(messages))
+        .execution_options(synchronize_session=False)
+    )
     await session.execute(delete(ConversationMessage).where(ConversationMessage.conversation_id == conversation_id))
     await session.execute(delete(Conversation).where(Conversation.id == conversation_id))
 
@@ -115,5 +122,6 @@ async def add_message(
 
 
 async def delete_message(*, session: AsyncSession, message_id: uuid.UUID) -> None:
-    """Remove one message (an answer placeholder that never received any text)."""
+    """Remove one message (an answer placeholder that never received any text) and any feedback on it."""
+    await session.execute(delete(MessageFeedback).where(MessageFeedback.message_id == message_id))
     await session.execute(delete(ConversationMessage).where(ConversationMessage.id == message_id))

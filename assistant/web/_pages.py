@@ -18,6 +18,7 @@ from assistant.security import Permission, same_secret
 from assistant.services.gateway.quotas import get_quota
 from assistant.services.identity.login import LoginResult, login_with_password, logout
 from assistant.services.identity.users import get_user
+from assistant.store.models import FeedbackReason
 from assistant.web._auth import OptionalWebCaller, RequirePage, WebCaller, safe_next_path
 from assistant.web._templates import PageRenderer
 
@@ -186,7 +187,15 @@ def pages_router(renderer: PageRenderer) -> APIRouter:
 
     @router.get("/chat")
     async def chat(request: Request, caller: Chatter) -> Response:
-        return renderer.render(request, "chat.html", title="Assistant", caller=caller, active="chat")
+        return renderer.render(
+            request,
+            "chat.html",
+            title="Assistant",
+            caller=caller,
+            active="chat",
+            feedback_reasons=list(FeedbackReason),
+            can_report=caller.principal.has(Permission.REPORT_INCIDENT),
+        )
 
     @router.get("/mes-donnees")
     async def my_data(request: Request, runtime: RuntimeDep, caller: Member) -> Response:

@@ -12,9 +12,16 @@ from assistant.llm import ModelCard, ModelStatus
 from assistant.provenance import Manifest, Provenance
 from assistant.services.governance.incidents import IncidentStats
 from assistant.services.governance.kpis import Kpis
+from assistant.services.governance.satisfaction import ModelSatisfaction
 from assistant.services.governance.supervision import ModelSupervision
 from assistant.store.kpis import Aggregate
-from assistant.store.models import IncidentCategory, IncidentReport, IncidentStatus, RegistryReview
+from assistant.store.models import (
+    FeedbackReason,
+    IncidentCategory,
+    IncidentReport,
+    IncidentStatus,
+    RegistryReview,
+)
 
 __all__ = [
     "IncidentCreate",
@@ -25,6 +32,7 @@ __all__ = [
     "ModelSupervisionOut",
     "RegistryReviewIn",
     "RegistryReviewOut",
+    "SatisfactionOut",
 ]
 
 
@@ -131,6 +139,22 @@ class IncidentStatsOut(BaseModel):
         )
 
 
+class SatisfactionOut(BaseModel):
+    """The agents' 👍/👎 on one model's answers over the window, and why the 👎."""
+
+    model_id: str | None
+    up: int = Field(description="Réponses jugées utiles (👍).")
+    down: int = Field(description="Réponses jugées à améliorer (👎).")
+    satisfaction: float | None = Field(description="Part des 👍 parmi les avis (null : aucun avis).")
+    reasons: dict[FeedbackReason, int] = Field(description="Motifs des 👎 (ceux qui en ont donné un).")
+
+    @classmethod
+    def of(cls, item: ModelSatisfaction) -> SatisfactionOut:
+        return cls(
+            model_id=item.model_id, up=item.up, down=item.down, satisfaction=item.satisfaction, reasons=item.reasons
+        )
+
+
 class ModelDecisionIn(BaseModel):
     """Withdraw (with the message shown to users) or reinstate one model."""
 
@@ -161,6 +185,7 @@ class ModelSupervisionOut(BaseModel):
     requests: int | None = Field(description="Requêtes servies sur la fenêtre (null : inconnu).")
     report_rate: float | None = Field(description="Signalements / requêtes (null : requêtes inconnues).")
     error_rate: float | None = Field(description="Requêtes en erreur / requêtes (null : inconnu).")
+    feedback: SatisfactionOut | None = Field(description="Avis 👍/👎 des agents sur la fenêtre (null : aucun).")
 
     @classmethod
     def of(cls, item: ModelSupervision) -> ModelSupervisionOut:
@@ -184,6 +209,7 @@ class ModelSupervisionOut(BaseModel):
             requests=item.requests,
             report_rate=item.report_rate,
             error_rate=item.error_rate,
+            feedback=SatisfactionOut.of(item.satisfaction) if item.satisfaction is not None else None,
         )
 
 
@@ -259,6 +285,7 @@ class KpisOut(BaseModel):
     by_model: list[UsageAggregateOut]
     by_day: list[UsageAggregateOut]
     reports: list[IncidentStatsOut]
+    satisfaction: list[SatisfactionOut] = Field(description="Avis 👍/👎 des agents par modèle sur la fenêtre.")
 
     @classmethod
     def of(cls, kpis: Kpis) -> KpisOut:
@@ -271,4 +298,5 @@ class KpisOut(BaseModel):
             by_model=[UsageAggregateOut.of(item) for item in kpis.by_model],
             by_day=[UsageAggregateOut.of(item) for item in kpis.by_day],
             reports=[IncidentStatsOut.of(item) for item in kpis.reports],
+            satisfaction=[SatisfactionOut.of(item) for item in kpis.satisfaction],
         )

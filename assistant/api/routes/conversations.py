@@ -15,14 +15,17 @@ from assistant.exports import ExportFormat
 from assistant.guard import GuardConfirmation
 from assistant.security import Permission, Principal
 from assistant.services.chat import conversations as service
+from assistant.services.chat import feedback as feedback_service
 from assistant.services.chat.replies import send_message
 from assistant.services.chat.views import (
     ConversationDetail,
     ConversationPage,
     ConversationSummary,
     ExchangeView,
+    FeedbackView,
     MessageView,
 )
+from assistant.store.models import FeedbackRating, FeedbackReason
 
 __all__ = ["router"]
 
@@ -57,6 +60,16 @@ class MessageCreate(BaseModel):
         max_length=20,
         description="Ids of document collections to answer from: passages are retrieved (read access checked), "
         "given to the model as data and listed in the answer's provenance sources.",
+    )
+
+
+class FeedbackIn(BaseModel):
+    rating: FeedbackRating = Field(description="up : réponse utile ; down : réponse à améliorer.")
+    reason: FeedbackReason | None = Field(default=None, description="Motif d'une réponse à améliorer (down).")
+    comment: str | None = Field(default=None, max_length=2000, description="Commentaire libre, facultatif.")
+    report: bool = Field(
+        default=False,
+        description="Transmettre aussi cet avis aux référents IA comme signalement (down seulement ; une fois).",
     )
 
 
@@ -151,6 +164,46 @@ async def review_message(
     return await service.review_message(
         runtime, principal=principal, client=client, conversation_id=conversation_id, message_id=message_id
     )
+
+
+@router.put(
+    "/{conversation_id}/messages/{message_id}/feedback",
+    response_model=FeedbackView,
+    summary="Donner ou changer son avis (👍/👎) sur une réponse, et le signaler en une fois",
+)
+async def give_feedback(
+    conversation_id: uuid.UUID,
+    message_id: uuid.UUID,
+    body: FeedbackIn,
+    principal: Chatter,
+    runtime: RuntimeDep,
+    client: ClientDep,
+) -> FeedbackView:
+    return await feedback_service.give_feedback(
+        runtime,
+        principal=principal,
+        client=client,
+        conversation_id=conversation_id,
+        message_id=message_id,
+        rating=body.rating,
+        reason=body.reason,
+        comment=body.comment,
+        report=body.report,
+    )
+
+
+@router.delete(
+    "/{conversation_id}/messages/{message_id}/feedback",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Retirer son avis sur une réponse",
+)
+async def withdraw_feedback(
+    conversation_id: uuid.UUID, message_id: uuid.UUID, principal: Chatter, runtime: RuntimeDep, client: ClientDep
+) -> Response:
+    await feedback_service.withdraw_feedback(
+        runtime, principal=principal, client=client, conversation_id=conversation_id, message_id=message_id
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get(

@@ -22,6 +22,7 @@ from assistant.security import Principal, require_owner
 from assistant.services.chat.views import ConversationDetail, ConversationPage, ConversationSummary, MessageView
 from assistant.services.gateway.chat_completions import resolve_model
 from assistant.store import conversations as store
+from assistant.store import feedback as feedback_store
 from assistant.store.models import Conversation, ConversationMessage, MessageRole
 
 __all__ = [
@@ -94,8 +95,12 @@ async def get_conversation(runtime: Runtime, *, principal: Principal, conversati
     async with runtime.session_factory() as session:
         conversation = await owned_conversation(session, conversation_id, principal)
         messages = await store.list_messages(session=session, conversation_id=conversation.id)
+        feedback = await feedback_store.list_conversation_feedback(
+            session=session, conversation_id=conversation.id, user_id=principal.user_id
+        )
     return ConversationDetail(
-        **ConversationSummary.of(conversation).model_dump(), messages=[MessageView.of(m) for m in messages]
+        **ConversationSummary.of(conversation).model_dump(),
+        messages=[MessageView.of(m, feedback.get(m.id)) for m in messages],
     )
 
 
@@ -155,6 +160,7 @@ async def review_message(
         message.manifest = reviewed.model_dump(mode="json", by_alias=True)
         message.provenance = reviewed.provenance.model_dump(mode="json")
         await session.flush()
+        feedback = await feedback_store.get_feedback(session=session, message_id=message.id, user_id=principal.user_id)
     await runtime.audit.record(
         category="audit",
         action="conversation.message_reviewed",
@@ -165,7 +171,7 @@ async def review_message(
         client=client,
         details={"conversation_id": str(conversation_id)},
     )
-    return MessageView.of(message)
+    return MessageView.of(message, feedback)
 
 
 @dataclass(frozen=True)

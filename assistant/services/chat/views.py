@@ -17,18 +17,69 @@ from pydantic import BaseModel, Field
 from assistant.guard import GuardNotice
 from assistant.protocol.chat import Usage
 from assistant.provenance import Manifest, Provenance
-from assistant.store.models import Conversation, ConversationMessage, MessageRole
+from assistant.store.models import (
+    Conversation,
+    ConversationMessage,
+    FeedbackRating,
+    FeedbackReason,
+    MessageFeedback,
+    MessageRole,
+)
 
 __all__ = [
     "ConversationDetail",
     "ConversationPage",
     "ConversationSummary",
     "ExchangeView",
+    "FeedbackSource",
+    "FeedbackView",
     "MessageView",
     "PresetView",
     "TaskResult",
     "TaskSource",
 ]
+
+
+class FeedbackSource(BaseModel):
+    """A document the rated answer cited."""
+
+    document_id: str
+    title: str | None = None
+
+
+class FeedbackView(BaseModel):
+    """The caller's 👍/👎 on one answer, and what produced that answer (copied when the feedback was given)."""
+
+    message_id: uuid.UUID
+    rating: FeedbackRating = Field(description="up : réponse utile ; down : réponse à améliorer.")
+    rating_label: str
+    reason: FeedbackReason | None = Field(default=None, description="Motif d'une réponse à améliorer.")
+    reason_label: str | None = None
+    comment: str | None = None
+    model_id: str | None = Field(default=None, description="Modèle qui a produit la réponse.")
+    preset: str | None = Field(default=None, description="Tâche prédéfinie qui a produit la réponse, le cas échéant.")
+    sources: list[FeedbackSource] = Field(default_factory=list, description="Documents cités par la réponse.")
+    incident_id: uuid.UUID | None = Field(default=None, description="Signalement créé à partir de cet avis.")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, feedback: MessageFeedback) -> FeedbackView:
+        """The view of a stored feedback row."""
+        return cls(
+            message_id=feedback.message_id,
+            rating=feedback.rating,
+            rating_label=feedback.rating.label,
+            reason=feedback.reason,
+            reason_label=feedback.reason.label if feedback.reason else None,
+            comment=feedback.comment,
+            model_id=feedback.model_id,
+            preset=feedback.preset,
+            sources=[FeedbackSource.model_validate(source) for source in feedback.sources or []],
+            incident_id=feedback.incident_id,
+            created_at=feedback.created_at,
+            updated_at=feedback.updated_at,
+        )
 
 
 class MessageView(BaseModel):
@@ -50,10 +101,13 @@ class MessageView(BaseModel):
     provenance: Provenance | None = None
     provenance_manifest: Manifest | None = Field(default=None, description="Ed25519-signed manifest of the text.")
     usage: Usage | None = Field(default=None, description="Tokens, latency, energy (Wh) and gCO2e of the answer.")
+    feedback: FeedbackView | None = Field(
+        default=None, description="The caller's own 👍/👎 on this answer (null: none given, or not an answer)."
+    )
 
     @classmethod
-    def of(cls, message: ConversationMessage) -> MessageView:
-        """The view of a stored message."""
+    def of(cls, message: ConversationMessage, feedback: MessageFeedback | None = None) -> MessageView:
+        """The view of a stored message, with the caller's feedback on it when given."""
         generated = message.role is MessageRole.ASSISTANT
         manifest = Manifest.model_validate(message.manifest) if message.manifest else None
         return cls(
@@ -71,6 +125,7 @@ class MessageView(BaseModel):
             provenance=Provenance.model_validate(message.provenance) if message.provenance else None,
             provenance_manifest=manifest,
             usage=Usage.model_validate(message.usage) if message.usage else None,
+            feedback=FeedbackView.of(feedback) if feedback is not None else None,
         )
 
 

@@ -4,4 +4,4 @@ of models, KPIs and trends, retention and the RGPD rights.
 
 # The modules other service groups may import (tests/test_architecture.py holds them to it); the API and
 # the CLI may use any module of the group.
-__all__: list[str] = ["kpis"]
+__all__: list[str] = ["incidents", "kpis"]

@@ -1,4 +1,5 @@
-"""KPIs for référents (design §1, §9): usage by service and model, active users, tokens, energy, CO2, reports."""
+"""KPIs for référents (design §1, §9): usage by service and model, active users, tokens, energy, CO2, reports,
+satisfaction (👍/👎) per model."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime, timedelta
 
 from assistant.runtime import Runtime
 from assistant.services.governance.incidents import IncidentStats, incident_stats
+from assistant.services.governance.satisfaction import ModelSatisfaction, model_satisfaction
 from assistant.store import kpis as kpi_store
 from assistant.store import utcnow
 from assistant.store.kpis import Aggregate
@@ -26,6 +28,7 @@ class Kpis:
     by_model: list[Aggregate]
     by_day: list[Aggregate]
     reports: list[IncidentStats]
+    satisfaction: list[ModelSatisfaction]
 
 
 async def service_kpis(runtime: Runtime, *, days: int = 30) -> Kpis:
@@ -47,4 +50,7 @@ async def service_kpis(runtime: Runtime, *, days: int = 30) -> Kpis:
         by_model=by_model,
         by_day=by_day,
         reports=await incident_stats(runtime, since=since),
+        satisfaction=sorted(
+            (await model_satisfaction(runtime, days=days, now=until)).values(), key=lambda item: item.model_id or ""
+        ),
     )

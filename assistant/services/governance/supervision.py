@@ -4,9 +4,9 @@ A decision is applied to the in-memory registry at once (the gateway then refuse
 message: ``ModelWithdrawnError``, HTTP 410), persisted, audited, and re-applied at every start
 (``assistant.runtime.apply_model_decisions``). Other replicas pick it up at their next start.
 
-Quality signals count reports per model over a window and relate them to the number of requests served, taken
-from a :class:`UsageSource` — the usage records (:class:`UsageRecordsSource`); a model with no record has
-``None`` (unknown) rates rather than a misleading zero.
+Quality signals count reports and the agents' 👍/👎 per model over a window, and relate the reports to the
+number of requests served, taken from a :class:`UsageSource` — the usage records (:class:`UsageRecordsSource`);
+a model with no record has ``None`` (unknown) rates rather than a misleading zero.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from assistant.llm import ModelStatus, RegisteredModel
 from assistant.runtime import Runtime
 from assistant.security import Principal
 from assistant.services.governance.incidents import ALERT_CATEGORIES
+from assistant.services.governance.satisfaction import ModelSatisfaction, model_satisfaction
 from assistant.store import governance as governance_store
 from assistant.store import kpis as kpi_store
 from assistant.store import utcnow
@@ -105,6 +106,7 @@ class ModelSupervision:
     report_rate: float | None
     error_rate: float | None
     alert_threshold: int = 0
+    satisfaction: ModelSatisfaction | None = None
 
 
 async def _decide(
@@ -178,6 +180,7 @@ async def list_supervision(
         decisions = {decision.model_id: decision for decision in await governance_store.list_decisions(session=session)}
         cells = await governance_store.count_reports(session=session, since=since)
     served = await usage.requests_per_model(since=since, until=now)
+    ratings = await model_satisfaction(runtime, days=window, now=now)
     result = []
     for model in runtime.models.models(include_withdrawn=True):
         mine = [cell for cell in cells if cell.model_id == model.id]
@@ -209,6 +212,7 @@ async def list_supervision(
                 if stats is not None and stats.errors is not None and requests
                 else None,
                 alert_threshold=threshold,
+                satisfaction=ratings.get(model.id),
             )
         )
     return result

@@ -3,7 +3,16 @@
 from assistant.store.models.access import ApiKey, Group, GroupMember, UsageCounter, UserIdentity, UserQuota, WebSession
 from assistant.store.models.audit import AuditEvent
 from assistant.store.models.charter import CharterAcceptance, CharterVersion, GuardRuleSet
-from assistant.store.models.chat import Conversation, ConversationMessage, MessageRole, UsageRecord, UsageService
+from assistant.store.models.chat import (
+    Conversation,
+    ConversationMessage,
+    FeedbackRating,
+    FeedbackReason,
+    MessageFeedback,
+    MessageRole,
+    UsageRecord,
+    UsageService,
+)
 from assistant.store.models.governance import (
     IncidentCategory,
     IncidentReport,
@@ -38,6 +47,8 @@ __all__ = [
     "Document",
     "DocumentChunk",
     "DocumentStatus",
+    "FeedbackRating",
+    "FeedbackReason",
     "Group",
     "GroupMember",
     "GuardRuleSet",
@@ -46,6 +57,7 @@ __all__ = [
     "IncidentStatus",
     "Job",
     "JobStatus",
+    "MessageFeedback",
     "MessageRole",
     "ModelDecision",
     "RegistryReview",

@@ -1,4 +1,6 @@
-"""Chat product tables: conversations, their messages, and one usage record per generation (KPIs, frugality)."""
+"""Chat product tables: conversations, their messages, the agents' feedback on answers, and one usage record per
+generation (KPIs, frugality).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +9,21 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assistant.store._base import Base, TimestampMixin, new_id, utcnow
 
-__all__ = ["Conversation", "ConversationMessage", "MessageRole", "UsageRecord", "UsageService"]
+__all__ = [
+    "Conversation",
+    "ConversationMessage",
+    "FeedbackRating",
+    "FeedbackReason",
+    "MessageFeedback",
+    "MessageRole",
+    "UsageRecord",
+    "UsageService",
+]
 
 
 class MessageRole(enum.StrEnum):
@@ -28,6 +39,47 @@ class UsageService(enum.StrEnum):
     CHAT = "chat"
     TASK = "task"
     API = "api"
+
+
+class FeedbackRating(enum.StrEnum):
+    """An agent's verdict on one answer: 👍 useful, or 👎 to be improved."""
+
+    UP = "up"
+    DOWN = "down"
+
+    @property
+    def label(self) -> str:
+        return "Réponse utile" if self is FeedbackRating.UP else "Réponse à améliorer"
+
+
+class FeedbackReason(enum.StrEnum):
+    """Why an answer is to be improved (👎 only); the values are stable identifiers, :attr:`label` is shown."""
+
+    INACCURATE = "inexact"
+    INCOMPLETE = "incomplet"
+    OFF_TOPIC = "hors_sujet"
+    BIAS = "biais"  # bias or inappropriate wording
+    MISCITED_SOURCES = "sources_mal_citees"
+    OTHER = "autre"
+
+    @property
+    def label(self) -> str:
+        return _REASON_LABELS[self]
+
+
+_REASON_LABELS = {
+    FeedbackReason.INACCURATE: "Inexact",
+    FeedbackReason.INCOMPLETE: "Incomplet",
+    FeedbackReason.OFF_TOPIC: "Hors sujet",
+    FeedbackReason.BIAS: "Biais ou propos inapproprié",
+    FeedbackReason.MISCITED_SOURCES: "Sources mal citées",
+    FeedbackReason.OTHER: "Autre",
+}
+
+
+def _plain_enum(enum_class: type[enum.StrEnum], name: str, length: int) -> Enum:
+    # Plain strings in the database (no native enum type), so a new member needs no migration.
+    return Enum(enum_class, name=name, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class Conversation(TimestampMixin, Base):
@@ -75,6 +127,38 @@ class ConversationMessage(Base):
     manifest: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     usage: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MessageFeedback(TimestampMixin, Base):
+    """One user's 👍/👎 on one answer, with what produced that answer (model, preset, cited documents).
+
+    The model, preset and sources are copied from the message when the feedback is given, so that satisfaction
+    per model stays right when the model is later withdrawn or renamed. The row goes with its message (and so
+    with its conversation, by retention or erasure) and with its author's account. ``incident_id`` is set once
+    the 👎 became an incident report.
+    """
+
+    __tablename__ = "message_feedback"
+    __table_args__ = (
+        UniqueConstraint("message_id", "user_id"),
+        Index("ix_message_feedback_model_updated", "model_id", "updated_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversation_messages.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    rating: Mapped[FeedbackRating] = mapped_column(_plain_enum(FeedbackRating, "feedback_rating", 10))
+    reason: Mapped[FeedbackReason | None] = mapped_column(
+        _plain_enum(FeedbackReason, "feedback_reason", 30), default=None
+    )
+    comment: Mapped[str | None] = mapped_column(String(2000), default=None)
+    model_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    preset: Mapped[str | None] = mapped_column(String(100), default=None)
+    # [{"document_id": …, "title": …}, …]: the documents the answer cited, as its provenance listed them.
+    sources: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
+    incident_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("incident_reports.id", ondelete="SET NULL"), default=None
+    )
 
 
 class UsageRecord(Base):

@@ -5,7 +5,8 @@ import { ApiError, call, failureOf, readEvents, request } from "./chat/api.js";
 import { Answer, addQuestion, answerOf, clearThread, renderMessages, scrollToEnd } from "./chat/answers.js";
 import { loadCollections, selectedCollections, setCollectionsDisabled } from "./chat/collections.js";
 import {
-  clearSuccess, openAnswerReport, openDelete, openGuardConfirmation, openGuardReport, openRename,
+  clearSuccess, openAnswerReport, openDelete, openFeedback, openGuardConfirmation, openGuardReport, openRename,
+  sendFeedback,
 } from "./chat/dialogs.js";
 import { loadModels, selectModel } from "./chat/models.js";
 import { LABEL, announce, clearError, showError } from "./chat/page.js";
@@ -297,6 +298,36 @@ async function review(answer) {
   announce("Réponse marquée « relu et validé ». L'étiquette IA reste affichée.");
 }
 
+// 👍 is given at once; 👎 asks why first. Pressing the button of the current feedback again withdraws it.
+async function rate(answer, button, value) {
+  if (answer.feedback?.rating === value) {
+    try {
+      answer.feedback = await sendFeedback(answer, null);
+    } catch (error) {
+      showError(error);
+      return;
+    }
+    answer.render();
+    announce("Avis retiré.");
+    return;
+  }
+  if (value === "down") {
+    openFeedback(answer, (feedback) => {
+      answer.feedback = feedback;
+      answer.render();
+    }, button);
+    return;
+  }
+  try {
+    answer.feedback = await sendFeedback(answer, { rating: "up" });
+  } catch (error) {
+    showError(error);
+    return;
+  }
+  answer.render();
+  announce("Merci : réponse notée comme utile.");
+}
+
 thread.addEventListener("click", (event) => {
   const button = event.target.closest("button[data-action]");
   if (!button) return;
@@ -305,6 +336,8 @@ thread.addEventListener("click", (event) => {
   if (button.dataset.action === "copier") copyAnswer(answer);
   else if (button.dataset.action === "relire") review(answer);
   else if (button.dataset.action === "signaler") openAnswerReport(answer, button);
+  else if (button.dataset.action === "utile") rate(answer, button, "up");
+  else if (button.dataset.action === "a-ameliorer") rate(answer, button, "down");
 });
 
 // ---- Wiring ----------------------------------------------------------------------------------------------

@@ -136,6 +136,8 @@ REQUESTS: list[Request] = [
     ("DELETE", "/api/conversations/{conversation_id}", lambda w, c: None, 404),
     ("POST", "/api/conversations/{conversation_id}/messages", lambda w, c: {"content": "Bonjour"}, 404),
     ("POST", "/api/conversations/{conversation_id}/messages/{message_id}/review", lambda w, c: None, 404),
+    ("PUT", "/api/conversations/{conversation_id}/messages/{message_id}/feedback", lambda w, c: {"rating": "up"}, 404),
+    ("DELETE", "/api/conversations/{conversation_id}/messages/{message_id}/feedback", lambda w, c: None, 404),
     ("GET", "/api/conversations/{conversation_id}/export", lambda w, c: None, 404),
     ("GET", "/api/conversations/{conversation_id}/messages/{message_id}/export", lambda w, c: None, 404),
     ("GET", "/api/tasks", lambda w, c: None, 200),

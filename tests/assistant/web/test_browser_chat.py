@@ -337,6 +337,54 @@ def test_report_creates_an_incident_with_the_answer_and_its_provenance(page: Pag
     assert report["model_id"] == "vllm-model" and report["provenance"]["ai_generated"] is True
 
 
+def test_feedback_thumbs_up_and_down_from_the_keyboard_then_reported(page: Page) -> None:
+    answer = _answered(page, QUESTION)
+    useful = answer.get_by_role("button", name="Réponse utile")
+    improve = answer.get_by_role("button", name="Réponse à améliorer")
+    expect(useful).to_have_attribute("aria-pressed", "false")
+
+    # 👍 at once, from the keyboard; pressing it again withdraws it.
+    useful.focus()
+    page.keyboard.press("Enter")
+    expect(useful).to_have_attribute("aria-pressed", "true")
+    expect(answer.locator(".sv-message__meta")).to_contain_text("Votre avis : réponse utile")
+    page.keyboard.press("Space")
+    expect(useful).to_have_attribute("aria-pressed", "false")
+    expect(answer.locator(".sv-message__meta")).not_to_contain_text("Votre avis")
+
+    # 👎 asks why, and can go to the référent in the same step.
+    improve.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Réponse à améliorer")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Commentaire")).to_be_focused()
+    _no_violations(page, "chat-avis")
+    dialog.get_by_text("Incomplet", exact=True).click()
+    dialog.get_by_label("Commentaire").fill("Il manque le délai de recours gracieux.")
+    dialog.get_by_text("Transmettre aussi au référent IA comme signalement").click()
+    dialog.get_by_role("button", name="Envoyer mon avis").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#succes")).to_contain_text("votre signalement a été transmis au référent IA")
+    expect(improve).to_be_focused()
+    expect(improve).to_have_attribute("aria-pressed", "true")
+
+    # Kept server-side: shown again after a reload; the report is there once, with the answer.
+    page.reload()
+    reopened = _last_answer(page)
+    expect(reopened.get_by_role("button", name="Réponse à améliorer")).to_have_attribute("aria-pressed", "true")
+    message = _api(page, "GET", f"/api/conversations/{_conversation_id(page)}")["messages"][-1]
+    feedback = message["feedback"]
+    assert (feedback["rating"], feedback["reason"]) == ("down", "incomplet") and feedback["incident_id"]
+    (report,) = [r for r in _api(page, "GET", "/api/incidents") if r["message_id"] == message["id"]]
+    assert report["id"] == feedback["incident_id"]
+    assert report["description"] == "Il manque le délai de recours gracieux."
+    # Pressing it again withdraws the feedback; the report stays with the référent.
+    reopened.get_by_role("button", name="Réponse à améliorer").click()
+    expect(reopened.get_by_role("button", name="Réponse à améliorer")).to_have_attribute("aria-pressed", "false")
+    expect(page.get_by_role("dialog", name="Réponse à améliorer")).to_be_hidden()
+    assert [r["id"] for r in _api(page, "GET", "/api/incidents") if r["message_id"] == message["id"]] == [report["id"]]
+
+
 # ---- The forbidden-use guard -----------------------------------------------------------------------------
 
 

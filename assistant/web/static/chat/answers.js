@@ -87,6 +87,7 @@ export class Answer {
     this.interrupted = false;
     this.reviewed = false;
     this.question = "";
+    this.feedback = null;
     this.pending = false;
     answers.set(node, this);
   }
@@ -138,6 +139,7 @@ export class Answer {
     this.incomplete = Boolean(message.incomplete);
     this.finishReason = message.finish_reason || null;
     this.reviewed = Boolean(message.human_reviewed);
+    if ("feedback" in message) this.feedback = message.feedback;
   }
 
   describe() {
@@ -151,6 +153,7 @@ export class Answer {
     if (this.interrupted || this.incomplete) parts.push("Réponse interrompue");
     if (this.finishReason === "repetition") parts.push("Génération arrêtée : le modèle se répétait");
     if (this.finishReason === "length") parts.push("Réponse coupée à la longueur maximale");
+    if (this.feedback) parts.push(`Votre avis : ${this.feedback.rating_label.toLowerCase()}`);
     if (this.reviewed && this.provenance?.reviewed_by) {
       const when = this.provenance.reviewed_at ? ` le ${formatDate(this.provenance.reviewed_at)}` : "";
       parts.push(`Relu et validé par ${this.provenance.reviewed_by}${when}`);
@@ -176,6 +179,15 @@ export class Answer {
     const review = node.querySelector('[data-action="relire"]');
     review.hidden = this.reviewed || !saved;
     review.parentElement.hidden = review.hidden;
+    // 👍/👎 are toggle buttons: pressed shows the caller's current feedback, pressing it again withdraws it.
+    for (const [action, rating] of [["utile", "up"], ["a-ameliorer", "down"]]) {
+      const button = node.querySelector(`[data-action="${action}"]`);
+      const pressed = this.feedback?.rating === rating;
+      button.setAttribute("aria-pressed", String(pressed));
+      button.classList.toggle(`fr-icon-thumb-${rating === "up" ? "up" : "down"}-fill`, pressed);
+      button.classList.toggle(`fr-icon-thumb-${rating === "up" ? "up" : "down"}-line`, !pressed);
+      button.parentElement.hidden = !saved;
+    }
     for (const link of node.querySelectorAll(".sv-exports a")) {
       link.href = saved
         ? `/api/conversations/${this.conversationId}/messages/${this.id}/export?format=${link.dataset.format}`

@@ -1,5 +1,5 @@
 // The chat's dialogs: rename and delete the open conversation, report an answer (or a guard decision thought
-// unjustified), confirm a request the charter asks a reason for.
+// unjustified), say why an answer is to be improved, confirm a request the charter asks a reason for.
 import { call } from "./api.js";
 import { announce, closeDialog, fieldError, openDialog } from "./page.js";
 
@@ -155,6 +155,73 @@ reportForm.addEventListener("submit", async (event) => {
   }
   closeDialog(reportDialog);
   showSuccess("Merci : votre signalement a été transmis au référent IA. Vous pouvez le suivre dans « Mes données ».");
+});
+
+// ---- Feedback on an answer ------------------------------------------------------------------------------
+
+const feedbackDialog = document.getElementById("dialogue-avis");
+const feedbackForm = document.getElementById("form-avis");
+const feedbackComment = document.getElementById("avis-commentaire");
+const feedbackGroup = document.getElementById("avis-groupe");
+const feedbackError = document.getElementById("avis-erreur");
+const feedbackReport = document.getElementById("avis-signaler");
+let rating = null;
+
+const feedbackPath = (answer) => `/api/conversations/${answer.conversationId}/messages/${answer.id}/feedback`;
+
+// Gives (or, with `null`, withdraws) the caller's feedback on `answer`; resolves to the new feedback.
+export async function sendFeedback(answer, body) {
+  if (body === null) {
+    await call(feedbackPath(answer), { method: "DELETE" });
+    return null;
+  }
+  return call(feedbackPath(answer), { method: "PUT", json: body });
+}
+
+// « Réponse à améliorer »: an optional reason and comment, and, in the same step, a report to the référent.
+// `done(feedback)` gets the stored feedback.
+export function openFeedback(answer, done, opener) {
+  rating = { answer, done };
+  feedbackForm.reset();
+  const current = answer.feedback?.rating === "down" ? answer.feedback : null;
+  if (current?.reason) feedbackForm.querySelector(`input[name="motif"][value="${current.reason}"]`).checked = true;
+  feedbackComment.value = current?.comment || "";
+  if (feedbackReport) {
+    // Once reported, the report is followed in « Mes données »: it cannot be sent twice.
+    feedbackReport.checked = Boolean(current?.incident_id);
+    feedbackReport.disabled = Boolean(current?.incident_id);
+  }
+  fieldError(feedbackGroup, feedbackError, "");
+  openDialog(feedbackDialog, opener);
+}
+
+feedbackForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!rating) return;
+  const { answer, done } = rating;
+  const report = Boolean(feedbackReport?.checked && !feedbackReport.disabled);
+  const body = {
+    rating: "down",
+    reason: feedbackForm.querySelector('input[name="motif"]:checked')?.value || null,
+    comment: feedbackComment.value.trim() || null,
+    report,
+  };
+  let feedback;
+  try {
+    feedback = await sendFeedback(answer, body);
+  } catch (error) {
+    fieldError(feedbackGroup, feedbackError, error.message);
+    feedbackComment.focus();
+    return;
+  }
+  rating = null;
+  closeDialog(feedbackDialog);
+  done(feedback);
+  showSuccess(
+    report
+      ? "Merci pour votre avis : il est enregistré et votre signalement a été transmis au référent IA."
+      : "Merci pour votre avis : il est enregistré.",
+  );
 });
 
 // ---- Guard confirmation ----------------------------------------------------------------------------------
