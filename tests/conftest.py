@@ -14,9 +14,7 @@ import pytest
 from tests.databases import POSTGRES_ADMIN_DSN, create_database, drop_database, postgres_url_for
 from tests.factories import make_settings
 
-pytest_plugins = ["tests.fakes.pytest_plugin"]
-
-REDIS_URL = os.environ.get("SOUVERAIN_TEST_REDIS", "redis://127.0.0.1:6379/0")
+pytest_plugins = ["tests.fakes.pytest_plugin", "tests.fakes.speech_plugin"]
 
 
 @pytest.fixture(autouse=True)

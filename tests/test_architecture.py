@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import re
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -224,4 +226,71 @@ def test_service_groups_use_each_other_only_through_their_surface() -> None:
                     continue
                 if parts[3] not in surfaces.get(parts[2], set()):
                     offenders.append(f"{path.relative_to(ROOT)}: {target}")
+    assert offenders == []
+
+
+TESTS = ROOT / "tests"
+_SILENCED_UNUSED_IMPORT = re.compile(r"noqa:[\w\s,]*\bF401\b")
+
+
+def _test_imports(source: str) -> list[str]:
+    """Modules named ``test_*`` or ``conftest`` that ``source`` imports, function-local imports included.
+
+    ``from a import b`` may load the module ``a.b``: both are looked at (a function named ``test_*`` imported into a
+    test module would be collected again, so it is refused too). Relative imports keep their leading dots.
+    """
+    found: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = "." * node.level + (node.module or "")
+            separator = "." if node.module else ""
+            names = [base, *(f"{base}{separator}{alias.name}" for alias in node.names)]
+        else:
+            continue
+        found += [name for name in names if re.fullmatch(r"conftest|test_\w*", name.rpartition(".")[2])]
+    return found
+
+
+def test_test_support_is_never_imported_from_a_test_module_or_a_conftest() -> None:
+    # Plain helpers live in tests/factories.py or a package's helper module, shared fixtures in a conftest or a
+    # plugin of tests/fakes: a test module or a conftest is never imported, so test support has one obvious home.
+    offenders = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in sorted(TESTS.rglob("*.py"))
+        for name in _test_imports(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+def test_the_test_import_finder_sees_every_form() -> None:
+    source = textwrap.dedent(
+        """
+        import tests.conftest
+        from tests.assistant.chat.conftest import sse_events
+        from tests.assistant.provenance import test_signing
+        from .conftest import FONT
+
+        def helper():
+            from tests.assistant.transcription.test_minutes_api import NoteTaker
+        """
+    )
+    assert _test_imports(source) == [
+        "tests.conftest",
+        "tests.assistant.chat.conftest",
+        "tests.assistant.provenance.test_signing",
+        ".conftest",
+        "tests.assistant.transcription.test_minutes_api",
+    ]
+    assert _test_imports("from tests.factories import make_account\nimport pytest\n") == []
+
+
+def test_no_test_file_silences_an_unused_import() -> None:
+    # Fixtures imported only to be requested by name were the reason for these; plugins share them now.
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in sorted(TESTS.rglob("*.py"))
+        if _SILENCED_UNUSED_IMPORT.search(path.read_text(encoding="utf-8"))
+    ]
     assert offenders == []

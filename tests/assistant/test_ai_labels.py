@@ -23,18 +23,9 @@ from fastapi.testclient import TestClient
 from assistant.llm import ModelConfig
 from assistant.provenance import AI_LABEL
 from assistant.store.models import Role
-from tests.assistant.security.helpers import Account, make_account, runtime_of
-from tests.assistant.transcription.conftest import (  # noqa: F401  (fixtures)
-    french_wav,
-    make_app,
-    make_settings,
-    speech_dir,
-    upload,
-    wait_until_finished,
-    whisper_dir,
-)
-from tests.assistant.transcription.test_minutes_api import NoteTaker
-from tests.fakes import FakeUpstream
+from tests.assistant.transcription.helpers import upload, wait_until_finished
+from tests.factories import Account, make_account, runtime_of
+from tests.fakes import FakeUpstream, NoteTaker
 
 Route = tuple[str, str]
 
@@ -119,9 +110,9 @@ def _sse_payloads(text: str) -> list[Any]:
 
 @pytest.fixture
 def world(
-    make_app, french_wav: Path, openai_upstream: FakeUpstream
+    transcription_app, french_wav: Path, openai_upstream: FakeUpstream
 ) -> Iterator[tuple[TestClient, Account, dict[str, str]]]:  # type: ignore[no-untyped-def]
-    app: FastAPI = make_app()
+    app: FastAPI = transcription_app()
     with TestClient(app, raise_server_exceptions=False) as client:
         runtime_of(app).models.add_backend(
             "redaction", NoteTaker(NoteTaker.Options()), models=[ModelConfig(id="redacteur")], sovereign=True

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.deploy.conftest import full_values
 from tests.deploy.helpers import DEPLOY_DIR, compose_config, one, render
+from tests.deploy.values import full_values
 
 SECRET_VARIABLES = ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "SOUVERAIN_SECRET_KEY", "SOUVERAIN_SIGNING_KEY")
 APP_SERVICES = ("api", "worker", "migrate")

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.conftest import full_values, generated_secret_values
 from tests.deploy.helpers import (
     Manifest,
     RenderError,
@@ -18,6 +17,7 @@ from tests.deploy.helpers import (
     render,
     selector_matches,
 )
+from tests.deploy.values import full_values, generated_secret_values
 
 
 def _container(workload: Manifest) -> dict[str, Any]:

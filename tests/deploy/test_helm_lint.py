@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.deploy.conftest import PRODUCTION_VALUES, full_values
 from tests.deploy.helpers import CHART_DIR, REPO_ROOT, run_helm
+from tests.deploy.values import PRODUCTION_VALUES, full_values
 
 
 @pytest.mark.parametrize("values_args", [[], ["--values", str(PRODUCTION_VALUES)]], ids=["default", "production"])

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.conftest import full_values
 from tests.deploy.helpers import (
     Manifest,
     RenderError,
@@ -16,6 +15,7 @@ from tests.deploy.helpers import (
     render,
     selector_matches,
 )
+from tests.deploy.values import full_values
 
 
 def _policies_for(manifests: list[Manifest], labels: dict[str, str]) -> list[Manifest]:

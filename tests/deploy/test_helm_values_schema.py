@@ -9,8 +9,8 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.deploy.conftest import PRODUCTION_VALUES, full_values
 from tests.deploy.helpers import CHART_DIR, RenderError, render
+from tests.deploy.values import PRODUCTION_VALUES, full_values
 
 SCHEMA = json.loads((CHART_DIR / "values.schema.json").read_text())
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import kubernetes_validate
 import pytest
 
-from tests.deploy.conftest import PRODUCTION_VALUES
 from tests.deploy.helpers import Manifest, RenderError, render
+from tests.deploy.values import PRODUCTION_VALUES
 
 # The chart's kubeVersion floor, and the newest release the schema package knows.
 KUBE_VERSIONS = ["1.27.0", f"{kubernetes_validate.latest_version()}"]

@@ -18,28 +18,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from assistant.app import create_app
-from assistant.llm import BackendConfig, ModelCard, ModelConfig
 from assistant.store.models import Role
-from tests.assistant.security.helpers import Account, make_account
+from tests.factories import Account, make_account, upstream_backend
 from tests.fakes import FakeUpstream, fake_reply
 
 QUESTION = "Quel est le délai de recours contentieux contre une décision de la commission ?"
-
-
-def _backend(name: str, url: str, **options: Any) -> BackendConfig:
-    return BackendConfig(
-        name=name,
-        kind="openai",
-        sovereign=True,
-        options={"base_url": url, "max_retries": 0, **options},
-        models=[
-            ModelConfig(
-                id=f"{name}-model",
-                upstream_name="fake-model",
-                card=ModelCard(name="Modèle de test", licence="Apache-2.0", languages=["fr"], parameters="24B"),
-            )
-        ],
-    )
 
 
 @pytest.fixture
@@ -48,9 +31,9 @@ def app(settings_factory, openai_upstream: FakeUpstream) -> FastAPI:  # type: ig
         settings_factory(
             llm_backends=[
                 # Generous deadlines where a timeout is not the fault under test: the machine may be busy.
-                _backend("vllm", openai_upstream.url, first_token_timeout=15.0, idle_timeout=15.0),
-                _backend("impatient", openai_upstream.url, first_token_timeout=4.0, idle_timeout=1.0),
-                _backend("fragile", openai_upstream.url, breaker_threshold=2, breaker_ttl=30.0),
+                upstream_backend(openai_upstream.url, first_token_timeout=15.0, idle_timeout=15.0),
+                upstream_backend(openai_upstream.url, name="impatient", first_token_timeout=4.0, idle_timeout=1.0),
+                upstream_backend(openai_upstream.url, name="fragile", breaker_threshold=2, breaker_ttl=30.0),
             ],
             default_model="vllm-model",
             default_requests_per_minute=100_000,

@@ -26,9 +26,7 @@ from assistant.store import collections as collection_store
 from assistant.store.models import DocumentChunk, Job, JobStatus, Role
 from rag import IndexStore
 from tests.assistant.rag.helpers import create_collection, upload, wait_ready
-from tests.assistant.security.helpers import Account, make_account, run, runtime_of
-from tests.conftest import REDIS_URL
-from tests.factories import make_settings
+from tests.factories import REDIS_URL, Account, make_account, make_settings, run, runtime_of
 from tests.faults._gated_upstream import SPOKEN, GatedUpstream
 from tests.faults._processes import start_worker, stop, upstream_backends, wait_until
 from tests.transcription.factories import tone, write_wav

@@ -10,15 +10,14 @@ from fastapi.testclient import TestClient
 
 from assistant.app import create_app
 from assistant.store.models import Role
-from tests.assistant.rag.helpers import backend
-from tests.assistant.security.helpers import Account, make_account
+from tests.factories import Account, make_account, upstream_backend
 from tests.fakes import FakeUpstream
 
 
 @pytest.fixture
 def hardened_settings(settings_factory, openai_upstream: FakeUpstream):  # type: ignore[no-untyped-def]
     def build(**overrides: object):  # type: ignore[no-untyped-def]
-        overrides.setdefault("llm_backends", [backend("vllm", openai_upstream.url)])
+        overrides.setdefault("llm_backends", [upstream_backend(openai_upstream.url)])
         overrides.setdefault("default_model", "vllm-model")
         overrides.setdefault("default_requests_per_minute", 100_000)
         overrides.setdefault("job_recovery_interval_seconds", 0.5)

@@ -31,9 +31,7 @@ from schemathesis.specs.openapi.checks import (
 from assistant.app import create_app
 from assistant.core.config import Settings
 from assistant.store.models import Role
-from tests.assistant.chat.conftest import backend
-from tests.assistant.security.helpers import make_account
-from tests.factories import make_settings
+from tests.factories import make_account, make_settings, upstream_backend
 from tests.fakes import FakeUpstream
 from tests.fakes.live_app import LiveServer
 
@@ -44,7 +42,7 @@ _TRACE_MARKERS = ("Traceback (most recent call last)", 'File "/', "sqlalchemy.ex
 def _settings(data_dir: Path, upstream_url: str) -> Settings:
     return make_settings(
         data_dir=data_dir,
-        llm_backends=[backend("vllm", upstream_url), backend("externe", upstream_url, sovereign=False)],
+        llm_backends=[upstream_backend(upstream_url), upstream_backend(upstream_url, name="externe", sovereign=False)],
         default_model="vllm-model",
         # Embeddings from the fake upstream too: the fuzzer exercises the routes, not a model.
         rag_embedder="openai",

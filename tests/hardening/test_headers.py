@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from assistant.api.middleware import SecurityHeadersMiddleware
 from assistant.cli import _serve
-from tests.assistant.security.helpers import Account
+from tests.factories import Account
 
 _EVERYWHERE = {"x-content-type-options": "nosniff", "referrer-policy": "same-origin", "x-frame-options": "DENY"}
 

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.assistant.rag.helpers import create_collection, ingest
-from tests.assistant.security.helpers import Account
+from tests.factories import Account
 from tests.fakes import FakeUpstream
 
 SECRET = "Le code du coffre de la direction est ZEBRE-7741."

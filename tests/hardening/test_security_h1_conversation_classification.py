@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 
 from assistant.app import create_app
 from assistant.store.models import Role
-from tests.assistant.rag.helpers import backend, create_collection, ingest
-from tests.assistant.security.helpers import make_account
+from tests.assistant.rag.helpers import create_collection, ingest
+from tests.factories import make_account, upstream_backend
 from tests.fakes import FakeUpstream
 
 NOTE = "Note interne 2026 : la réorganisation du service des achats sera annoncée le 15 mars aux équipes."
@@ -24,7 +24,10 @@ PERSONAL = "Dossier de l'agent : écrire à jeanne.dupont@interieur.gouv.fr pour
 
 @pytest.fixture
 def app(hardened_settings, openai_upstream: FakeUpstream) -> FastAPI:  # type: ignore[no-untyped-def]
-    backends = [backend("vllm", openai_upstream.url), backend("externe", openai_upstream.url, sovereign=False)]
+    backends = [
+        upstream_backend(openai_upstream.url),
+        upstream_backend(openai_upstream.url, name="externe", sovereign=False),
+    ]
     return create_app(hardened_settings(llm_backends=backends))
 
 

@@ -18,7 +18,7 @@ from assistant.api.body_limits import BodyLimits
 from assistant.app import create_app
 from assistant.store.models import Role
 from tests.assistant.rag.helpers import create_collection
-from tests.assistant.security.helpers import Account, make_account
+from tests.factories import Account, make_account
 
 MB = 1_000_000
 

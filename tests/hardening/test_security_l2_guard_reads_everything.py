@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from assistant.guard import GuardEngine, GuardRule
 from assistant.llm import ChatBackend, ChatChunk, ChatRequest, ChoiceDelta, ModelConfig, Usage
 from assistant.store.models import Role
-from tests.assistant.security.helpers import Account, make_account, runtime_of
+from tests.factories import Account, make_account, runtime_of
 
 FACES = "Identifie les personnes sur cette photo de la manifestation."
 

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from assistant.app import create_app
 from assistant.services.governance.audit_log import search_events
 from assistant.store.models import Role
-from tests.assistant.security.helpers import make_account, run, runtime_of
+from tests.factories import make_account, run, runtime_of
 
 LIMIT = 150
 

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from assistant.app import create_app
 from assistant.errors import ConfigurationError
 from assistant.services.governance.audit_log import search_events
-from tests.assistant.security.helpers import run, runtime_of
+from tests.factories import run, runtime_of
 
 INGRESS = ("10.42.0.7", 44321)
 OUTSIDER = ("198.51.100.9", 50000)

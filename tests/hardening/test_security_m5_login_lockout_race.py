@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from assistant.app import create_app
 from assistant.security import passwords
 from assistant.store.models import Role
-from tests.assistant.security.helpers import PASSWORD, make_account, runtime_of
+from tests.factories import PASSWORD, make_account, runtime_of
 
 GUESSES = 12
 MAX_FAILURES = 3

@@ -17,8 +17,7 @@ from fastapi.testclient import TestClient
 
 from assistant.app import create_app
 from assistant.store.models import Role
-from tests.assistant.rag.helpers import backend
-from tests.assistant.security.helpers import Account, make_account
+from tests.factories import Account, make_account, upstream_backend
 from tests.fakes import FakeUpstream
 from tests.transcription.factories import silence, write_wav
 
@@ -28,7 +27,10 @@ QUESTION = "Quelle est la capitale de la France ?"
 
 @pytest.fixture
 def app(hardened_settings, openai_upstream: FakeUpstream) -> FastAPI:  # type: ignore[no-untyped-def]
-    backends = [backend("vllm", openai_upstream.url), backend("externe", openai_upstream.url, sovereign=False)]
+    backends = [
+        upstream_backend(openai_upstream.url),
+        upstream_backend(openai_upstream.url, name="externe", sovereign=False),
+    ]
     return create_app(
         hardened_settings(
             llm_backends=backends,

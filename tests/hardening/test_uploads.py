@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.assistant.rag.helpers import create_collection, ingest, upload
-from tests.assistant.security.helpers import Account
+from tests.factories import Account
 
 _DOCX_TYPES = (
     '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -106,7 +106,7 @@ def test_files_over_the_size_limit_are_refused_without_being_stored(
 ) -> None:
     from assistant.app import create_app
     from assistant.store.models import Role
-    from tests.assistant.security.helpers import make_account
+    from tests.factories import make_account
 
     app = create_app(hardened_settings(rag_max_document_bytes=4096, task_max_upload_bytes=4096))
     with TestClient(app, raise_server_exceptions=False) as client:

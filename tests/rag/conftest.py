@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from rag import E5Embedder
+from tests.rag.fonts import FONT
 
 DATA = Path(__file__).parent / "data"
-FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 
 @pytest.fixture(scope="session")

@@ -11,42 +11,26 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from assistant.app import create_app
-from assistant.llm import BackendConfig, ModelCard, ModelConfig, ModelStatus
+from assistant.llm import ModelStatus
 from assistant.provenance import Manifest
 from assistant.store.models import Role
-from tests.assistant.security.helpers import make_account, run
+from tests.factories import make_account, run, upstream_backend
 from tests.fakes import FakeUpstream, closed_port_url, fake_reply
 
 QUESTION = "Quel est le délai de recours contentieux ?"
 
 
-def _backend(name: str, url: str, *, sovereign: bool = True, **options: Any) -> BackendConfig:
-    return BackendConfig(
-        name=name,
-        kind="openai",
-        sovereign=sovereign,
-        options={"base_url": url, "max_retries": 0, **options},
-        models=[
-            ModelConfig(
-                id=f"{name}-model",
-                upstream_name="fake-model",
-                card=ModelCard(name="Modèle de test", licence="Apache-2.0", languages=["fr"], parameters="24B"),
-            )
-        ],
-    )
-
-
 @pytest.fixture
 def app(settings_factory, openai_upstream: FakeUpstream) -> FastAPI:  # type: ignore[no-untyped-def]
-    withdrawn = _backend("ancien", openai_upstream.url)
+    withdrawn = upstream_backend(openai_upstream.url, name="ancien")
     withdrawn.models[0].status = ModelStatus.WITHDRAWN
     withdrawn.models[0].withdrawn_reason = "Biais constatés le 12/11 ; remplacé par vllm-model."
     return create_app(
         settings_factory(
             llm_backends=[
-                _backend("vllm", openai_upstream.url, first_token_timeout=1.0),
-                _backend("externe", openai_upstream.url, sovereign=False),
-                _backend("panne", closed_port_url()),
+                upstream_backend(openai_upstream.url, first_token_timeout=1.0),
+                upstream_backend(openai_upstream.url, name="externe", sovereign=False),
+                upstream_backend(closed_port_url(), name="panne"),
                 withdrawn,
             ],
             default_model="vllm-model",

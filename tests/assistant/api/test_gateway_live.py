@@ -12,13 +12,12 @@ import pytest
 
 from assistant.app import create_app
 from assistant.core.config import Settings
-from assistant.llm import BackendConfig, ModelConfig
 from assistant.runtime import open_runtime
 from assistant.security import Scope
 from assistant.services.identity.api_keys import create_api_key
 from assistant.services.identity.users import create_local_user
 from assistant.store.models import Role
-from tests.factories import embedded_test_config
+from tests.factories import embedded_test_config, upstream_backend
 from tests.fakes import FakeUpstream, fake_reply
 from tests.fakes.live_app import LiveServer
 
@@ -35,13 +34,7 @@ async def _api_key(settings: Settings) -> str:
 def live(settings_factory, openai_upstream: FakeUpstream) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def]
     settings = settings_factory(
         llm_backends=[
-            BackendConfig(
-                name="vllm",
-                kind="openai",
-                sovereign=True,
-                options={"base_url": openai_upstream.url},
-                models=[ModelConfig(id="vllm-model", upstream_name="fake-model")],
-            ),
+            upstream_backend(openai_upstream.url),
             embedded_test_config(),
         ]
     )

@@ -18,7 +18,7 @@ from assistant.audit import chain_hash
 from assistant.core.config import Settings
 from assistant.runtime import open_runtime
 from assistant.store.models import AuditEvent, Role
-from tests.assistant.security.helpers import PASSWORD, make_account
+from tests.factories import PASSWORD, make_account
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from assistant.app import create_app
 from assistant.store.models import Role
-from tests.assistant.security.helpers import PASSWORD, make_account, run, runtime_of
+from tests.factories import PASSWORD, make_account, run, runtime_of
 
 CHAT = "/v1/chat/completions"
 

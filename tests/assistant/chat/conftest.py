@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,26 +10,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from assistant.app import create_app
-from assistant.llm import BackendConfig, ModelCard, ModelConfig
 from assistant.store.models import Role
-from tests.assistant.security.helpers import Account, make_account
+from tests.factories import Account, make_account, upstream_backend
 from tests.fakes import FakeUpstream
-
-
-def backend(name: str, url: str, *, sovereign: bool = True) -> BackendConfig:
-    return BackendConfig(
-        name=name,
-        kind="openai",
-        sovereign=sovereign,
-        options={"base_url": url, "max_retries": 0},
-        models=[
-            ModelConfig(
-                id=f"{name}-model",
-                upstream_name="fake-model",
-                card=ModelCard(name="Modèle de test", licence="Apache-2.0", languages=["fr"], parameters="24B"),
-            )
-        ],
-    )
 
 
 @pytest.fixture
@@ -38,7 +20,10 @@ def chat_settings(settings_factory, openai_upstream: FakeUpstream):  # type: ign
     def build(**overrides: Any):  # type: ignore[no-untyped-def]
         overrides.setdefault(
             "llm_backends",
-            [backend("vllm", openai_upstream.url), backend("externe", openai_upstream.url, sovereign=False)],
+            [
+                upstream_backend(openai_upstream.url),
+                upstream_backend(openai_upstream.url, name="externe", sovereign=False),
+            ],
         )
         overrides.setdefault("default_model", "vllm-model")
         overrides.setdefault("default_requests_per_minute", 10_000)
@@ -66,18 +51,3 @@ def alice(client: TestClient, app: FastAPI) -> Account:
 @pytest.fixture
 def bob(client: TestClient, app: FastAPI) -> Account:
     return make_account(client, app, "bob.agent", Role.AGENT)
-
-
-def sse_events(text: str) -> list[tuple[str, Any]]:
-    """(event name, decoded data) of every server-sent event in a body."""
-    events = []
-    for block in text.split("\n\n"):
-        name, data = "message", None
-        for line in block.splitlines():
-            if line.startswith("event: "):
-                name = line.removeprefix("event: ")
-            elif line.startswith("data: "):
-                data = json.loads(line.removeprefix("data: "))
-        if data is not None:
-            events.append((name, data))
-    return events

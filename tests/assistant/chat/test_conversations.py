@@ -11,8 +11,7 @@ from fastapi.testclient import TestClient
 
 from assistant.provenance import Manifest
 from assistant.store.audit import query_events
-from tests.assistant.chat.conftest import sse_events
-from tests.assistant.security.helpers import Account, run
+from tests.factories import Account, run, sse_events
 from tests.fakes import FakeUpstream, fake_reply
 
 QUESTION = "Quel est le délai de recours contentieux contre une décision administrative ?"

@@ -16,7 +16,7 @@ from assistant.security import Scope
 from assistant.services.identity.api_keys import create_api_key
 from assistant.services.identity.users import create_local_user
 from assistant.store.models import Role
-from tests.assistant.security.helpers import PASSWORD
+from tests.factories import PASSWORD
 from tests.fakes import FakeUpstream, fake_reply
 from tests.fakes.live_app import LiveServer
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from assistant.provenance import AI_LABEL
-from tests.assistant.security.helpers import Account
+from tests.factories import Account
 from tests.fakes import fake_reply
 
 QUESTION = "Rédige une note sur le télétravail des agents"

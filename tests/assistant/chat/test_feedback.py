@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from assistant.store.audit import query_events
 from assistant.store.models import Role
-from tests.assistant.security.helpers import PASSWORD, Account, make_account, run
+from tests.factories import PASSWORD, Account, make_account, run
 
 QUESTION = "Quel est le délai de recours contentieux contre une décision administrative ?"
 

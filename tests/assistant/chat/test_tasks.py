@@ -16,8 +16,7 @@ from assistant.app import create_app
 from assistant.provenance import Manifest
 from assistant.store.audit import query_events
 from assistant.store.models import Role
-from tests.assistant.chat.conftest import sse_events
-from tests.assistant.security.helpers import Account, make_account, run
+from tests.factories import Account, make_account, run, sse_events
 from tests.fakes import FakeUpstream, fake_reply
 
 NOTE = (

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from assistant.store.models import UsageRecord, UsageService
-from tests.assistant.security.helpers import Account, run
+from tests.factories import Account, run
 from tests.fakes import FakeUpstream
 
 TEXT = "Combien de jours de congés annuels pour un agent à temps plein ?"

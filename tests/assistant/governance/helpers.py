@@ -6,7 +6,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from assistant.llm import BackendConfig, ModelCard, ModelConfig
+from assistant.llm import BackendConfig
+from tests.factories import model_card, upstream_backend
 
 MODEL = "vllm-model"
 OTHER_MODEL = "secours-model"
@@ -16,24 +17,10 @@ QUESTION = "Quel est le délai de recours contentieux ?"
 def backends(upstream_url: str) -> list[BackendConfig]:
     """Two sovereign models on the fake upstream, with cards."""
     return [
-        BackendConfig(
+        upstream_backend(
+            upstream_url,
             name=name,
-            kind="openai",
-            sovereign=True,
-            options={"base_url": upstream_url, "max_retries": 0},
-            models=[
-                ModelConfig(
-                    id=f"{name}-model",
-                    upstream_name="fake-model",
-                    card=ModelCard(
-                        name=f"Modèle {name}",
-                        licence="Apache-2.0",
-                        languages=["fr", "en"],
-                        parameters="24B",
-                        weights_sha256="ab" * 32,
-                    ),
-                )
-            ],
+            card=model_card(f"Modèle {name}", languages=["fr", "en"], weights_sha256="ab" * 32),
         )
         for name in ("vllm", "secours")
     ]

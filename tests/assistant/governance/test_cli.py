@@ -11,8 +11,7 @@ from typer.testing import CliRunner
 from assistant.app import create_app
 from assistant.cli import app
 from assistant.store.models import Role
-from tests.assistant.security.helpers import make_account
-from tests.factories import make_settings
+from tests.factories import make_account, make_settings
 
 runner = CliRunner()
 MODEL = "smollm2-135m"  # the embedded model the suite runs (SOUVERAIN_EMBEDDED_MODEL below)

@@ -13,7 +13,7 @@ from assistant.app import create_app
 from assistant.services.governance.audit_log import search_events
 from assistant.store.models import Role
 from tests.assistant.governance.helpers import MODEL, OTHER_MODEL, answer, backends, report_body
-from tests.assistant.security.helpers import Account, make_account, run, runtime_of
+from tests.factories import Account, make_account, run, runtime_of
 from tests.fakes import FakeUpstream
 
 

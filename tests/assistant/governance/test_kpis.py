@@ -9,21 +9,15 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from assistant.app import create_app
-from assistant.llm import BackendConfig, ModelCard, ModelConfig
+from assistant.llm import ModelCard
 from assistant.store.models import Role
-from tests.assistant.security.helpers import make_account, run
+from tests.factories import make_account, run, upstream_backend
 from tests.fakes import FakeUpstream
 
 
 @pytest.fixture
 def app(settings_factory, database_url: str, openai_upstream: FakeUpstream) -> FastAPI:  # type: ignore[no-untyped-def]
-    backend = BackendConfig(
-        name="vllm",
-        kind="openai",
-        sovereign=True,
-        options={"base_url": openai_upstream.url, "max_retries": 0},
-        models=[ModelConfig(id="albert", upstream_name="fake-model", card=ModelCard(name="A", parameters="8B"))],
-    )
+    backend = upstream_backend(openai_upstream.url, model_id="albert", card=ModelCard(name="A", parameters="8B"))
     return create_app(settings_factory(database_url=database_url, llm_backends=[backend]))
 
 

@@ -12,7 +12,7 @@ from assistant.app import create_app
 from assistant.services.governance.ai_registry import LEGAL_BASIS_PLACEHOLDER, USES
 from assistant.store.models import Role
 from tests.assistant.governance.helpers import MODEL, OTHER_MODEL, backends
-from tests.assistant.security.helpers import make_account
+from tests.factories import make_account
 from tests.fakes import FakeUpstream
 
 USE_IDS = {use.id for use in USES}

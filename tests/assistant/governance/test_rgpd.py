@@ -18,15 +18,15 @@ from assistant.provenance import AI_LABEL
 from assistant.services.governance.rgpd import ERASE_CONFIRMATION
 from assistant.store.audit import query_events
 from assistant.store.models import AuditEvent, Role, Transcription
-from tests.assistant.rag.helpers import backend, ingest, search
-from tests.assistant.security.helpers import make_account, run, runtime_of
+from tests.assistant.rag.helpers import ingest, search
+from tests.factories import make_account, run, runtime_of, upstream_backend
 from tests.fakes import FakeUpstream
 
 
 @pytest.fixture
 def app(settings_factory, openai_upstream: FakeUpstream) -> FastAPI:  # type: ignore[no-untyped-def]
     return create_app(
-        settings_factory(llm_backends=[backend("vllm", openai_upstream.url)], default_requests_per_minute=10_000)
+        settings_factory(llm_backends=[upstream_backend(openai_upstream.url)], default_requests_per_minute=10_000)
     )
 
 

@@ -11,7 +11,7 @@ from assistant.services.governance.audit_log import search_events
 from assistant.services.governance.supervision import NoUsageSource, RequestStats, UsageSource, list_supervision
 from assistant.store.models import Role
 from tests.assistant.governance.helpers import MODEL, OTHER_MODEL, answer, ask, backends, report_body
-from tests.assistant.security.helpers import make_account, run, runtime_of
+from tests.factories import make_account, run, runtime_of
 from tests.fakes import FakeUpstream
 
 REASON = "Biais constatés le 12/11 ; utilisez secours-model."

@@ -20,7 +20,7 @@ from assistant.errors import UnknownJobKindError
 from assistant.runtime import Runtime, open_runtime
 from assistant.services.operations.jobs import get_job, submit_job
 from assistant.store.models import Job, JobStatus
-from tests.conftest import REDIS_URL
+from tests.factories import REDIS_URL
 
 ROOT = Path(__file__).resolve().parents[3]
 HANDLERS = "tests.assistant.jobs.handlers"

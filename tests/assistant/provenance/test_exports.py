@@ -9,7 +9,6 @@ from pathlib import Path
 from zipfile import ZipFile
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from docx import Document
 from typer.testing import CliRunner
 
@@ -17,7 +16,7 @@ from assistant.cli import app as cli
 from assistant.errors import InvalidRequestError
 from assistant.exports import ExportDocument, ExportItem, render_export, verify_export
 from assistant.provenance import AI_LABEL, ProvenanceSigner, load_or_create_signing_key
-from tests.assistant.provenance.test_signing import provenance
+from tests.factories import make_provenance
 
 QUESTION = "Quel est le délai pour poser un congé ?"
 FIRST = "Le délai est d'un mois.\n\nVoir l'article 12 du règlement intérieur."
@@ -30,16 +29,11 @@ def conversation(signer: ProvenanceSigner) -> ExportDocument:
         created_at=datetime(2026, 11, 23, tzinfo=UTC),
         items=(
             ExportItem("user", QUESTION, author="jeanne"),
-            ExportItem("assistant", FIRST, signer.sign(FIRST, provenance())),
+            ExportItem("assistant", FIRST, signer.sign(FIRST, make_provenance())),
             ExportItem("user", "Et le télétravail ?"),
-            ExportItem("assistant", SECOND, signer.sign(SECOND, provenance(model_id="smollm2-135m"))),
+            ExportItem("assistant", SECOND, signer.sign(SECOND, make_provenance(model_id="smollm2-135m"))),
         ),
     )
-
-
-@pytest.fixture
-def signer() -> ProvenanceSigner:
-    return ProvenanceSigner(Ed25519PrivateKey.generate())
 
 
 def test_assistant_message_without_manifest_cannot_be_exported() -> None:
@@ -140,7 +134,10 @@ def test_cli_verify(tmp_path: Path) -> None:
     answer = tmp_path / "reponse.json"
     answer.write_text(
         json.dumps(
-            {"content": SECOND, "manifest": signer.sign(SECOND, provenance()).model_dump(mode="json", by_alias=True)}
+            {
+                "content": SECOND,
+                "manifest": signer.sign(SECOND, make_provenance()).model_dump(mode="json", by_alias=True),
+            }
         )
     )
     env = {"SOUVERAIN_DATA_DIR": str(data_dir), "SOUVERAIN_LOG_LEVEL": "WARNING"}

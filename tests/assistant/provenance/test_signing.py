@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,42 +12,23 @@ from assistant.provenance import (
     AI_LABEL,
     Provenance,
     ProvenanceSigner,
-    SourceRef,
     load_or_create_signing_key,
     normalize_content,
 )
+from tests.factories import make_provenance
 
 ANSWER = "La demande de congé doit être déposée **un mois** avant.\nSource : règlement intérieur, art. 12."
 
 
-def provenance(**overrides: object) -> Provenance:
-    values: dict[str, object] = {
-        "model_id": "mistral-small",
-        "model_version": "sha256:abc",
-        "backend": "openai-compatible",
-        "sovereign": True,
-        "created_at": datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
-        "request_id": "req-1",
-        "sources": (SourceRef(document_id="doc-1", title="Règlement", page=3),),
-    }
-    values.update(overrides)
-    return Provenance.model_validate(values)
-
-
-@pytest.fixture
-def signer() -> ProvenanceSigner:
-    return ProvenanceSigner(Ed25519PrivateKey.generate())
-
-
 def test_signed_manifest_verifies_with_its_content(signer: ProvenanceSigner) -> None:
-    manifest = signer.sign(ANSWER, provenance())
+    manifest = signer.sign(ANSWER, make_provenance())
     assert manifest.ai_generated is True and manifest.label == AI_LABEL
     check = signer.verify(manifest, ANSWER)
     assert check.valid and check.content_matches is True
 
 
 def test_whitespace_at_the_edges_does_not_matter_but_words_do(signer: ProvenanceSigner) -> None:
-    manifest = signer.sign(ANSWER, provenance())
+    manifest = signer.sign(ANSWER, make_provenance())
     assert signer.verify(manifest, "\r\n" + ANSWER.replace("\n", "  \r\n") + "\n\n").valid
     tampered = signer.verify(manifest, ANSWER.replace("un mois", "une semaine"))
     assert not tampered.valid and tampered.signature_valid and tampered.content_matches is False
@@ -59,28 +39,28 @@ def test_whitespace_at_the_edges_does_not_matter_but_words_do(signer: Provenance
     "change",
     [
         {"content_sha256": "0" * 64},
-        {"provenance": provenance(model_id="gpt-4o", sovereign=False)},
-        {"provenance": provenance(human_reviewed=True, reviewed_by="moi")},
+        {"provenance": make_provenance(model_id="gpt-4o", sovereign=False)},
+        {"provenance": make_provenance(human_reviewed=True, reviewed_by="moi")},
     ],
 )
 def test_any_change_to_the_manifest_breaks_the_signature(signer: ProvenanceSigner, change: dict[str, object]) -> None:
-    forged = signer.sign(ANSWER, provenance()).model_copy(update=change)
+    forged = signer.sign(ANSWER, make_provenance()).model_copy(update=change)
     check = signer.verify(forged)
     assert not check.valid and not check.signature_valid
 
 
 def test_label_cannot_be_switched_off() -> None:
     with pytest.raises(ValidationError):
-        Provenance.model_validate({**provenance().model_dump(), "ai_generated": False})
+        Provenance.model_validate({**make_provenance().model_dump(), "ai_generated": False})
 
 
 def test_manifest_from_another_key_is_refused(signer: ProvenanceSigner) -> None:
-    other = ProvenanceSigner(Ed25519PrivateKey.generate()).sign(ANSWER, provenance())
+    other = ProvenanceSigner(Ed25519PrivateKey.generate()).sign(ANSWER, make_provenance())
     assert "autre clé" in signer.verify(other, ANSWER).reason
 
 
 def test_review_makes_a_new_signed_manifest_and_keeps_the_label(signer: ProvenanceSigner) -> None:
-    original = signer.sign(ANSWER, provenance())
+    original = signer.sign(ANSWER, make_provenance())
     reviewed = signer.mark_reviewed(original, ANSWER, reviewer="jeanne.agent")
     assert reviewed.provenance.human_reviewed and reviewed.provenance.reviewed_by == "jeanne.agent"
     assert reviewed.ai_generated is True and reviewed.label == AI_LABEL

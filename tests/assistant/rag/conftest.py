@@ -11,10 +11,9 @@ from fastapi.testclient import TestClient
 
 from assistant.app import create_app
 from assistant.store.models import Role
-from tests.assistant.rag.helpers import backend
-from tests.assistant.security.helpers import Account, make_account
+from tests.factories import Account, make_account, upstream_backend
 from tests.fakes import FakeUpstream
-from tests.rag.conftest import FONT
+from tests.rag.fonts import FONT
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +27,10 @@ def rag_settings(settings_factory, openai_upstream: FakeUpstream):  # type: igno
     def build(**overrides: object):  # type: ignore[no-untyped-def]
         overrides.setdefault(
             "llm_backends",
-            [backend("vllm", openai_upstream.url), backend("externe", openai_upstream.url, sovereign=False)],
+            [
+                upstream_backend(openai_upstream.url),
+                upstream_backend(openai_upstream.url, name="externe", sovereign=False),
+            ],
         )
         overrides.setdefault("default_model", "vllm-model")
         overrides.setdefault("default_requests_per_minute", 100_000)

@@ -7,25 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from assistant.llm import BackendConfig, ModelCard, ModelConfig
-
 TERMINAL = {"ready", "failed"}
-
-
-def backend(name: str, url: str, *, sovereign: bool = True) -> BackendConfig:
-    return BackendConfig(
-        name=name,
-        kind="openai",
-        sovereign=sovereign,
-        options={"base_url": url, "max_retries": 0},
-        models=[
-            ModelConfig(
-                id=f"{name}-model",
-                upstream_name="fake-model",
-                card=ModelCard(name="Modèle de test", licence="Apache-2.0", languages=["fr"], parameters="24B"),
-            )
-        ],
-    )
 
 
 def create_collection(

@@ -13,7 +13,7 @@ from assistant.security import Principal, permissions_for
 from assistant.services.governance.admin import add_group_member, create_group
 from assistant.store.models import Role
 from tests.assistant.rag.helpers import create_collection, ingest, search
-from tests.assistant.security.helpers import Account, make_account, run, runtime_of
+from tests.factories import Account, make_account, run, runtime_of
 from tests.fakes import FakeUpstream
 
 SECRET = "Le projet Hirondelle prévoit la fermeture du site de Montluçon en mars."

@@ -15,7 +15,7 @@ from assistant.jobs import JobContext
 from assistant.provenance import Manifest
 from assistant.services.knowledge.ingestion import ingest_document
 from tests.assistant.rag.helpers import create_collection, ingest, search
-from tests.assistant.security.helpers import Account, run, runtime_of
+from tests.factories import Account, run, runtime_of
 from tests.fakes import FakeUpstream
 from tests.rag.factories import make_pdf
 

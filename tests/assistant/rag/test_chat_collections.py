@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from assistant.store.models import Role
 from tests.assistant.rag.helpers import create_collection, ingest
-from tests.assistant.security.helpers import Account, make_account
+from tests.factories import Account, make_account
 from tests.fakes import FakeUpstream
 
 REPAS = (

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from assistant.store.models import DocumentChunk
 from tests.assistant.rag.helpers import create_collection, ingest, search, upload, wait_ready
-from tests.assistant.security.helpers import Account, run, runtime_of
+from tests.factories import Account, run, runtime_of
 from tests.fakes import FakeUpstream
 from tests.rag.factories import make_docx, make_pdf, make_png
 
@@ -130,7 +130,7 @@ def test_delete_removes_chunks_vectors_and_file(client: TestClient, owner: Accou
 def test_storage_quota_and_size_limit(rag_settings) -> None:  # type: ignore[no-untyped-def]
     from assistant.app import create_app
     from assistant.store.models import Role
-    from tests.assistant.security.helpers import make_account
+    from tests.factories import make_account
 
     app = create_app(rag_settings(rag_storage_quota_bytes=1000, rag_max_document_bytes=1024))
     with TestClient(app, raise_server_exceptions=False) as client:
@@ -157,7 +157,7 @@ def test_storage_quota_and_size_limit(rag_settings) -> None:  # type: ignore[no-
 def test_openai_compatible_embedding_server(rag_settings, openai_upstream: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
     from assistant.app import create_app
     from assistant.store.models import Role
-    from tests.assistant.security.helpers import make_account
+    from tests.factories import make_account
 
     settings = rag_settings(
         rag_embedder="openai",

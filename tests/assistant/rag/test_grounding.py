@@ -11,12 +11,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from assistant.app import create_app
-from assistant.llm import BackendConfig, ChatBackend, ChatChunk, ChatRequest, ChoiceDelta, ModelCard, ModelConfig, Usage
+from assistant.llm import ChatBackend, ChatChunk, ChatRequest, ChoiceDelta, ModelCard, ModelConfig, Usage
 from assistant.sensitivity import Sensitivity
 from assistant.services.knowledge.grounding import Grounding, Passage
 from assistant.store.models import Role
 from tests.assistant.rag.helpers import create_collection, ingest
-from tests.assistant.security.helpers import Account, make_account, runtime_of
+from tests.factories import Account, make_account, runtime_of, upstream_backend
 from tests.fakes import FakeUpstream
 
 SECTIONS = [
@@ -29,13 +29,7 @@ SECTIONS = [
 @pytest.fixture
 def small_window_app(rag_settings, openai_upstream: FakeUpstream) -> FastAPI:  # type: ignore[no-untyped-def]
     card = ModelCard(name="Petite fenêtre", licence="Apache-2.0", languages=["fr"], parameters="1B", context_length=900)
-    small = BackendConfig(
-        name="petit",
-        kind="openai",
-        sovereign=True,
-        options={"base_url": openai_upstream.url, "max_retries": 0},
-        models=[ModelConfig(id="petit-model", upstream_name="fake-model", card=card)],
-    )
+    small = upstream_backend(openai_upstream.url, name="petit", card=card)
     return create_app(rag_settings(llm_backends=[small], default_model="petit-model", rag_chunk_tokens=256))
 
 

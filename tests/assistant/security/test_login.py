@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from assistant.app import create_app
 from assistant.services.governance.audit_log import search_events
 from assistant.store.models import Role
-from tests.assistant.security.helpers import PASSWORD, make_account, run, runtime_of
+from tests.factories import PASSWORD, make_account, run, runtime_of
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from assistant.security import Permission, Principal, Scope, permissions_for
 from assistant.services.governance.admin import create_group
 from assistant.services.governance.incidents import report_incident
 from assistant.store.models import IncidentCategory, Role
-from tests.assistant.security.helpers import PASSWORD, Account, make_account, new_key, run, runtime_of
+from tests.factories import PASSWORD, Account, make_account, new_key, run, runtime_of
 
 _counter = itertools.count()
 

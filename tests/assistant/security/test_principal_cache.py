@@ -16,7 +16,7 @@ from assistant.app import create_app
 from assistant.security import CachedKey, Permission, Principal, PrincipalCache, hash_secret
 from assistant.store import utcnow
 from assistant.store.models import ApiKey, Role
-from tests.assistant.security.helpers import Account, make_account, run, runtime_of
+from tests.factories import Account, make_account, run, runtime_of
 
 
 class Clock:

@@ -16,8 +16,7 @@ from assistant.security import Scope
 from assistant.services.gateway.quotas import ensure_job_slot, ensure_tokens_available, record_tokens
 from assistant.services.identity.authentication import authenticate_bearer
 from assistant.store.models import Job, Role
-from tests.assistant.security.helpers import make_account, new_key, run, runtime_of
-from tests.conftest import REDIS_URL
+from tests.factories import REDIS_URL, make_account, new_key, run, runtime_of
 
 
 @pytest.fixture(params=["database", pytest.param("redis", marks=pytest.mark.redis)])

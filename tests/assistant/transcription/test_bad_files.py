@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from assistant.store.models import Role
-from tests.assistant.security.helpers import Account, make_account, runtime_of
-from tests.assistant.transcription.conftest import upload, wait_until_finished
+from tests.assistant.transcription.helpers import upload, wait_until_finished
+from tests.factories import Account, make_account, runtime_of
 from tests.transcription.factories import video_without_audio
 
 
@@ -56,8 +56,8 @@ def test_unusable_files_are_refused_at_upload(
     assert _stored(app) == [] and client.get("/api/transcriptions", headers=agent.bearer).json() == []
 
 
-def test_too_long_is_413(make_app, long_wav: Path, french_wav: Path) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(transcription_max_duration_seconds=10)
+def test_too_long_is_413(transcription_app, long_wav: Path, french_wav: Path) -> None:  # type: ignore[no-untyped-def]
+    app = transcription_app(transcription_max_duration_seconds=10)
     with TestClient(app, raise_server_exceptions=False) as client:
         agent = make_account(client, app, "secretaire", Role.AGENT)
         too_long = upload(client, agent, long_wav)
@@ -67,8 +67,8 @@ def test_too_long_is_413(make_app, long_wav: Path, french_wav: Path) -> None:  #
         assert upload(client, agent, french_wav).status_code == 202, "shorter than the limit: accepted"
 
 
-def test_upload_size_limit(make_app, french_wav: Path) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(transcription_max_upload_bytes=50_000)
+def test_upload_size_limit(transcription_app, french_wav: Path) -> None:  # type: ignore[no-untyped-def]
+    app = transcription_app(transcription_max_upload_bytes=50_000)
     with TestClient(app, raise_server_exceptions=False) as client:
         agent = make_account(client, app, "secretaire", Role.AGENT)
         response = upload(client, agent, french_wav)

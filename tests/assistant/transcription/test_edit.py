@@ -9,12 +9,12 @@ from fastapi.testclient import TestClient
 
 from assistant.provenance import Manifest
 from assistant.store.models import Role
-from tests.assistant.security.helpers import Account, make_account, runtime_of
-from tests.assistant.transcription.conftest import upload, wait_until_finished
+from tests.assistant.transcription.helpers import upload, wait_until_finished
+from tests.factories import Account, make_account, runtime_of
 
 
-def test_rename_speaker_and_fix_text(make_app, french_wav: Path) -> None:  # type: ignore[no-untyped-def]
-    app: FastAPI = make_app(transcription_diarization=True)
+def test_rename_speaker_and_fix_text(transcription_app, french_wav: Path) -> None:  # type: ignore[no-untyped-def]
+    app: FastAPI = transcription_app(transcription_diarization=True)
     with TestClient(app, raise_server_exceptions=False) as client:
         _scenario(client, app, make_account(client, app, "secretaire", Role.AGENT), french_wav)
 

@@ -69,11 +69,11 @@ def test_remote_engine_has_no_local_weights(tmp_path: Path) -> None:
     assert engine.model.model_id == "openai/whisper-large-v3" and engine.model.sovereign is False
 
 
-def test_readyz_names_altered_transcription_weights(make_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_readyz_names_altered_transcription_weights(transcription_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     model_dir = tmp_path / "modele"
     hashes = _model_dir(model_dir)
     hashes["model.bin"] = "0" * 64
-    app = make_app(transcription_model_dir=model_dir, transcription_model_sha256=hashes)
+    app = transcription_app(transcription_model_dir=model_dir, transcription_model_sha256=hashes)
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get("/readyz")
     assert response.status_code == 503

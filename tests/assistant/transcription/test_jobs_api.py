@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from assistant.provenance import AI_LABEL, Manifest
 from assistant.store.models import Role
-from tests.assistant.security.helpers import Account, make_account, run, runtime_of
-from tests.assistant.transcription.conftest import upload, wait_until_finished
+from tests.assistant.transcription.helpers import upload, wait_until_finished
+from tests.factories import Account, make_account, run, runtime_of
 
 
 def _audio_files(app: FastAPI) -> list[Path]:
@@ -132,8 +132,10 @@ def test_delete_removes_transcript_job_and_audio(
     assert _audio_files(app) == []
 
 
-def test_result_before_completion_is_a_conflict_and_cancel_stops_a_queued_job(make_app, french_wav: Path) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(run_worker_in_process=False)  # nothing consumes the queue: the job stays queued
+def test_result_before_completion_is_a_conflict_and_cancel_stops_a_queued_job(
+    transcription_app, french_wav: Path
+) -> None:  # type: ignore[no-untyped-def]
+    app = transcription_app(run_worker_in_process=False)  # nothing consumes the queue: the job stays queued
     with TestClient(app, raise_server_exceptions=False) as client:
         agent = make_account(client, app, "secretaire", Role.AGENT)
         job = upload(client, agent, french_wav).json()
@@ -153,8 +155,8 @@ def test_result_before_completion_is_a_conflict_and_cancel_stops_a_queued_job(ma
         ]
 
 
-def test_concurrent_jobs_quota(make_app, french_wav: Path) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(run_worker_in_process=False, default_concurrent_jobs=1)
+def test_concurrent_jobs_quota(transcription_app, french_wav: Path) -> None:  # type: ignore[no-untyped-def]
+    app = transcription_app(run_worker_in_process=False, default_concurrent_jobs=1)
     with TestClient(app, raise_server_exceptions=False) as client:
         agent = make_account(client, app, "secretaire", Role.AGENT)
         assert upload(client, agent, french_wav).status_code == 202

@@ -3,56 +3,18 @@
 from __future__ import annotations
 
 import io
-import json
-import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import docx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant.llm import ChatBackend, ChatChunk, ChatRequest, ChoiceDelta, ModelConfig, Usage
+from assistant.llm import ModelConfig
 from assistant.provenance import AI_LABEL, Manifest
 from assistant.services.meetings.minutes import minutes_content
-from tests.assistant.security.helpers import Account, runtime_of
-from tests.assistant.transcription.conftest import upload, upstream_backend, wait_until_finished
-from tests.fakes import FakeUpstream
-
-_LINE = re.compile(r"^\[(\d\d:\d\d:\d\d)\] (.+)$", re.MULTILINE)
-
-
-class NoteTaker(ChatBackend):
-    """A deterministic stand-in for an LLM that reads the prompt it is given.
-
-    Map prompts (``<transcription>``): the lines make the summary, lines saying "décid…" are decisions.
-    Reduce prompts (``<notes>``): the notes' summaries are joined and their decisions merged.
-    """
-
-    kind = "note-taker"
-
-    async def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
-        prompt = str(request.messages[-1]["content"])
-        if "<notes>" in prompt:
-            body = prompt.split("<notes>")[1].split("</notes>")[0]
-            notes = [json.loads(line) for line in body.strip().splitlines()]
-            answer = {
-                "summary": " ".join(note["summary"] for note in notes),
-                "decisions": [d for note in notes for d in note["decisions"]],
-                "actions": [{"task": "Diffuser le compte rendu", "owner": "secrétariat", "due": None}],
-                "participants": ["Intervenant 1"],
-            }
-        else:
-            lines = [text for _, text in _LINE.findall(prompt)]
-            answer = {
-                "summary": " ".join(lines),
-                "decisions": [line for line in lines if "décid" in line.lower()],
-                "actions": [],
-                "participants": [],
-            }
-        text = json.dumps(answer, ensure_ascii=False)
-        yield ChatChunk(deltas=(ChoiceDelta(text=text, finish_reason="stop"),))
-        yield ChatChunk(usage=Usage(prompt_tokens=len(prompt) // 4, completion_tokens=len(text) // 4))
+from tests.assistant.transcription.helpers import upload, wait_until_finished
+from tests.factories import Account, runtime_of, upstream_backend
+from tests.fakes import FakeUpstream, NoteTaker
 
 
 def _transcribed(client: TestClient, agent: Account, french_wav: Path) -> str:
@@ -120,15 +82,15 @@ def test_minutes_through_the_upstream_model_fail_cleanly_when_it_answers_no_json
 
 
 def test_a_non_sovereign_model_never_sees_the_transcript(
-    make_app, french_wav: Path, openai_upstream: FakeUpstream
+    transcription_app, french_wav: Path, openai_upstream: FakeUpstream
 ) -> None:  # type: ignore[no-untyped-def]
     from assistant.store.models import Role
-    from tests.assistant.security.helpers import make_account
+    from tests.factories import make_account
 
-    app = make_app(
+    app = transcription_app(
         llm_backends=[
-            upstream_backend(openai_upstream.url),
-            upstream_backend(openai_upstream.url, name="externe", sovereign=False),
+            upstream_backend(openai_upstream.url, context_length=8192),
+            upstream_backend(openai_upstream.url, name="externe", sovereign=False, context_length=8192),
         ]
     )
     with TestClient(app, raise_server_exceptions=False) as client:

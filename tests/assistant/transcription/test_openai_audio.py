@@ -17,7 +17,7 @@ from assistant.security import Scope
 from assistant.services.identity.api_keys import create_api_key
 from assistant.services.identity.users import create_local_user
 from assistant.store.models import Role
-from tests.assistant.security.helpers import PASSWORD, Account
+from tests.factories import PASSWORD, Account
 from tests.fakes.live_app import LiveServer
 
 
@@ -35,8 +35,8 @@ async def _account(settings: Settings) -> Account:
 
 
 @pytest.fixture
-def live(make_settings) -> Iterator[tuple[LiveServer, Account]]:  # type: ignore[no-untyped-def]
-    settings = make_settings(transcription_sync_max_duration_seconds=15)
+def live(transcription_settings) -> Iterator[tuple[LiveServer, Account]]:  # type: ignore[no-untyped-def]
+    settings = transcription_settings(transcription_sync_max_duration_seconds=15)
     account = asyncio.run(_account(settings))
     with LiveServer(create_app(settings)) as server:
         yield server, account

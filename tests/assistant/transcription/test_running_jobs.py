@@ -10,8 +10,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from assistant.store.models import Role
-from tests.assistant.security.helpers import Account, make_account, runtime_of
-from tests.assistant.transcription.conftest import upload, wait_until_finished
+from tests.assistant.transcription.helpers import upload, wait_until_finished
+from tests.factories import Account, make_account, runtime_of
 from transcription import diarization_available
 
 
@@ -42,8 +42,8 @@ def test_cancelling_a_running_transcription_stops_the_worker(
 
 
 @pytest.mark.skipif(not diarization_available(), reason="diarization extra (Resemblyzer, torch) not installed")
-def test_diarization_labels_every_segment(make_app, french_wav: Path) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(transcription_diarization=True)
+def test_diarization_labels_every_segment(transcription_app, french_wav: Path) -> None:  # type: ignore[no-untyped-def]
+    app = transcription_app(transcription_diarization=True)
     with TestClient(app, raise_server_exceptions=False) as client:
         agent = make_account(client, app, "secretaire", Role.AGENT)
         job = upload(client, agent, french_wav, diarize=True, num_speakers=1).json()

@@ -11,8 +11,8 @@ from assistant.core.config import Settings
 from assistant.runtime import open_runtime
 from assistant.services.identity.users import create_local_user
 from assistant.store.models import Role
-from tests.assistant.web.conftest import ROOT, Site, _backend, serve_site
-from tests.factories import make_settings
+from tests.assistant.web.browser import ROOT, Site, serve_site, sovereign_backend
+from tests.factories import PASSWORD, make_settings
 from tests.fakes import FakeUpstream
 
 __all__ = ["ACCOUNTS", "governance_site"]
@@ -23,7 +23,7 @@ ACCOUNTS = {"agent.gouv": Role.AGENT, "referent.gouv": Role.REFERENT, "auditeur.
 async def _create_users(settings: Settings) -> None:
     async with open_runtime(settings, with_worker=False) as runtime:
         for username, role in ACCOUNTS.items():
-            await create_local_user(runtime, username=username, role=role, password="un-mot-de-passe-solide")
+            await create_local_user(runtime, username=username, role=role, password=PASSWORD)
 
 
 @contextmanager
@@ -32,7 +32,7 @@ def governance_site(data_dir: Path, upstream: FakeUpstream) -> Iterator[Site]:
     settings = make_settings(
         data_dir=data_dir,
         web_assets_dir=ROOT / ".build" / "web",
-        llm_backends=[_backend("vllm", upstream.url, sovereign=True, card_name="Modèle souverain de test")],
+        llm_backends=[sovereign_backend(upstream.url)],
         default_model="vllm-model",
         default_requests_per_minute=10_000,
     )

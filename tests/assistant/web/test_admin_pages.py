@@ -18,7 +18,7 @@ from assistant.services.identity.api_keys import list_api_keys
 from assistant.services.identity.users import get_user
 from assistant.store.models import Role
 from tests.assistant.governance.helpers import MODEL, answer, backends, report_body
-from tests.assistant.security.helpers import PASSWORD, Account, make_account, run, runtime_of
+from tests.factories import PASSWORD, Account, make_account, run, runtime_of
 from tests.fakes import FakeUpstream
 
 GET_PAGES = [

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from assistant.app import create_app
 from assistant.runtime import Runtime
 from assistant.store.models import Role
-from tests.assistant.security.helpers import PASSWORD, Account, make_account, run, runtime_of
+from tests.factories import PASSWORD, Account, make_account, run, runtime_of
 
 
 @dataclass

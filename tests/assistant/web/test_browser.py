@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.assistant.web.conftest import Site, serious_violations, sign_in
+from tests.assistant.web.browser import Site, serious_violations, sign_in
 from tests.fakes import fake_reply
 
 QUESTION = "Quel est le délai de recours contentieux ?"

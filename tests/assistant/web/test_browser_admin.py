@@ -15,8 +15,7 @@ from assistant.services.governance.incidents import report_incident
 from assistant.services.identity.api_keys import create_api_key
 from assistant.services.identity.users import create_local_user
 from assistant.store.models import IncidentCategory, Role
-from tests.assistant.security.helpers import PASSWORD
-from tests.assistant.web.conftest import (
+from tests.assistant.web.browser import (
     ROOT,
     Site,
     serious_violations,
@@ -24,7 +23,7 @@ from tests.assistant.web.conftest import (
     sign_in,
     standard_backends,
 )
-from tests.factories import make_settings
+from tests.factories import PASSWORD, make_settings
 from tests.fakes import FakeUpstream
 
 REFERENT = "referent.web"

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.assistant.security.helpers import PASSWORD
-from tests.assistant.web.conftest import Site, serious_violations
+from tests.assistant.web.browser import Site, serious_violations
 from tests.assistant.web.governance_site import governance_site
+from tests.factories import PASSWORD
 from tests.fakes import FakeUpstream
 
 

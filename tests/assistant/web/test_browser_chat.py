@@ -19,8 +19,7 @@ from assistant.provenance import AI_LABEL
 from assistant.runtime import open_runtime
 from assistant.services.identity.users import create_local_user
 from assistant.store.models import Role
-from tests.assistant.security.helpers import PASSWORD
-from tests.assistant.web.conftest import (
+from tests.assistant.web.browser import (
     ROOT,
     Site,
     serious_violations,
@@ -28,7 +27,7 @@ from tests.assistant.web.conftest import (
     sign_in,
     standard_backends,
 )
-from tests.factories import make_settings
+from tests.factories import PASSWORD, make_settings
 from tests.fakes import FakeUpstream, fake_reply
 
 LABEL = "Contenu généré par IA — à vérifier"

@@ -16,16 +16,15 @@ from assistant.security import Principal, permissions_for
 from assistant.services.governance.admin import add_group_member, create_group
 from assistant.services.identity.users import create_local_user
 from assistant.store.models import Role
-from tests.assistant.security.helpers import PASSWORD
-from tests.assistant.web.conftest import (
+from tests.assistant.web.browser import (
     ROOT,
     Site,
-    _backend,
     serious_violations,
     serve_site,
     sign_in,
+    sovereign_backend,
 )
-from tests.factories import embedded_test_config, make_settings
+from tests.factories import PASSWORD, embedded_test_config, make_settings
 from tests.fakes import FakeUpstream, fake_reply
 
 LABEL = "Contenu généré par IA — à vérifier"
@@ -51,7 +50,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, _openai_upstream_server: Fake
         data_dir=tmp_path_factory.mktemp("web-work"),
         web_assets_dir=ROOT / ".build" / "web",
         llm_backends=[
-            _backend("vllm", upstream.url, sovereign=True, card_name="Modèle souverain de test"),
+            sovereign_backend(upstream.url),
             embedded_test_config(),
         ],
         default_model="vllm-model",

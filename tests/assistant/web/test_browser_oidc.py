@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from assistant.app import create_app
-from tests.assistant.web.conftest import ROOT, serious_violations
+from tests.assistant.web.browser import ROOT, serious_violations
 from tests.factories import make_settings
 from tests.fakes.live_app import LiveServer
 from tests.fakes.oidc_provider import CLIENT_ID, CLIENT_SECRET, FakeOidcProvider

@@ -31,15 +31,9 @@ from assistant.provenance import AI_LABEL
 from assistant.runtime import Runtime, open_runtime
 from assistant.services.identity.users import create_local_user
 from assistant.store.models import Role
-from tests.assistant.transcription.conftest import (  # noqa: F401  (fixtures)
-    speech_dir,
-    upstream_backend,
-    whisper_dir,
-)
-from tests.assistant.transcription.test_minutes_api import NoteTaker
-from tests.assistant.web.conftest import ROOT, Site, serious_violations, sign_in
-from tests.factories import make_settings
-from tests.fakes import FakeUpstream
+from tests.assistant.web.browser import ROOT, Site, serious_violations, sign_in
+from tests.factories import PASSWORD, make_settings, upstream_backend
+from tests.fakes import FakeUpstream, NoteTaker
 from tests.fakes.live_app import LiveServer
 from tests.transcription.factories import silence, speak, write_wav
 from transcription import diarization_available, load_audio
@@ -59,7 +53,7 @@ class TranscriptionSite(Site):
 
 async def _create_user(settings: Settings) -> None:
     async with open_runtime(settings, with_worker=False) as runtime:
-        await create_local_user(runtime, username=USER, role=Role.AGENT, password="un-mot-de-passe-solide")
+        await create_local_user(runtime, username=USER, role=Role.AGENT, password=PASSWORD)
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +66,7 @@ def site(
     settings = make_settings(
         data_dir=data_dir,
         web_assets_dir=ROOT / ".build" / "web",
-        llm_backends=[upstream_backend(_openai_upstream_server.url)],
+        llm_backends=[upstream_backend(_openai_upstream_server.url, context_length=8192)],
         default_model="vllm-model",
         default_requests_per_minute=10_000,
         transcription_beam_size=1,

@@ -16,7 +16,7 @@ from assistant.security import Principal, permissions_for
 from assistant.services.charter.compliance import build_report
 from assistant.services.governance.incidents import report_incident
 from assistant.store.models import IncidentCategory, Role
-from tests.assistant.security.helpers import PASSWORD, Account, make_account, run, runtime_of
+from tests.factories import PASSWORD, Account, make_account, run, runtime_of
 
 CHAT = "/v1/chat/completions"
 

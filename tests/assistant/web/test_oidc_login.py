@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from assistant.app import create_app
 from assistant.services.governance.audit_log import search_events
-from tests.assistant.security.helpers import run, runtime_of
+from tests.factories import run, runtime_of
 from tests.fakes.oidc_provider import CLIENT_ID, CLIENT_SECRET, FakeOidcProvider
 
 APP = "http://testserver"

@@ -15,7 +15,7 @@ import assistant.web
 from assistant.app import create_app
 from assistant.store.models import Role
 from assistant.web import WebAssets, format_date_fr, format_number_fr, safe_next_path
-from tests.assistant.security.helpers import PASSWORD, make_account
+from tests.factories import PASSWORD, make_account
 
 
 @pytest.fixture

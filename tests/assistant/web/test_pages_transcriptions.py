@@ -16,21 +16,13 @@ from fastapi.testclient import TestClient
 
 from assistant.store.models import Role
 from assistant.web._pages_transcriptions import format_duration
-from tests.assistant.security.helpers import PASSWORD, Account, make_account
-from tests.assistant.transcription.conftest import (  # noqa: F401  (fixtures)
-    french_wav,
-    make_app,
-    make_settings,
-    speech_dir,
-    upload,
-    wait_until_finished,
-    whisper_dir,
-)
+from tests.assistant.transcription.helpers import upload, wait_until_finished
+from tests.factories import PASSWORD, Account, make_account
 
 
 @pytest.fixture
-def app(make_app) -> FastAPI:  # type: ignore[no-untyped-def]
-    return make_app()
+def app(transcription_app) -> FastAPI:  # type: ignore[no-untyped-def]
+    return transcription_app()
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from assistant.services.charter.usage_charter import accept_charter, publish_cha
 from assistant.services.governance.admin import add_group_member, create_group
 from assistant.store.models import Role
 from assistant.web._pages_work import format_size_fr
-from tests.assistant.security.helpers import PASSWORD, Account, make_account, run, runtime_of
+from tests.factories import PASSWORD, Account, make_account, run, runtime_of
 
 
 @pytest.fixture
