@@ -74,7 +74,7 @@ def _text(response_text: str) -> str:
     return html.unescape(response_text)
 
 
-@pytest.mark.parametrize("path", ["/documents", "/taches", f"/documents/{uuid.uuid4()}"])
+@pytest.mark.parametrize("path", ["/documents", "/taches", f"/documents/{uuid.UUID(int=42)}"])
 def test_anonymous_visitors_are_sent_to_the_login_page(client: TestClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 303 and response.headers["location"].startswith("/connexion?suivant=%2F")
