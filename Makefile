@@ -101,7 +101,7 @@ run: install web-assets
 test: install system-deps services web-assets .tools/bin/helm
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 lint: install
 	$(VENV)/bin/ruff check .

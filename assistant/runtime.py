@@ -197,10 +197,25 @@ def _speech_engine(settings: Settings, data_dir: Path) -> SpeechEngine:
 
 
 def _speech_check(engine: SpeechEngine) -> ReadinessCheck:
-    """The speech model's weights checked by sha256, in a thread, without loading the model."""
+    """The speech model's weights checked by sha256, in a thread, without loading the model.
+
+    One hash at a time: a probe that times out leaves its thread hashing, so the next probes join it instead of
+    starting more threads that would slow each other down on a busy machine (and never answer in time).
+    """
+    running: asyncio.Future[str] | None = None
+
+    def finished(future: asyncio.Future[str]) -> None:
+        nonlocal running
+        running = None
+        if not future.cancelled():
+            future.exception()  # retrieved here: the probes that awaited it report it themselves
 
     async def check() -> None:
-        await asyncio.to_thread(engine.check_weights)
+        nonlocal running
+        if running is None:
+            running = asyncio.ensure_future(asyncio.to_thread(engine.check_weights))
+            running.add_done_callback(finished)
+        await asyncio.shield(running)
 
     return check
 

@@ -9,10 +9,12 @@ import asyncpg
 POSTGRES_ADMIN_DSN = os.environ.get("SOUVERAIN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 
-async def create_database(name: str) -> None:
+async def create_database(name: str, *, template: str | None = None) -> None:
+    """An empty database, or a copy of ``template`` (which nobody may be connected to)."""
     connection = await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=5)
     try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
+        copy = f' TEMPLATE "{template}"' if template else ""
+        await connection.execute(f'CREATE DATABASE "{name}"{copy}')
     finally:
         await connection.close()
 

@@ -61,6 +61,16 @@ class Load:
         return outcome
 
 
+async def _readiness(http: httpx.AsyncClient, within_s: float = 30.0) -> httpx.Response:
+    """/readyz once it answers 200, or its last answer: a first probe may still be hashing the speech weights."""
+    deadline = time.monotonic() + within_s
+    while True:
+        ready = await http.get("/readyz", timeout=10)
+        if ready.status_code == 200 or time.monotonic() > deadline:
+            return ready
+        await asyncio.sleep(0.5)
+
+
 async def _agent(http: httpx.AsyncClient, number: int, load: Load, stop: asyncio.Event) -> None:
     """One agent: opens a conversation, then asks questions in it, opening a new one whenever that failed."""
     conversation: str | None = None
@@ -127,7 +137,7 @@ async def test_postgres_restart_under_chat_load(openai_upstream: FakeUpstream, t
         with service(settings, log, workers=2) as url:
             load, down_at, up_at = await _run(url, key, pg)
             async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {key}"}) as http:
-                ready = await http.get("/readyz")
+                ready = await _readiness(http)
                 stored = {
                     conversation: (await http.get(f"/api/conversations/{conversation}")).json()
                     for conversation in {o.what.split()[1] for o in load.outcomes if o.what.startswith("message")}

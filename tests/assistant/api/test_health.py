@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from assistant import __version__
 from assistant.app import create_app
 from assistant.errors import ServiceUnavailableError
+from assistant.runtime import _speech_check
 from tests.databases import drop_database
 
 
@@ -63,3 +66,25 @@ def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
     assert 'souverain_http_requests_total{method="GET",route="/healthz",status="200"}' in text
     assert 'route="unmatched",status="404"' in text
     assert "souverain_http_request_duration_seconds_bucket" in text
+
+
+async def test_probes_that_overlap_share_one_weights_hash() -> None:
+    """A probe that times out leaves its hash running; the next probes wait for it rather than hash again."""
+
+    class SlowWeights:
+        def __init__(self) -> None:
+            self.hashes = 0
+
+        def check_weights(self) -> str:
+            self.hashes += 1
+            time.sleep(0.3)
+            return "ok"
+
+    weights = SlowWeights()
+    check = _speech_check(weights)  # type: ignore[arg-type]
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(check(), timeout=0.05)
+    await asyncio.gather(check(), check(), check())
+    assert weights.hashes == 1
+    await check()
+    assert weights.hashes == 2, "a finished verdict is not pinned: the engine's own cache decides"

@@ -88,7 +88,7 @@ def test_serve_answers_healthz_and_stops_cleanly(tmp_path: Path, env: dict[str, 
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # imports alone take tens of seconds on a busy 2-core machine
         while True:
             try:
                 response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
@@ -99,7 +99,10 @@ def test_serve_answers_healthz_and_stops_cleanly(tmp_path: Path, env: dict[str, 
                 time.sleep(0.2)
         assert response.status_code == 200
         assert response.json()["status"] == "ok"
-        assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
+        # A first probe may time out while it hashes the speech weights; readiness must come within the minute.
+        while (ready := httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10)).status_code != 200:
+            assert time.monotonic() < deadline + 60, ready.text
+            time.sleep(0.5)
     finally:
         process.terminate()
         # uvicorn re-raises the signal after a graceful shutdown, so the status reports SIGTERM.

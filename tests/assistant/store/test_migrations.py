@@ -36,20 +36,20 @@ async def _inspect(url: str) -> tuple[set[str], str | None, list[object]]:
         await engine.dispose()
 
 
-def test_upgrade_creates_every_table_at_head_on_an_empty_database(database_url: str) -> None:
-    upgrade_database(database_url)
-    tables, revision, diff = asyncio.run(_inspect(database_url))
+def test_upgrade_creates_every_table_at_head_on_an_empty_database(empty_database_url: str) -> None:
+    upgrade_database(empty_database_url)
+    tables, revision, diff = asyncio.run(_inspect(empty_database_url))
     assert {"users", "jobs", "alembic_version"} <= tables
-    assert revision == _head(database_url)
+    assert revision == _head(empty_database_url)
     assert diff == [], f"models and migrations disagree: {diff}"
 
 
-def test_upgrade_is_idempotent_and_downgrade_round_trips(database_url: str) -> None:
-    upgrade_database(database_url)
-    upgrade_database(database_url)
-    command.downgrade(alembic_config(database_url), "base")
-    tables, revision, _ = asyncio.run(_inspect(database_url))
+def test_upgrade_is_idempotent_and_downgrade_round_trips(empty_database_url: str) -> None:
+    upgrade_database(empty_database_url)
+    upgrade_database(empty_database_url)
+    command.downgrade(alembic_config(empty_database_url), "base")
+    tables, revision, _ = asyncio.run(_inspect(empty_database_url))
     assert revision is None
     assert not {"users", "jobs"} & tables
-    upgrade_database(database_url)
-    assert asyncio.run(_inspect(database_url))[1] == _head(database_url)
+    upgrade_database(empty_database_url)
+    assert asyncio.run(_inspect(empty_database_url))[1] == _head(empty_database_url)
