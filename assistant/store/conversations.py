@@ -5,28 +5,33 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.store._base import utcnow
 from assistant.store.models import Conversation, ConversationMessage, MessageFeedback, MessageRole
 
 __all__ = [
+    "NO_PROJECT",
     "add_conversation",
     "add_message",
     "delete_conversation",
     "delete_message",
+    "first_matches",
     "get_conversation",
     "get_message",
     "list_conversations",
     "list_messages",
+    "project_conversation_ids",
     "touch_conversation",
 ]
 
 
-async def add_conversation(*, session: AsyncSession, owner_id: uuid.UUID, title: str, model_id: str) -> Conversation:
+async def add_conversation(
+    *, session: AsyncSession, owner_id: uuid.UUID, title: str, model_id: str, project_id: uuid.UUID | None = None
+) -> Conversation:
     """Stage a new conversation and flush it so that its id is known."""
-    conversation = Conversation(owner_id=owner_id, title=title, model_id=model_id)
+    conversation = Conversation(owner_id=owner_id, title=title, model_id=model_id, project_id=project_id)
     session.add(conversation)
     await session.flush()
     return conversation
@@ -37,21 +42,68 @@ async def get_conversation(*, session: AsyncSession, conversation_id: uuid.UUID)
     return await session.get(Conversation, conversation_id)
 
 
+# ``project_id`` filter: a project's id, or this marker for the conversations outside any project.
+NO_PROJECT = "none"
+
+
 async def list_conversations(
-    *, session: AsyncSession, owner_id: uuid.UUID, limit: int, offset: int = 0
+    *,
+    session: AsyncSession,
+    owner_id: uuid.UUID,
+    limit: int,
+    offset: int = 0,
+    project_id: uuid.UUID | str | None = None,
+    query: str | None = None,
 ) -> tuple[list[Conversation], int]:
-    """A page of the owner's conversations, most recently active first, and the total count."""
-    total = await session.scalar(
-        select(func.count()).select_from(Conversation).where(Conversation.owner_id == owner_id)
-    )
+    """A page of the owner's conversations, most recently active first, and the total count.
+
+    ``project_id`` keeps one project's (or, with :data:`NO_PROJECT`, those outside any project); ``query`` keeps
+    those whose title or one of whose messages contains it, case-insensitively.
+    """
+    conditions: list[ColumnElement[bool]] = [Conversation.owner_id == owner_id]
+    if project_id == NO_PROJECT:
+        conditions.append(Conversation.project_id.is_(None))
+    elif isinstance(project_id, uuid.UUID):
+        conditions.append(Conversation.project_id == project_id)
+    if query:
+        in_messages = select(ConversationMessage.conversation_id).where(
+            ConversationMessage.content.icontains(query, autoescape=True)
+        )
+        conditions.append(or_(Conversation.title.icontains(query, autoescape=True), Conversation.id.in_(in_messages)))
+    total = await session.scalar(select(func.count()).select_from(Conversation).where(*conditions))
     rows = await session.scalars(
         select(Conversation)
-        .where(Conversation.owner_id == owner_id)
+        .where(*conditions)
         .order_by(Conversation.updated_at.desc(), Conversation.id)
         .limit(limit)
         .offset(offset)
     )
     return list(rows), int(total or 0)
+
+
+async def first_matches(
+    *, session: AsyncSession, conversation_ids: list[uuid.UUID], query: str
+) -> dict[uuid.UUID, ConversationMessage]:
+    """For each conversation, its first message containing ``query`` (to show where the search matched)."""
+    if not conversation_ids:
+        return {}
+    rows = await session.scalars(
+        select(ConversationMessage)
+        .where(
+            ConversationMessage.conversation_id.in_(conversation_ids),
+            ConversationMessage.content.icontains(query, autoescape=True),
+        )
+        .order_by(ConversationMessage.conversation_id, ConversationMessage.position)
+    )
+    found: dict[uuid.UUID, ConversationMessage] = {}
+    for message in rows:
+        found.setdefault(message.conversation_id, message)
+    return found
+
+
+async def project_conversation_ids(*, session: AsyncSession, project_id: uuid.UUID) -> list[uuid.UUID]:
+    """Ids of the conversations filed in a project."""
+    return list(await session.scalars(select(Conversation.id).where(Conversation.project_id == project_id)))
 
 
 async def delete_conversation(*, session: AsyncSession, conversation_id: uuid.UUID) -> None:

@@ -87,6 +87,7 @@ _NOTICES = {
     "quotas-enregistres": "Les quotas ont été enregistrés.",
     "modele-retire": "Le modèle a été retiré du service ; le motif est affiché à ses utilisateurs.",
     "modele-retabli": "Le modèle a été remis en service.",
+    "acces-modele-enregistre": "L'accès au modèle a été enregistré ; il s'applique aux nouvelles requêtes.",
     "signalement-traite": "Le signalement a été mis à jour.",
     "entree-revue": "L'entrée du registre est marquée « revue effectuée ».",
 }

@@ -19,7 +19,7 @@ from assistant.errors import InvalidRequestError, SouverainError, UserFacingErro
 from assistant.llm.errors import UnknownModelError
 from assistant.security import Permission
 from assistant.services.charter import compliance
-from assistant.services.governance import ai_registry, incidents, kpis, supervision
+from assistant.services.governance import admin, ai_registry, incidents, kpis, model_access, supervision
 from assistant.services.governance.model_trends import ModelTrend, model_trends
 from assistant.store.models import IncidentCategory, IncidentStatus
 from assistant.web._admin_common import done, error_status, render_admin
@@ -117,6 +117,8 @@ def governance_router(renderer: PageRenderer) -> APIRouter:
             charts={item.model.id: _trend_charts(trends[item.model.id], i) for i, item in enumerate(supervised)},
             trend_days=_TREND_DAYS,
             categories=list(IncidentCategory),
+            access=await model_access.list_model_access(runtime),
+            groups=[group.name for group in await admin.list_groups(runtime)],
         )
 
     @router.get("/admin/modeles")
@@ -157,6 +159,32 @@ def governance_router(renderer: PageRenderer) -> APIRouter:
         except (UserFacingError, UnknownModelError) as exc:
             return await models_page(request, runtime, caller, error=exc.message, status_code=error_status(exc))
         return done("/admin/modeles", "modele-retabli")
+
+    @router.post("/admin/modeles/acces")
+    async def set_access(
+        request: Request,
+        runtime: RuntimeDep,
+        client: ClientDep,
+        caller: ModelManager,
+        modele: Annotated[str, Form(max_length=128)] = "",
+        acces: Annotated[str, Form(max_length=20)] = "",
+        groupes: Annotated[list[str] | None, Form(max_length=150)] = None,
+    ) -> Response:
+        try:
+            if not modele:
+                raise InvalidRequestError("Choisissez le modèle dont vous réglez l'accès.")
+            if acces not in ("tous", "groupes"):
+                raise InvalidRequestError("Indiquez si le modèle est ouvert à tous ou réservé à des groupes.")
+            await model_access.set_model_access(
+                runtime,
+                model_id=modele,
+                groups=(groupes or []) if acces == "groupes" else None,
+                actor=caller.principal,
+                client=client,
+            )
+        except (UserFacingError, UnknownModelError) as exc:
+            return await models_page(request, runtime, caller, error=exc.message, status_code=error_status(exc))
+        return done("/admin/modeles", "acces-modele-enregistre")
 
     # ---- Incident reports ----------------------------------------------------------------------------------
 

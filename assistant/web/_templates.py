@@ -56,6 +56,7 @@ class NavItem:
 
 NAVIGATION = (
     NavItem("chat", "Assistant", "/chat", Permission.CHAT),
+    NavItem("projets", "Projets", "/projets", Permission.CHAT),
     NavItem("documents", "Documents", "/documents", Permission.DOCUMENTS),
     NavItem("taches", "Tâches", "/taches", Permission.CHAT),
     NavItem("transcriptions", "Transcriptions", "/transcriptions", Permission.TRANSCRIPTIONS),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,6 +12,7 @@ from assistant.llm import ModelCard, ModelStatus
 from assistant.provenance import Manifest, Provenance
 from assistant.services.governance.incidents import IncidentStats
 from assistant.services.governance.kpis import Kpis
+from assistant.services.governance.model_access import ModelAccessEntry
 from assistant.services.governance.satisfaction import ModelSatisfaction
 from assistant.services.governance.supervision import ModelSupervision
 from assistant.store.kpis import Aggregate
@@ -28,6 +29,8 @@ __all__ = [
     "IncidentOut",
     "IncidentStatsOut",
     "IncidentTriage",
+    "ModelAccessIn",
+    "ModelAccessOut",
     "ModelDecisionIn",
     "ModelSupervisionOut",
     "RegistryReviewIn",
@@ -162,6 +165,37 @@ class ModelDecisionIn(BaseModel):
 
     model: str = Field(min_length=1, max_length=128)
     reason: str | None = Field(default=None, max_length=1000, description="Motif affiché aux utilisateurs.")
+
+
+class ModelAccessIn(BaseModel):
+    """Reserve a model to some groups, or open it to every user (``groups``: null)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(min_length=1, max_length=128)
+    groups: list[Annotated[str, Field(min_length=1, max_length=150)]] | None = Field(
+        max_length=200, description="Noms des groupes autorisés ; null : ouvert à tous les utilisateurs."
+    )
+
+
+class ModelAccessOut(BaseModel):
+    """Who may use one model."""
+
+    model: str
+    open_to_all: bool
+    groups: list[str] | None = Field(description="Groupes autorisés (null : ouvert à tous).")
+    decided_by: str | None
+    decided_at: datetime | None
+
+    @classmethod
+    def of(cls, entry: ModelAccessEntry) -> ModelAccessOut:
+        return cls(
+            model=entry.model_id,
+            open_to_all=entry.open_to_all,
+            groups=list(entry.groups) if entry.groups is not None else None,
+            decided_by=entry.decided_by,
+            decided_at=entry.decided_at,
+        )
 
 
 class ModelSupervisionOut(BaseModel):

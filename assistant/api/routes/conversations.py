@@ -38,11 +38,15 @@ Sensitivity = Literal["public", "internal", "sensitive"]
 class ConversationCreate(BaseModel):
     title: str | None = Field(default=None, min_length=1, max_length=200)
     model: str | None = Field(default=None, description="Model id (GET /v1/models); the default one when omitted.")
+    project_id: uuid.UUID | None = Field(default=None, description="Un de mes projets, où ranger la conversation.")
 
 
 class ConversationUpdate(BaseModel):
     title: str | None = Field(default=None, min_length=1, max_length=200)
     model: str | None = Field(default=None, description="Model for the next answers.")
+    project_id: uuid.UUID | None = Field(
+        default=None, description="Déplacer dans ce projet ; null explicite : sortir de tout projet."
+    )
 
 
 class MessageCreate(BaseModel):
@@ -87,8 +91,17 @@ async def list_conversations(
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,  # bounded: the database integer is 64-bit
+    q: Annotated[
+        str | None, Query(max_length=200, description="Mots cherchés dans les titres et les messages.")
+    ] = None,
+    project: Annotated[
+        uuid.UUID | Literal["none"] | None,
+        Query(description="Id d'un de mes projets, ou « none » : les conversations hors projet."),
+    ] = None,
 ) -> ConversationPage:
-    return await service.list_conversations(runtime, principal=principal, limit=limit, offset=offset)
+    return await service.list_conversations(
+        runtime, principal=principal, limit=limit, offset=offset, project_id=project, query=q
+    )
 
 
 @router.post(
@@ -98,7 +111,7 @@ async def create_conversation(
     body: ConversationCreate, principal: Chatter, runtime: RuntimeDep, client: ClientDep
 ) -> ConversationSummary:
     return await service.create_conversation(
-        runtime, principal=principal, client=client, title=body.title, model_id=body.model
+        runtime, principal=principal, client=client, title=body.title, model_id=body.model, project_id=body.project_id
     )
 
 
@@ -107,7 +120,11 @@ async def read_conversation(conversation_id: uuid.UUID, principal: Chatter, runt
     return await service.get_conversation(runtime, principal=principal, conversation_id=conversation_id)
 
 
-@router.patch("/{conversation_id}", response_model=ConversationSummary, summary="Renommer, changer de modèle")
+@router.patch(
+    "/{conversation_id}",
+    response_model=ConversationSummary,
+    summary="Renommer, changer de modèle, ranger dans un projet",
+)
 async def update_conversation(
     conversation_id: uuid.UUID, body: ConversationUpdate, principal: Chatter, runtime: RuntimeDep, client: ClientDep
 ) -> ConversationSummary:
@@ -118,6 +135,7 @@ async def update_conversation(
         conversation_id=conversation_id,
         title=body.title,
         model_id=body.model,
+        move_to=body.project_id if "project_id" in body.model_fields_set else service.UNSET,
     )
 
 

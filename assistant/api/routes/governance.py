@@ -15,6 +15,8 @@ from assistant.api.routes._governance_models import (
     IncidentStatsOut,
     IncidentTriage,
     KpisOut,
+    ModelAccessIn,
+    ModelAccessOut,
     ModelDecisionIn,
     ModelSupervisionOut,
     RegistryReviewIn,
@@ -24,7 +26,7 @@ from assistant.errors import InvalidRequestError
 from assistant.protocol.models import Model
 from assistant.security import Permission, Principal
 from assistant.services.charter import compliance
-from assistant.services.governance import ai_registry, incidents, kpis, supervision
+from assistant.services.governance import ai_registry, incidents, kpis, model_access, supervision
 from assistant.store.models import IncidentCategory, IncidentStatus
 
 __all__ = ["router"]
@@ -135,6 +137,26 @@ async def reinstate_model(body: ModelDecisionIn, actor: ModelManager, runtime: R
     return Model.from_registered(
         await supervision.reinstate_model(runtime, model_id=body.model, actor=actor, client=client)
     )
+
+
+@router.get("/models/access", response_model=list[ModelAccessOut], summary="Groupes autorisés pour chaque modèle")
+async def list_model_access(_: Reader, runtime: RuntimeDep) -> list[ModelAccessOut]:
+    entries = await model_access.list_model_access(runtime)
+    return [ModelAccessOut.of(entry) for entry in entries.values()]
+
+
+@router.post(
+    "/models/access",
+    response_model=ModelAccessOut,
+    summary="Réserver un modèle à des groupes, ou l'ouvrir à tous",
+)
+async def set_model_access(
+    body: ModelAccessIn, actor: ModelManager, runtime: RuntimeDep, client: ClientDep
+) -> ModelAccessOut:
+    entry = await model_access.set_model_access(
+        runtime, model_id=body.model, groups=body.groups, actor=actor, client=client
+    )
+    return ModelAccessOut.of(entry)
 
 
 @router.get(

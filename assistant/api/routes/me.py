@@ -92,6 +92,7 @@ class ErasureReceiptOut(BaseModel):
     user: str
     erased_at: datetime
     conversations: int
+    projects: int
     collections: int
     transcriptions: int
     api_keys_revoked: int

@@ -21,6 +21,7 @@ from assistant.protocol.embeddings import EmbeddingRequest, EmbeddingResponse
 from assistant.protocol.models import Model, ModelList
 from assistant.security import Permission, Principal
 from assistant.services.gateway.chat_completions import create_chat_completion
+from assistant.services.gateway.model_access import usable_models
 from assistant.services.knowledge.retrieval import create_embeddings
 from assistant.services.meetings.openai_audio import transcribe_upload
 
@@ -37,7 +38,10 @@ async def list_models(runtime: RuntimeDep, principal: Chatter, include_withdrawn
     if include_withdrawn:
         # Withdrawn models (and the référent's reason) are a supervision view, not a client's choice.
         principal.require(Permission.READ_GOVERNANCE)
-    listed = runtime.models.models(include_withdrawn=include_withdrawn)
+    # Reserved models are listed only to their groups' members; the supervision view lists every model.
+    listed = (
+        runtime.models.models(include_withdrawn=True) if include_withdrawn else await usable_models(runtime, principal)
+    )
     return ModelList(data=[Model.from_registered(model) for model in listed])
 
 

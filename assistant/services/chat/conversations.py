@@ -6,6 +6,7 @@ Sending a message and generating the answer lives in :mod:`assistant.services.ch
 
 from __future__ import annotations
 
+import enum
 import re
 import unicodedata
 import uuid
@@ -19,15 +20,18 @@ from assistant.exports import MEDIA_TYPES, ExportDocument, ExportFormat, ExportI
 from assistant.provenance import Manifest
 from assistant.runtime import Runtime
 from assistant.security import Principal, require_owner
+from assistant.services.chat.projects import owned_project
 from assistant.services.chat.views import ConversationDetail, ConversationPage, ConversationSummary, MessageView
-from assistant.services.gateway.chat_completions import resolve_model
+from assistant.services.gateway.model_access import resolve_model
 from assistant.store import conversations as store
 from assistant.store import feedback as feedback_store
 from assistant.store.models import Conversation, ConversationMessage, MessageRole
 
 __all__ = [
     "DEFAULT_TITLE",
+    "UNSET",
     "ExportFile",
+    "Unset",
     "create_conversation",
     "delete_conversation",
     "export_conversation",
@@ -40,6 +44,16 @@ __all__ = [
 
 DEFAULT_TITLE = "Nouvelle conversation"
 _WHAT = "Conversation"
+_MAX_QUERY_CHARS = 200
+
+
+class Unset(enum.Enum):
+    """The marker of an argument not given (``None`` is a value: « out of any project »)."""
+
+    UNSET = "unset"
+
+
+UNSET = Unset.UNSET
 
 
 async def owned_conversation(session: AsyncSession, conversation_id: uuid.UUID, principal: Principal) -> Conversation:
@@ -66,28 +80,76 @@ async def _audit(
 
 
 async def create_conversation(
-    runtime: Runtime, *, principal: Principal, client: ClientInfo, title: str | None, model_id: str | None
+    runtime: Runtime,
+    *,
+    principal: Principal,
+    client: ClientInfo,
+    title: str | None,
+    model_id: str | None,
+    project_id: uuid.UUID | None = None,
 ) -> ConversationSummary:
-    """A new, empty conversation with the given (or default) model."""
-    model = resolve_model(runtime, model_id)
+    """A new, empty conversation with the given (or default) model, in one of the caller's projects if given."""
+    model = await resolve_model(runtime, model_id, principal=principal)
     async with runtime.session_factory.begin() as session:
+        if project_id is not None:
+            await owned_project(session, project_id, principal)
         conversation = await store.add_conversation(
-            session=session, owner_id=principal.user_id, title=title or DEFAULT_TITLE, model_id=model.id
+            session=session,
+            owner_id=principal.user_id,
+            title=title or DEFAULT_TITLE,
+            model_id=model.id,
+            project_id=project_id,
         )
         conversation.title_is_custom = bool(title)
     await _audit(runtime, "conversation.create", principal, client, conversation.id, model=model.id)
     return ConversationSummary.of(conversation)
 
 
-async def list_conversations(runtime: Runtime, *, principal: Principal, limit: int, offset: int) -> ConversationPage:
-    """A page of the caller's conversations."""
+async def list_conversations(
+    runtime: Runtime,
+    *,
+    principal: Principal,
+    limit: int,
+    offset: int,
+    project_id: uuid.UUID | str | None = None,
+    query: str | None = None,
+) -> ConversationPage:
+    """A page of the caller's conversations: all, one project's (``store.NO_PROJECT``: unfiled ones), and/or
+    those whose title or messages contain ``query`` (each with an excerpt of the first matching message)."""
+    query = " ".join((query or "").split()) or None
+    if query is not None and len(query) > _MAX_QUERY_CHARS:
+        raise InvalidRequestError(f"Recherche trop longue : {_MAX_QUERY_CHARS} caractères au plus.")
     async with runtime.session_factory() as session:
+        if isinstance(project_id, uuid.UUID):
+            await owned_project(session, project_id, principal)
         rows, total = await store.list_conversations(
-            session=session, owner_id=principal.user_id, limit=limit, offset=offset
+            session=session,
+            owner_id=principal.user_id,
+            limit=limit,
+            offset=offset,
+            project_id=project_id,
+            query=query,
         )
-    return ConversationPage(
-        items=[ConversationSummary.of(row) for row in rows], total=total, limit=limit, offset=offset
-    )
+        matches = (
+            await store.first_matches(session=session, conversation_ids=[row.id for row in rows], query=query)
+            if query
+            else {}
+        )
+    items = [
+        ConversationSummary.of(row, _excerpt(matches[row.id].content, query) if row.id in matches and query else None)
+        for row in rows
+    ]
+    return ConversationPage(items=items, total=total, limit=limit, offset=offset)
+
+
+def _excerpt(text: str, query: str, *, around: int = 80) -> str:
+    """The words around the first occurrence of ``query`` in ``text``, with ellipses where it was cut."""
+    flat = " ".join(text.split())
+    at = flat.casefold().find(query.casefold())
+    if at < 0:
+        return flat[: 2 * around] + ("…" if len(flat) > 2 * around else "")
+    start, end = max(0, at - around), min(len(flat), at + len(query) + around)
+    return ("…" if start else "") + flat[start:end] + ("…" if end < len(flat) else "")
 
 
 async def get_conversation(runtime: Runtime, *, principal: Principal, conversation_id: uuid.UUID) -> ConversationDetail:
@@ -112,14 +174,20 @@ async def update_conversation(
     conversation_id: uuid.UUID,
     title: str | None = None,
     model_id: str | None = None,
+    move_to: uuid.UUID | Unset | None = UNSET,
 ) -> ConversationSummary:
-    """Rename a conversation and/or switch the model its next answers come from."""
+    """Rename a conversation, switch the model its next answers come from, and/or move it into one of the
+    caller's projects (``move_to=None``: out of any project)."""
     changes: dict[str, object] = {}
     if title is not None:
         changes.update(title=title, title_is_custom=True)
     if model_id is not None:
-        changes["model_id"] = resolve_model(runtime, model_id).id
+        changes["model_id"] = (await resolve_model(runtime, model_id, principal=principal)).id
     async with runtime.session_factory.begin() as session:
+        if not isinstance(move_to, Unset):
+            if move_to is not None:
+                await owned_project(session, move_to, principal)
+            changes["project_id"] = move_to
         conversation = await owned_conversation(session, conversation_id, principal)
         await store.touch_conversation(session=session, conversation=conversation, **changes)
     await _audit(runtime, "conversation.update", principal, client, conversation_id, fields=sorted(changes))

@@ -31,7 +31,6 @@ from assistant.provenance import Provenance, SourceRef, ai_headers
 from assistant.runtime import Runtime
 from assistant.security import Principal
 from assistant.services.chat.views import PresetView, TaskResult, TaskSource
-from assistant.services.gateway.chat_completions import resolve_model
 from assistant.services.gateway.generation import (
     Generation,
     Measure,
@@ -40,6 +39,7 @@ from assistant.services.gateway.generation import (
     parse_sensitivity,
 )
 from assistant.services.gateway.labelling import provenance_for
+from assistant.services.gateway.model_access import resolve_model
 from assistant.services.gateway.quotas import ensure_tokens_available, record_tokens
 from assistant.services.gateway.usage import record_usage
 from assistant.store.models import UsageService
@@ -365,7 +365,7 @@ async def run_task(
     text = task_input.text.strip()
     if not text:
         raise InvalidRequestError("Texte vide : collez un texte ou joignez un fichier.")
-    model = resolve_model(runtime, model_id)
+    model = await resolve_model(runtime, model_id, principal=principal)
     await check_sovereignty(
         runtime, [text], model, declared=parse_sensitivity(sensitivity), principal=principal, client=client
     )

@@ -28,8 +28,8 @@ from assistant.provenance import Provenance, SourceRef, ai_headers
 from assistant.runtime import Runtime
 from assistant.security import Principal
 from assistant.services.chat.conversations import DEFAULT_TITLE, owned_conversation
+from assistant.services.chat.projects import owned_project
 from assistant.services.chat.views import ExchangeView, MessageView
-from assistant.services.gateway.chat_completions import resolve_model
 from assistant.services.gateway.generation import (
     FixedAnswer,
     Generation,
@@ -38,12 +38,13 @@ from assistant.services.gateway.generation import (
     parse_sensitivity,
 )
 from assistant.services.gateway.labelling import provenance_for
+from assistant.services.gateway.model_access import resolve_model
 from assistant.services.gateway.quotas import ensure_tokens_available, record_tokens
 from assistant.services.gateway.usage import record_usage
 from assistant.services.knowledge.grounding import Grounding, collection_ids_of, ground
 from assistant.services.knowledge.grounding import classification as classification_of
 from assistant.store import conversations as store
-from assistant.store.models import ConversationMessage, MessageRole, UsageService
+from assistant.store.models import ConversationMessage, MessageRole, Project, UsageService
 
 __all__ = ["Reply", "send_message"]
 
@@ -78,8 +79,24 @@ def _title_from(content: str) -> str:
     return words if len(words) <= _TITLE_CHARS else words[: _TITLE_CHARS - 1].rsplit(" ", 1)[0] + "…"
 
 
-def _history(runtime: Runtime, model: RegisteredModel, past: list[ConversationMessage], content: str) -> list[Message]:
-    """System prompt, as many recent messages as the budget allows, then the new message."""
+def _system_prompt(runtime: Runtime, project: Project | None) -> str:
+    """The service's system prompt, followed by the standing instructions of the conversation's project."""
+    system = runtime.settings.chat_system_prompt
+    if project is None or not project.instructions:
+        return system
+    standing = f"Consignes permanentes de l'utilisateur pour ce projet (« {project.name} ») :\n{project.instructions}"
+    return f"{system}\n\n{standing}" if system else standing
+
+
+def _history(
+    runtime: Runtime,
+    model: RegisteredModel,
+    past: list[ConversationMessage],
+    content: str,
+    project: Project | None = None,
+) -> list[Message]:
+    """System prompt (with the project's instructions), as many recent messages as the budget allows, then the
+    new message."""
     budget = runtime.settings.chat_history_tokens
     if model.context_length:
         budget = min(budget, model.context_length // 2)
@@ -91,7 +108,7 @@ def _history(runtime: Runtime, model: RegisteredModel, past: list[ConversationMe
         if budget < 0:
             break
         kept.append({"role": message.role.value, "content": message.content})
-    system = runtime.settings.chat_system_prompt
+    system = _system_prompt(runtime, project)
     prefix: list[Message] = [{"role": "system", "content": system}] if system else []
     return [*prefix, *reversed(kept), {"role": "user", "content": content}]
 
@@ -113,16 +130,21 @@ async def send_message(
 
     With ``collections``, the answer is grounded in passages retrieved there (read access checked first): they
     are fenced as data in a system message, listed in the answer's provenance, and their classification raises
-    the request's sensitivity.
+    the request's sensitivity. In a project, its instructions join the system prompt and its collections are
+    used when the message names none.
     """
     if not content.strip():
         raise InvalidRequestError("Message vide : écrivez votre question.")
     async with runtime.session_factory() as session:
         conversation = await owned_conversation(session, conversation_id, principal)
         past = await store.list_messages(session=session, conversation_id=conversation.id)
-    model = resolve_model(runtime, model_id or conversation.model_id)
-    messages = _history(runtime, model, past, content)
+        project = await owned_project(session, conversation.project_id, principal) if conversation.project_id else None
+    model = await resolve_model(runtime, model_id or conversation.model_id, principal=principal)
+    messages = _history(runtime, model, past, content, project)
     texts = [str(message["content"]) for message in messages if message["role"] != "system"]
+    if project is not None and project.instructions:
+        texts.append(project.instructions)  # they go to the model: the sensitivity check reads them too
+    collections = collections or (list(project.collection_ids) if project is not None else None)
     sources: list[SourceRef] = []
     # The conversation carries the highest classification it has touched: answers drawn from an internal
     # collection stay in the history sent with every later message, whichever model it goes to.

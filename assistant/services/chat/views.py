@@ -135,17 +135,21 @@ class ConversationSummary(BaseModel):
     id: uuid.UUID
     title: str
     model_id: str
+    project_id: uuid.UUID | None = Field(default=None, description="Projet où la conversation est rangée.")
     created_at: datetime
     updated_at: datetime
+    match: str | None = Field(default=None, description="Recherche : extrait du message qui contient les mots.")
 
     @classmethod
-    def of(cls, conversation: Conversation) -> ConversationSummary:
+    def of(cls, conversation: Conversation, match: str | None = None) -> ConversationSummary:
         return cls(
             id=conversation.id,
             title=conversation.title,
             model_id=conversation.model_id,
+            project_id=conversation.project_id,
             created_at=conversation.created_at,
             updated_at=conversation.updated_at,
+            match=match,
         )
 
 

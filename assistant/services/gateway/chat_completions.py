@@ -41,13 +41,14 @@ from assistant.sensitivity import Sensitivity
 from assistant.services.gateway.energy import estimate_request_energy
 from assistant.services.gateway.generation import Measure, check_forbidden_uses, check_sovereignty, parse_sensitivity
 from assistant.services.gateway.labelling import provenance_for, sign_texts
+from assistant.services.gateway.model_access import resolve_model
 from assistant.services.gateway.quotas import ensure_tokens_available, record_tokens
 from assistant.services.gateway.usage import write_usage
 from assistant.services.knowledge.grounding import Grounding, collection_ids_of, ground
 from assistant.store import utcnow
 from assistant.store.models import UsageService
 
-__all__ = ["CompletionOutcome", "create_chat_completion", "resolve_model"]
+__all__ = ["CompletionOutcome", "create_chat_completion"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,15 +61,6 @@ class CompletionOutcome:
     response: ChatCompletionResponse | None = None
     stream: AsyncIterator[str] | None = None
     headers: dict[str, str] = field(default_factory=dict)
-
-
-def resolve_model(runtime: Runtime, model_id: str | None) -> RegisteredModel:
-    """The requested model, else the configured default, else the first active one."""
-    chosen = model_id or runtime.settings.default_model
-    if not chosen:
-        active = runtime.models.models()
-        chosen = active[0].id if active else ""
-    return runtime.models.resolve(chosen)
 
 
 def _content_texts(content: object) -> list[str]:
@@ -166,21 +158,21 @@ async def create_chat_completion(
             runtime,
             principal,
             question,
-            model=resolve_model(runtime, request.model),
+            model=await resolve_model(runtime, request.model, principal=principal),
             collection_ids=collection_ids_of(request.collections),
             history=history,
             max_tokens=request.max_tokens,
         )
     if grounding is not None:
         if grounding.declined:
-            return _abstention(runtime, request, grounding, client=client)
+            return await _abstention(runtime, request, grounding, principal=principal, client=client)
         assert grounding.system_prompt is not None
         system = SystemMessage(role="system", content=grounding.system_prompt)
         request = request.model_copy(update={"messages": [system, *request.messages], "collections": None})
         citations = grounding.citations()
         sources = [*sources, *grounding.sources()]
         collections = max(collections, grounding.classification)
-    model = resolve_model(runtime, request.model)
+    model = await resolve_model(runtime, request.model, principal=principal)
     await _check_sovereignty(runtime, request, model, principal=principal, client=client, collections=collections)
     notices = await check_forbidden_uses(
         runtime,
@@ -234,11 +226,11 @@ def _review(
         headers["X-RAG-Abstained"] = "true"
 
 
-def _abstention(
-    runtime: Runtime, request: ChatCompletionRequest, grounding: Grounding, *, client: ClientInfo
+async def _abstention(
+    runtime: Runtime, request: ChatCompletionRequest, grounding: Grounding, *, principal: Principal, client: ClientInfo
 ) -> CompletionOutcome:
     """The fixed answer when the collections cannot answer: no model call, no tokens, still labelled and signed."""
-    model = resolve_model(runtime, request.model)
+    model = await resolve_model(runtime, request.model, principal=principal)
     provenance = provenance_for(model, request_id=client.request_id)
     headers = {"X-AI-Generated": "true", "X-AI-Model": model.id, "X-RAG-Abstained": "true"}
     text, report = grounding.decline_text(), grounding.report()

@@ -1,4 +1,5 @@
-"""Retention limits (RGPD): delete conversations, transcriptions and usage records past their configured age.
+"""Retention limits (RGPD): delete conversations (and projects left empty), transcriptions and usage records past
+their configured age.
 
 Run by every worker process on a schedule (idempotent: two workers purging together delete each row once), and
 audited with the counts, never the content.
@@ -19,6 +20,7 @@ from sqlalchemy import delete, select
 from assistant.runtime import Runtime
 from assistant.services.meetings.transcriptions import delete_audio
 from assistant.store import conversations as conversation_store
+from assistant.store import projects as project_store
 from assistant.store import transcriptions as transcription_store
 from assistant.store import utcnow
 from assistant.store.models import Conversation, Transcription, UsageRecord
@@ -36,6 +38,7 @@ class RetentionOutcome:
     conversations: int
     transcriptions: int
     usage_records: int
+    projects: int = 0
 
 
 async def _purge_conversations(runtime: Runtime, days: int) -> int:
@@ -48,6 +51,16 @@ async def _purge_conversations(runtime: Runtime, days: int) -> int:
         )
         for conversation_id in ids:
             await conversation_store.delete_conversation(session=session, conversation_id=conversation_id)
+    return len(ids)
+
+
+async def _purge_projects(runtime: Runtime, days: int) -> int:
+    """Projects left empty and unchanged past the conversations' limit: their instructions go with them."""
+    cutoff = utcnow() - timedelta(days=days)
+    async with runtime.session_factory.begin() as session:
+        ids = await project_store.stale_empty_projects(session=session, before=cutoff, limit=_BATCH)
+        for project_id in ids:
+            await project_store.delete_project(session=session, project_id=project_id)
     return len(ids)
 
 
@@ -90,8 +103,12 @@ async def apply_retention(runtime: Runtime) -> RetentionOutcome:
         usage_records=await _purge_usage(runtime, settings.retention_usage_days)
         if settings.retention_usage_days
         else 0,
+        # After the conversations: a project their purge emptied goes in the same pass.
+        projects=await _purge_projects(runtime, settings.retention_conversations_days)
+        if settings.retention_conversations_days
+        else 0,
     )
-    if any((outcome.conversations, outcome.transcriptions, outcome.usage_records)):
+    if any((outcome.conversations, outcome.transcriptions, outcome.usage_records, outcome.projects)):
         await runtime.audit.record(
             category="audit",
             action="retention.purge",
@@ -100,6 +117,7 @@ async def apply_retention(runtime: Runtime) -> RetentionOutcome:
                 "conversations": outcome.conversations,
                 "transcriptions": outcome.transcriptions,
                 "usage_records": outcome.usage_records,
+                "projects": outcome.projects,
             },
         )
         logger.info("retention purge: %s", outcome)

@@ -23,6 +23,7 @@ from assistant.provenance import AI_LABEL
 from assistant.runtime import Runtime
 from assistant.security import Principal
 from assistant.services.chat import conversations as conversation_service
+from assistant.services.chat import projects as project_service
 from assistant.services.gateway.usage import usage_summary
 from assistant.services.identity.api_keys import list_api_keys, revoke_api_key
 from assistant.services.knowledge.collections import delete_collection
@@ -50,6 +51,7 @@ class ErasureReceipt:
     api_keys_revoked: int
     audit_event_hash: str
     kept: tuple[str, ...]
+    projects: int = 0
 
 
 def _json(value: Any) -> bytes:
@@ -94,6 +96,7 @@ async def export_my_data(runtime: Runtime, *, principal: Principal, client: Clie
             "Export de vos données (RGPD, droit d'accès et de portabilité).\n"
             f"Généré le {utcnow():%d/%m/%Y à %H:%M} UTC pour « {user.username} ».\n\n"
             "- profil.json : votre compte\n- conversations/ : chaque conversation en JSON et en Markdown\n"
+            "- projets.json : vos projets (nom, consignes permanentes, collections)\n"
             "- transcriptions/ : chaque transcription en JSON et en texte\n"
             "- collections.json : vos collections et documents déposés\n- consommation.json : votre usage\n\n"
             f"Les réponses produites par un modèle portent la mention « {AI_LABEL} ».\n",
@@ -112,6 +115,8 @@ async def export_my_data(runtime: Runtime, *, principal: Principal, client: Clie
                 }
             ),
         )
+        projects = await project_service.list_projects(runtime, principal=principal)
+        archive.writestr("projets.json", _json([project.model_dump(mode="json") for project in projects]))
         for conversation_id in await _all_conversations(runtime, principal):
             detail = await conversation_service.get_conversation(
                 runtime, principal=principal, conversation_id=conversation_id
@@ -201,13 +206,19 @@ async def rectify_profile(
 async def erase_my_data(
     runtime: Runtime, *, principal: Principal, client: ClientInfo, confirmation: str
 ) -> ErasureReceipt:
-    """Erase the user's conversations, documents (with vectors and files), transcripts and audio; revoke keys."""
+    """Erase the user's conversations, projects, documents (with vectors and files), transcripts and audio; revoke
+    keys."""
     if confirmation.strip() != ERASE_CONFIRMATION:
         raise InvalidRequestError(f"Pour confirmer l'effacement, recopiez exactement : « {ERASE_CONFIRMATION} ».")
     conversations = await _all_conversations(runtime, principal)
     for conversation_id in conversations:
         await conversation_service.delete_conversation(
             runtime, principal=principal, client=client, conversation_id=conversation_id
+        )
+    projects = await project_service.list_projects(runtime, principal=principal)
+    for project in projects:
+        await project_service.delete_project(
+            runtime, principal=principal, client=client, project_id=project.id, conversations="delete"
         )
     async with runtime.session_factory() as session:
         owned = await collection_store.list_collections(session=session, owner_id=principal.user_id)
@@ -236,6 +247,7 @@ async def erase_my_data(
         client=client,
         details={
             "conversations": len(conversations),
+            "projects": len(projects),
             "collections": len(owned),
             "transcriptions": len(transcriptions),
             "api_keys_revoked": len(keys),
@@ -250,4 +262,5 @@ async def erase_my_data(
         api_keys_revoked=len(keys),
         audit_event_hash=event.hash,
         kept=kept,
+        projects=len(projects),
     )

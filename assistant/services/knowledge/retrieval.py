@@ -21,7 +21,8 @@ from assistant.protocol.chat import ChatCompletionRequest, ChatCompletionRespons
 from assistant.protocol.embeddings import Embedding, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage
 from assistant.runtime import Runtime
 from assistant.security import Permission, Principal
-from assistant.services.gateway.chat_completions import create_chat_completion, resolve_model
+from assistant.services.gateway.chat_completions import create_chat_completion
+from assistant.services.gateway.model_access import resolve_model
 from assistant.services.knowledge.grounding import RAG_SYSTEM_PROMPT, Passage, ground, retrieve
 
 __all__ = ["RAG_SYSTEM_PROMPT", "Passage", "RagAnswer", "answer_question", "create_embeddings", "search_passages"]
@@ -95,7 +96,7 @@ async def answer_question(
         runtime,
         principal,
         question,
-        model=resolve_model(runtime, request.model),
+        model=await resolve_model(runtime, request.model, principal=principal),
         collection_ids=collection_ids,
         max_tokens=max_tokens,
         k=k,

@@ -20,9 +20,9 @@ from assistant.provenance import AI_LABEL, Provenance, SourceRef, ai_headers
 from assistant.runtime import Runtime
 from assistant.security import Principal
 from assistant.sensitivity import Sensitivity, SovereigntyViolationError, assess, enforce_sovereignty
-from assistant.services.gateway.chat_completions import resolve_model
 from assistant.services.gateway.generation import audit_sovereignty_refusal
 from assistant.services.gateway.labelling import provenance_for, sign_texts
+from assistant.services.gateway.model_access import resolve_model
 from assistant.services.gateway.quotas import ensure_tokens_available, record_tokens
 from assistant.services.meetings.transcriptions import (
     ExportedFile,
@@ -100,7 +100,7 @@ async def create_minutes(
     """Write (or rewrite) the minutes of a finished transcription with the chat model."""
     row = await get_owned(runtime, owner_id=principal.user_id, transcription_id=transcription_id)
     transcript = stored_transcript(row)
-    model = resolve_model(runtime, model_id)
+    model = await resolve_model(runtime, model_id, principal=principal)
     await _check_sovereignty(runtime, model, row, principal=principal, client=client)
     await ensure_tokens_available(runtime, principal)
     spent = 0

@@ -10,6 +10,7 @@ from assistant.store.models.chat import (
     FeedbackReason,
     MessageFeedback,
     MessageRole,
+    Project,
     UsageRecord,
     UsageService,
 )
@@ -17,6 +18,8 @@ from assistant.store.models.governance import (
     IncidentCategory,
     IncidentReport,
     IncidentStatus,
+    ModelAccessGroup,
+    ModelAccessRule,
     ModelDecision,
     RegistryReview,
 )
@@ -59,7 +62,10 @@ __all__ = [
     "JobStatus",
     "MessageFeedback",
     "MessageRole",
+    "ModelAccessGroup",
+    "ModelAccessRule",
     "ModelDecision",
+    "Project",
     "RegistryReview",
     "Role",
     "Transcription",

@@ -21,6 +21,7 @@ __all__ = [
     "FeedbackReason",
     "MessageFeedback",
     "MessageRole",
+    "Project",
     "UsageRecord",
     "UsageService",
 ]
@@ -82,6 +83,23 @@ def _plain_enum(enum_class: type[enum.StrEnum], name: str, length: int) -> Enum:
     return Enum(enum_class, name=name, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
+class Project(TimestampMixin, Base):
+    """A user's folder of conversations, with standing instructions and collections applied to each of them.
+
+    Private to its owner like its conversations. ``collection_ids`` are re-checked for read access at every
+    answer (access may have been withdrawn since the project was set up).
+    """
+
+    __tablename__ = "projects"
+    __table_args__ = (Index("ix_projects_owner_name", "owner_id", "name"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    instructions: Mapped[str] = mapped_column(Text, default="")
+    collection_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
 class Conversation(TimestampMixin, Base):
     """A user's conversation with a model; private to its owner."""
 
@@ -94,6 +112,10 @@ class Conversation(TimestampMixin, Base):
     # Set once a title was chosen by the user: automatic titles never overwrite it.
     title_is_custom: Mapped[bool] = mapped_column(default=False)
     model_id: Mapped[str] = mapped_column(String(200))
+    # SET NULL: the service deletes a project's conversations itself when asked to; the database never does.
+    project_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="SET NULL"), index=True, default=None
+    )
 
 
 class ConversationMessage(Base):

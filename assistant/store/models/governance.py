@@ -12,7 +12,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from assistant.store._base import Base, TimestampMixin, new_id
 
-__all__ = ["IncidentCategory", "IncidentReport", "IncidentStatus", "ModelDecision", "RegistryReview"]
+__all__ = [
+    "IncidentCategory",
+    "IncidentReport",
+    "IncidentStatus",
+    "ModelAccessGroup",
+    "ModelAccessRule",
+    "ModelDecision",
+    "RegistryReview",
+]
 
 
 class IncidentCategory(enum.StrEnum):
@@ -107,6 +115,33 @@ class ModelDecision(Base):
     reason: Mapped[str | None] = mapped_column(String(1000), default=None)
     decided_by: Mapped[str] = mapped_column(String(200))
     decided_at: Mapped[datetime]
+
+
+class ModelAccessRule(Base):
+    """A model the référent reserved to some groups; a model without a rule is open to every user who may chat.
+
+    The groups are :class:`ModelAccessGroup` rows. A rule with no group left (its groups were deleted) reserves
+    the model to nobody: deleting a group never opens a model to everyone.
+    """
+
+    __tablename__ = "model_access_rules"
+
+    model_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    decided_by: Mapped[str] = mapped_column(String(200))
+    decided_at: Mapped[datetime]
+
+
+class ModelAccessGroup(Base):
+    """One group allowed to use a reserved model."""
+
+    __tablename__ = "model_access_groups"
+
+    model_id: Mapped[str] = mapped_column(
+        String(128), ForeignKey("model_access_rules.model_id", ondelete="CASCADE"), primary_key=True
+    )
+    group_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class RegistryReview(Base):

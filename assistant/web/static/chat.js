@@ -10,7 +10,12 @@ import {
 } from "./chat/dialogs.js";
 import { loadModels, selectModel } from "./chat/models.js";
 import { LABEL, announce, clearError, showError } from "./chat/page.js";
-import { conversationUrl, loadConversations, markCurrent, onConversationChosen } from "./chat/sidebar.js";
+import {
+  loadProjects, onFilterChange, onMove, projectForNew, projectName, showFiling,
+} from "./chat/projects.js";
+import {
+  conversationUrl, loadConversations, markCurrent, onConversationChosen, searching, setSearch,
+} from "./chat/sidebar.js";
 
 const form = document.getElementById("saisie");
 const input = document.getElementById("message");
@@ -41,6 +46,7 @@ function showConversation(summary, { push = false } = {}) {
     window.history[push ? "pushState" : "replaceState"]({ conversation: summary?.id || null }, "", url);
   }
   markCurrent(summary?.id);
+  showFiling(summary);
   updateConversationExports();
 }
 
@@ -101,7 +107,10 @@ function startNew({ push = true, quiet = false } = {}) {
 // The open conversation, created on the first message; `fresh` says it was created just now.
 async function ensureConversation() {
   if (conversation) return { current: conversation, fresh: false };
-  const created = await call("/api/conversations", { method: "POST", json: { model: modelSelect.value || undefined } });
+  const created = await call("/api/conversations", {
+    method: "POST",
+    json: { model: modelSelect.value || undefined, project_id: projectForNew() || undefined },
+  });
   showConversation(created, { push: true });
   return { current: created, fresh: true };
 }
@@ -391,9 +400,48 @@ window.addEventListener("popstate", () => {
   else startNew({ push: false, quiet: true });
 });
 
+// ---- Projects and search ------------------------------------------------------------------------------------
+
+const searchForm = document.getElementById("recherche-formulaire");
+const searchInput = document.getElementById("recherche");
+const clearSearch = document.getElementById("recherche-effacer");
+
+searchForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  setSearch(searchInput.value);
+  clearSearch.hidden = !searching();
+  const found = await loadConversations(conversation?.id);
+  if (searching()) announce(`${found.length} conversation${found.length > 1 ? "s" : ""} trouvée${found.length > 1 ? "s" : ""}.`);
+});
+clearSearch.addEventListener("click", async () => {
+  searchInput.value = "";
+  setSearch("");
+  clearSearch.hidden = true;
+  await loadConversations(conversation?.id);
+  searchInput.focus();
+  announce("Recherche effacée : toutes les conversations sont affichées.");
+});
+onFilterChange(async () => {
+  await loadConversations(conversation?.id);
+});
+onMove(async (projectId) => {
+  if (!conversation) return;
+  clearError();
+  try {
+    const summary = await call(`/api/conversations/${conversation.id}`, { method: "PATCH", json: { project_id: projectId } });
+    showConversation(summary);
+    await loadConversations(summary.id);
+    announce(projectId ? `Conversation rangée dans le projet « ${projectName(projectId)} ».` : "Conversation sortie de son projet.");
+  } catch (error) {
+    showFiling(conversation);
+    showError(error);
+  }
+});
+
 async function start() {
   const id = new URLSearchParams(window.location.search).get("conversation");
-  await Promise.all([loadModels(), loadCollections()]);
+  const [, , projectsFailure] = await Promise.all([loadModels(), loadCollections(), loadProjects()]);
+  if (projectsFailure) showError(projectsFailure);
   if (id) await openConversation(id);
   await loadConversations(conversation?.id);
 }

@@ -12,7 +12,15 @@ from assistant.runtime import open_runtime
 from assistant.services.governance.retention import apply_retention
 from assistant.store import utcnow
 from assistant.store.audit import query_events
-from assistant.store.models import Conversation, ConversationMessage, MessageRole, Role, UsageRecord, UsageService
+from assistant.store.models import (
+    Conversation,
+    ConversationMessage,
+    MessageRole,
+    Project,
+    Role,
+    UsageRecord,
+    UsageService,
+)
 from assistant.store.users import add_user
 
 
@@ -20,9 +28,13 @@ async def _scenario(settings: Settings) -> None:
     async with open_runtime(settings, with_worker=False) as runtime:
         async with runtime.session_factory.begin() as session:
             user = await add_user(session=session, username="agent.ancien", role=Role.AGENT)
+            # A project emptied by the purge goes with it; one still holding a recent conversation stays.
+            emptied, busy = Project(owner_id=user.id, name="Vide"), Project(owner_id=user.id, name="Actif")
+            session.add_all([emptied, busy])
+            await session.flush()
             old, recent = (
-                Conversation(owner_id=user.id, title="Ancienne", model_id="m"),
-                Conversation(owner_id=user.id, title="Récente", model_id="m"),
+                Conversation(owner_id=user.id, title="Ancienne", model_id="m", project_id=emptied.id),
+                Conversation(owner_id=user.id, title="Récente", model_id="m", project_id=busy.id),
             )
             session.add_all([old, recent])
             await session.flush()
@@ -41,19 +53,21 @@ async def _scenario(settings: Settings) -> None:
             await session.execute(
                 update(Conversation).where(Conversation.id == old.id).values(updated_at=utcnow() - timedelta(days=400))
             )
+            await session.execute(update(Project).values(updated_at=utcnow() - timedelta(days=400)))
 
         outcome = await apply_retention(runtime)
-        assert (outcome.conversations, outcome.usage_records) == (1, 1)
+        assert (outcome.conversations, outcome.usage_records, outcome.projects) == (1, 1, 1)
         async with runtime.session_factory() as session:
             titles = list((await session.execute(select(Conversation.title))).scalars())
             messages = (await session.execute(select(func.count()).select_from(ConversationMessage))).scalar_one()
             usage = (await session.execute(select(func.count()).select_from(UsageRecord))).scalar_one()
             events = await query_events(session=session, action_prefix="retention.")
-        assert titles == ["Récente"] and messages == 0 and usage == 1
-        assert events[0].details == {"conversations": 1, "transcriptions": 0, "usage_records": 1}
+            projects = list((await session.execute(select(Project.name))).scalars())
+        assert titles == ["Récente"] and messages == 0 and usage == 1 and projects == ["Actif"]
+        assert events[0].details == {"conversations": 1, "transcriptions": 0, "usage_records": 1, "projects": 1}
         # A second pass finds nothing more and writes nothing.
         again = await apply_retention(runtime)
-        assert (again.conversations, again.transcriptions, again.usage_records) == (0, 0, 0)
+        assert (again.conversations, again.transcriptions, again.usage_records, again.projects) == (0, 0, 0, 0)
 
 
 def test_old_data_is_purged_and_the_purge_audited(settings_factory, database_url: str) -> None:  # type: ignore[no-untyped-def]

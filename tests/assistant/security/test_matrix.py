@@ -116,6 +116,9 @@ REQUESTS: list[Request] = [
     ("GET", "/api/governance/incidents/{report_id}", lambda w, c: None, 200),
     ("PATCH", "/api/governance/incidents/{report_id}", lambda w, c: {"status": "in_progress"}, 200),
     ("GET", "/api/governance/models", lambda w, c: None, 200),
+    ("GET", "/api/governance/models/access", lambda w, c: None, 200),
+    # Opening a model to all is idempotent: it changes nothing for the chat rows of the other callers.
+    ("POST", "/api/governance/models/access", lambda w, c: {"model": "smollm2-135m", "groups": None}, 200),
     ("GET", "/api/governance/kpis", lambda w, c: None, 200),
     ("GET", "/api/governance/compliance", lambda w, c: None, 200),
     ("GET", "/api/governance/registry", lambda w, c: None, 200),
@@ -183,6 +186,7 @@ REQUESTS: list[Request] = [
     ("POST", "/admin/quotas/{user_id}", lambda w, c: None, 303),
     ("POST", "/admin/modeles/retrait", lambda w, c: None, 400),
     ("POST", "/admin/modeles/remise-en-service", lambda w, c: None, 400),
+    ("POST", "/admin/modeles/acces", lambda w, c: None, 400),
     ("POST", "/admin/signalements/{report_id}", lambda w, c: None, 303),
     ("POST", "/admin/registre/revue", lambda w, c: None, 400),
     # Charter, guard and audit pages: posts without their form fields change nothing (422, or 400 re-rendered).
@@ -203,6 +207,16 @@ REQUESTS: list[Request] = [
     ("POST", "/documents/{collection_id}/partage", lambda w, c: None, 404),
     ("POST", "/documents/{collection_id}/supprimer", lambda w, c: None, 404),
     ("GET", "/taches", lambda w, c: None, 200),
+    # Projects: a new one is the caller's own; an id that exists nowhere is « introuvable » once allowed.
+    ("GET", "/api/projects", lambda w, c: None, 200),
+    ("POST", "/api/projects", lambda w, c: {"name": _unique("Projet ")}, 201),
+    ("GET", "/api/projects/{project_id}", lambda w, c: None, 404),
+    ("PATCH", "/api/projects/{project_id}", lambda w, c: {"name": "Renommé"}, 404),
+    ("DELETE", "/api/projects/{project_id}", lambda w, c: None, 422),  # what becomes of its conversations: required
+    ("GET", "/projets", lambda w, c: None, 200),
+    ("POST", "/projets", lambda w, c: None, 400),  # no name: the form comes back with a French error
+    ("POST", "/projets/{project_id}/modifier", lambda w, c: None, 400),
+    ("POST", "/projets/{project_id}/supprimer", lambda w, c: None, 400),  # keep or delete its conversations?
     # Charter rows change nothing (no charter published, invalid rules): publishing would gate the chat rows.
     ("GET", "/api/charter", lambda w, c: None, 200),
     ("POST", "/api/charter/accept", lambda w, c: {"version": 1}, 400),  # nothing published: nothing to accept
@@ -242,6 +256,7 @@ WEB_PAGES |= {"/audit", "/audit/verification", "/audit/revue-des-acces"}
 WEB_PAGES |= {"/documents", "/documents/{collection_id}", "/taches"}
 WEB_PAGES |= {f"/documents/{{collection_id}}/{action}" for action in ("modifier", "partage", "supprimer")}
 WEB_PAGES |= {"/transcriptions", "/transcriptions/{transcription_id}"}
+WEB_PAGES |= {"/projets", "/projets/{project_id}/modifier", "/projets/{project_id}/supprimer"}
 
 
 def _path(template: str, world: World, caller: Caller) -> str:
@@ -255,6 +270,7 @@ def _path(template: str, world: World, caller: Caller) -> str:
         preset="inconnue",
         collection_id=uuid.uuid4(),
         document_id=uuid.uuid4(),
+        project_id=uuid.uuid4(),
         own_report=world.own_reports.get(caller.name, uuid.uuid4()),
         report_id=world.report_id,
         transcription_id=_NOBODY_S_TRANSCRIPTION,

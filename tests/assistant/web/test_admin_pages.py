@@ -375,3 +375,29 @@ def test_compliance_page_highlights_failures_and_offers_downloads(
     assert first_row and first_row.groups() == ("failed", "Souveraineté des données"), "failures come first"
     assert "Transcription confiée à un serveur non souverain." in page
     assert 'href="/api/governance/compliance?format=md"' in page and markdown.status_code == 200
+
+
+def test_reserve_a_model_to_a_group_from_the_models_page(client: TestClient, accounts: dict[str, Account]) -> None:
+    agent, referent = accounts["agent"], accounts["referent"]
+    assert client.post("/api/admin/groups", json={"name": "juristes"}, headers=referent.bearer).status_code == 201
+    csrf = sign_in(client, referent.username)
+    page = client.get("/admin/modeles").text
+    assert f"Qui peut utiliser {MODEL} ?" in page and "Ouvert à tous les utilisateurs" in page
+    empty = post(client, "/admin/modeles/acces", csrf, modele=MODEL, acces="groupes")
+    assert empty.status_code == 400 and "au moins un groupe" in empty.text
+    saved = client.post(
+        "/admin/modeles/acces", data={"csrf_token": csrf, "modele": MODEL, "acces": "groupes", "groupes": ["juristes"]}
+    )
+    assert saved.status_code == 303 and saved.headers["location"] == "/admin/modeles?fait=acces-modele-enregistre"
+    page = client.get("/admin/modeles?fait=acces-modele-enregistre").text
+    assert "L&#39;accès au modèle a été enregistré" in page and "Réservé aux groupes : juristes" in page
+    assert re.search(r'value="juristes" checked', page), "the form shows the rule in force"
+    listed = client.get("/v1/models", headers=agent.bearer).json()["data"]
+    assert MODEL not in [model["id"] for model in listed], "the agent is in no group: the model is hidden"
+    assert post(client, "/admin/modeles/acces", csrf, modele=MODEL, acces="tous").status_code == 303
+    assert MODEL in [model["id"] for model in client.get("/v1/models", headers=agent.bearer).json()["data"]]
+
+    csrf = sign_in(client, accounts["auditeur"].username)
+    page = client.get("/admin/modeles").text
+    assert "Enregistrer l&#39;accès" not in page and "Ouvert à tous les utilisateurs" in page
+    assert post(client, "/admin/modeles/acces", csrf, modele=MODEL, acces="tous").status_code == 403
