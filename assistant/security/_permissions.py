@@ -29,6 +29,7 @@ class Permission(enum.StrEnum):
     MANAGE_QUOTAS = "admin:quotas"
     MANAGE_CHARTER = "admin:charter"  # publish the usage charter, edit the forbidden-use guard rules
     MANAGE_COLLECTIONS = "admin:collections"  # edit, share or delete any collection (never read its content)
+    PUBLISH_PROMPTS = "admin:prompts"  # publish prompts of the library to groups, edit and withdraw them
     READ_AUDIT = "audit:read"
     REPORT_INCIDENT = "incidents:report"  # report a problem in an answer; see and follow one's own reports
     READ_GOVERNANCE = "governance:read"  # every report, model supervision, the AI-system registry (read-only)
@@ -63,6 +64,7 @@ _ADMINISTER = {
     Permission.MANAGE_QUOTAS,
     Permission.MANAGE_COLLECTIONS,
     Permission.MANAGE_CHARTER,
+    Permission.PUBLISH_PROMPTS,
 }
 _GOVERN = {
     Permission.READ_GOVERNANCE,

@@ -308,6 +308,15 @@ class UsageAggregateOut(BaseModel):
         )
 
 
+class PromptUsesOut(BaseModel):
+    """How often one prompt of the library was used over the window."""
+
+    prompt_id: uuid.UUID
+    title: str
+    published: bool = Field(description="Prompt publié par un référent (sinon personnel).")
+    uses: int
+
+
 class KpisOut(BaseModel):
     """KPIs of the service over a window: usage by service, model and day, active users, reports."""
 
@@ -320,6 +329,7 @@ class KpisOut(BaseModel):
     by_day: list[UsageAggregateOut]
     reports: list[IncidentStatsOut]
     satisfaction: list[SatisfactionOut] = Field(description="Avis 👍/👎 des agents par modèle sur la fenêtre.")
+    prompts: list[PromptUsesOut] = Field(description="Prompts de la bibliothèque les plus utilisés sur la fenêtre.")
 
     @classmethod
     def of(cls, kpis: Kpis) -> KpisOut:
@@ -333,4 +343,8 @@ class KpisOut(BaseModel):
             by_day=[UsageAggregateOut.of(item) for item in kpis.by_day],
             reports=[IncidentStatsOut.of(item) for item in kpis.reports],
             satisfaction=[SatisfactionOut.of(item) for item in kpis.satisfaction],
+            prompts=[
+                PromptUsesOut(prompt_id=item.prompt_id, title=item.title, published=item.published, uses=item.uses)
+                for item in kpis.prompts
+            ],
         )

@@ -93,6 +93,7 @@ class ErasureReceiptOut(BaseModel):
     erased_at: datetime
     conversations: int
     projects: int
+    prompts: int
     collections: int
     transcriptions: int
     api_keys_revoked: int

@@ -1,19 +1,23 @@
 """KPIs for référents (design §1, §9): usage by service and model, active users, tokens, energy, CO2, reports,
-satisfaction (👍/👎) per model."""
+satisfaction (👍/👎) per model, the most used prompts of the library."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from assistant.runtime import Runtime
 from assistant.services.governance.incidents import IncidentStats, incident_stats
 from assistant.services.governance.satisfaction import ModelSatisfaction, model_satisfaction
 from assistant.store import kpis as kpi_store
+from assistant.store import prompts as prompt_store
 from assistant.store import utcnow
 from assistant.store.kpis import Aggregate
+from assistant.store.prompts import PromptUseCount
 
 __all__ = ["Kpis", "service_kpis"]
+
+_TOP_PROMPTS = 20
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class Kpis:
     by_day: list[Aggregate]
     reports: list[IncidentStats]
     satisfaction: list[ModelSatisfaction]
+    prompts: list[PromptUseCount] = field(default_factory=list)
 
 
 async def service_kpis(runtime: Runtime, *, days: int = 30) -> Kpis:
@@ -41,6 +46,7 @@ async def service_kpis(runtime: Runtime, *, days: int = 30) -> Kpis:
         by_model = await kpi_store.aggregate_usage(session=session, since=since, until=until, group_by="model")
         by_day = await kpi_store.aggregate_usage(session=session, since=since, until=until, group_by="day")
         users = await kpi_store.active_users(session=session, since=since, until=until)
+        prompts = await prompt_store.count_uses(session=session, since=since, until=until, limit=_TOP_PROMPTS)
     return Kpis(
         since=since,
         until=until,
@@ -53,4 +59,6 @@ async def service_kpis(runtime: Runtime, *, days: int = 30) -> Kpis:
         satisfaction=sorted(
             (await model_satisfaction(runtime, days=days, now=until)).values(), key=lambda item: item.model_id or ""
         ),
+        # A personal prompt's title is its author's business: référents see that one was used, not what it says.
+        prompts=[item if item.published else replace(item, title="Prompt personnel") for item in prompts],
     )

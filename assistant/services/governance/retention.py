@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ from assistant.runtime import Runtime
 from assistant.services.meetings.transcriptions import delete_audio
 from assistant.store import conversations as conversation_store
 from assistant.store import projects as project_store
+from assistant.store import prompts as prompt_store
 from assistant.store import transcriptions as transcription_store
 from assistant.store import utcnow
 from assistant.store.models import Conversation, Transcription, UsageRecord
@@ -39,6 +41,7 @@ class RetentionOutcome:
     transcriptions: int
     usage_records: int
     projects: int = 0
+    prompt_uses: int = 0
 
 
 async def _purge_conversations(runtime: Runtime, days: int) -> int:
@@ -90,6 +93,12 @@ async def _purge_usage(runtime: Runtime, days: int) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def _purge_prompt_uses(runtime: Runtime, days: int) -> int:
+    """The prompt library's use records: indicators like the usage records, kept as long."""
+    async with runtime.session_factory.begin() as session:
+        return await prompt_store.purge_uses(session=session, before=utcnow() - timedelta(days=days))
+
+
 async def apply_retention(runtime: Runtime) -> RetentionOutcome:
     """One pass of every retention rule in force."""
     settings = runtime.settings
@@ -107,8 +116,11 @@ async def apply_retention(runtime: Runtime) -> RetentionOutcome:
         projects=await _purge_projects(runtime, settings.retention_conversations_days)
         if settings.retention_conversations_days
         else 0,
+        prompt_uses=await _purge_prompt_uses(runtime, settings.retention_usage_days)
+        if settings.retention_usage_days
+        else 0,
     )
-    if any((outcome.conversations, outcome.transcriptions, outcome.usage_records, outcome.projects)):
+    if any(dataclasses.astuple(outcome)):
         await runtime.audit.record(
             category="audit",
             action="retention.purge",
@@ -118,6 +130,7 @@ async def apply_retention(runtime: Runtime) -> RetentionOutcome:
                 "transcriptions": outcome.transcriptions,
                 "usage_records": outcome.usage_records,
                 "projects": outcome.projects,
+                "prompt_uses": outcome.prompt_uses,
             },
         )
         logger.info("retention purge: %s", outcome)

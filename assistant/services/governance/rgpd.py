@@ -24,12 +24,14 @@ from assistant.runtime import Runtime
 from assistant.security import Principal
 from assistant.services.chat import conversations as conversation_service
 from assistant.services.chat import projects as project_service
+from assistant.services.chat import prompts as prompt_service
 from assistant.services.gateway.usage import usage_summary
 from assistant.services.identity.api_keys import list_api_keys, revoke_api_key
 from assistant.services.knowledge.collections import delete_collection
 from assistant.services.meetings import transcriptions as transcription_service
 from assistant.store import collections as collection_store
 from assistant.store import documents as document_store
+from assistant.store import prompts as prompt_store
 from assistant.store import users as user_store
 from assistant.store import utcnow
 
@@ -52,6 +54,7 @@ class ErasureReceipt:
     audit_event_hash: str
     kept: tuple[str, ...]
     projects: int = 0
+    prompts: int = 0
 
 
 def _json(value: Any) -> bytes:
@@ -97,6 +100,7 @@ async def export_my_data(runtime: Runtime, *, principal: Principal, client: Clie
             f"Généré le {utcnow():%d/%m/%Y à %H:%M} UTC pour « {user.username} ».\n\n"
             "- profil.json : votre compte\n- conversations/ : chaque conversation en JSON et en Markdown\n"
             "- projets.json : vos projets (nom, consignes permanentes, collections)\n"
+            "- prompts.json : vos prompts personnels\n"
             "- transcriptions/ : chaque transcription en JSON et en texte\n"
             "- collections.json : vos collections et documents déposés\n- consommation.json : votre usage\n\n"
             f"Les réponses produites par un modèle portent la mention « {AI_LABEL} ».\n",
@@ -117,6 +121,8 @@ async def export_my_data(runtime: Runtime, *, principal: Principal, client: Clie
         )
         projects = await project_service.list_projects(runtime, principal=principal)
         archive.writestr("projets.json", _json([project.model_dump(mode="json") for project in projects]))
+        prompts = [p for p in await prompt_service.list_prompts(runtime, principal=principal) if p.personal]
+        archive.writestr("prompts.json", _json([prompt.model_dump(mode="json") for prompt in prompts]))
         for conversation_id in await _all_conversations(runtime, principal):
             detail = await conversation_service.get_conversation(
                 runtime, principal=principal, conversation_id=conversation_id
@@ -206,8 +212,8 @@ async def rectify_profile(
 async def erase_my_data(
     runtime: Runtime, *, principal: Principal, client: ClientInfo, confirmation: str
 ) -> ErasureReceipt:
-    """Erase the user's conversations, projects, documents (with vectors and files), transcripts and audio; revoke
-    keys."""
+    """Erase the user's conversations, projects, personal prompts, documents (with vectors and files), transcripts
+    and audio; revoke keys."""
     if confirmation.strip() != ERASE_CONFIRMATION:
         raise InvalidRequestError(f"Pour confirmer l'effacement, recopiez exactement : « {ERASE_CONFIRMATION} ».")
     conversations = await _all_conversations(runtime, principal)
@@ -215,6 +221,9 @@ async def erase_my_data(
         await conversation_service.delete_conversation(
             runtime, principal=principal, client=client, conversation_id=conversation_id
         )
+    async with runtime.session_factory.begin() as session:
+        prompts = await prompt_store.delete_owned_prompts(session=session, owner_id=principal.user_id)
+        await prompt_store.anonymise_uses(session=session, user_id=principal.user_id)
     projects = await project_service.list_projects(runtime, principal=principal)
     for project in projects:
         await project_service.delete_project(
@@ -248,6 +257,7 @@ async def erase_my_data(
         details={
             "conversations": len(conversations),
             "projects": len(projects),
+            "prompts": prompts,
             "collections": len(owned),
             "transcriptions": len(transcriptions),
             "api_keys_revoked": len(keys),
@@ -263,4 +273,5 @@ async def erase_my_data(
         audit_event_hash=event.hash,
         kept=kept,
         projects=len(projects),
+        prompts=prompts,
     )

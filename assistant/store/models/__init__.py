@@ -24,6 +24,7 @@ from assistant.store.models.governance import (
     RegistryReview,
 )
 from assistant.store.models.jobs import Job, JobStatus
+from assistant.store.models.prompts import Prompt, PromptGroup, PromptUse, PromptVersion
 from assistant.store.models.rag import (
     AccessLevel,
     Classification,
@@ -66,6 +67,10 @@ __all__ = [
     "ModelAccessRule",
     "ModelDecision",
     "Project",
+    "Prompt",
+    "PromptGroup",
+    "PromptUse",
+    "PromptVersion",
     "RegistryReview",
     "Role",
     "Transcription",

@@ -64,7 +64,13 @@ async def _scenario(settings: Settings) -> None:
             events = await query_events(session=session, action_prefix="retention.")
             projects = list((await session.execute(select(Project.name))).scalars())
         assert titles == ["Récente"] and messages == 0 and usage == 1 and projects == ["Actif"]
-        assert events[0].details == {"conversations": 1, "transcriptions": 0, "usage_records": 1, "projects": 1}
+        assert events[0].details == {
+            "conversations": 1,
+            "transcriptions": 0,
+            "usage_records": 1,
+            "projects": 1,
+            "prompt_uses": 0,
+        }
         # A second pass finds nothing more and writes nothing.
         again = await apply_retention(runtime)
         assert (again.conversations, again.transcriptions, again.usage_records, again.projects) == (0, 0, 0, 0)

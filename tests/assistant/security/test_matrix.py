@@ -213,6 +213,18 @@ REQUESTS: list[Request] = [
     ("GET", "/api/projects/{project_id}", lambda w, c: None, 404),
     ("PATCH", "/api/projects/{project_id}", lambda w, c: {"name": "Renommé"}, 404),
     ("DELETE", "/api/projects/{project_id}", lambda w, c: None, 422),  # what becomes of its conversations: required
+    # The prompt library: a new prompt is the caller's own; an id that exists nowhere is « introuvable ».
+    ("GET", "/api/prompts", lambda w, c: None, 200),
+    ("POST", "/api/prompts", lambda w, c: {"title": _unique("Prompt "), "body": "Résume {{texte}}."}, 201),
+    ("GET", "/api/prompts/{prompt_id}", lambda w, c: None, 404),
+    ("PATCH", "/api/prompts/{prompt_id}", lambda w, c: {"title": "Renommé"}, 404),
+    ("DELETE", "/api/prompts/{prompt_id}", lambda w, c: None, 404),
+    ("GET", "/api/prompts/{prompt_id}/versions", lambda w, c: None, 404),
+    ("POST", "/api/prompts/{prompt_id}/fill", lambda w, c: {"values": {}}, 404),
+    ("GET", "/prompts", lambda w, c: None, 200),
+    ("POST", "/prompts", lambda w, c: None, 400),  # no title: the form comes back with a French error
+    ("POST", "/prompts/{prompt_id}/modifier", lambda w, c: None, 404),
+    ("POST", "/prompts/{prompt_id}/supprimer", lambda w, c: None, 404),
     ("GET", "/projets", lambda w, c: None, 200),
     ("POST", "/projets", lambda w, c: None, 400),  # no name: the form comes back with a French error
     ("POST", "/projets/{project_id}/modifier", lambda w, c: None, 400),
@@ -257,6 +269,7 @@ WEB_PAGES |= {"/documents", "/documents/{collection_id}", "/taches"}
 WEB_PAGES |= {f"/documents/{{collection_id}}/{action}" for action in ("modifier", "partage", "supprimer")}
 WEB_PAGES |= {"/transcriptions", "/transcriptions/{transcription_id}"}
 WEB_PAGES |= {"/projets", "/projets/{project_id}/modifier", "/projets/{project_id}/supprimer"}
+WEB_PAGES |= {"/prompts", "/prompts/{prompt_id}/modifier", "/prompts/{prompt_id}/supprimer"}
 
 
 def _path(template: str, world: World, caller: Caller) -> str:
@@ -271,6 +284,7 @@ def _path(template: str, world: World, caller: Caller) -> str:
         collection_id=uuid.uuid4(),
         document_id=uuid.uuid4(),
         project_id=uuid.uuid4(),
+        prompt_id=uuid.uuid4(),
         own_report=world.own_reports.get(caller.name, uuid.uuid4()),
         report_id=world.report_id,
         transcription_id=_NOBODY_S_TRANSCRIPTION,
