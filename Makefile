@@ -22,8 +22,9 @@ $(PY):
 	$(PIP) install --quiet --upgrade pip
 
 # Debian packages: espeak-ng speaks French for the transcription tests, DejaVu draws accented text for OCR tests,
-# Chromium runs the browser tests (driven by Playwright, never `playwright install`); npm fetches the DSFR.
-APT_PACKAGES := espeak-ng fonts-dejavu-core chromium
+# Chromium runs the browser tests (driven by Playwright, never `playwright install`), Samba serves the throw-away
+# share of the knowledge-source tests (their own smbd on a free port); npm fetches the DSFR.
+APT_PACKAGES := espeak-ng fonts-dejavu-core chromium samba
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	command -v npm >/dev/null || missing="$$missing npm"; \

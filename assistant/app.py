@@ -32,6 +32,7 @@ from assistant.api.routes import (
     prompts,
     provenance,
     search,
+    sources,
     tasks,
     transcriptions,
     usage,
@@ -41,6 +42,7 @@ from assistant.core.config import Settings, get_settings
 from assistant.core.logging import configure_logging
 from assistant.runtime import open_runtime
 from assistant.services.governance.retention import retention_schedule
+from assistant.services.knowledge.source_sync import sync_schedule
 from assistant.web import install_web
 
 __all__ = ["create_app"]
@@ -56,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with open_runtime(settings, with_worker=settings.run_worker_in_process, start_models=True) as runtime:
             app.state.runtime = runtime
             if settings.run_worker_in_process:
-                async with retention_schedule(runtime):
+                async with retention_schedule(runtime), sync_schedule(runtime):
                     yield
             else:
                 yield
@@ -101,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         collections.router,
         documents.router,
         search.router,
+        sources.router,
         transcriptions.router,
     )
     for router in routers:

@@ -153,7 +153,11 @@ def _embedded_default(settings: Settings, data_dir: Path) -> BackendConfig:
 
 def _builtin_job_modules() -> list[str]:
     # Features add their handler modules here as they land (ingestion, transcription, retention).
-    return ["assistant.services.knowledge.ingestion", "assistant.services.meetings.jobs"]
+    return [
+        "assistant.services.knowledge.ingestion",
+        "assistant.services.knowledge.source_sync",
+        "assistant.services.meetings.jobs",
+    ]
 
 
 def _rag_engine(settings: Settings, sessions: async_sessionmaker[AsyncSession], data_dir: Path) -> RagEngine:

@@ -16,6 +16,7 @@ from assistant.core.config import Settings
 from assistant.core.logging import configure_logging
 from assistant.runtime import open_runtime
 from assistant.services.governance.retention import retention_schedule
+from assistant.services.knowledge.source_sync import sync_schedule
 
 __all__ = ["serve", "worker"]
 
@@ -69,7 +70,7 @@ async def _run_worker(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with open_runtime(settings, with_worker=True) as runtime, retention_schedule(runtime):
+    async with open_runtime(settings, with_worker=True) as runtime, retention_schedule(runtime), sync_schedule(runtime):
         if settings.worker_heartbeat_file is not None:
             await _beat(settings.worker_heartbeat_file, stop)
         else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import datetime
 from json.encoder import encode_basestring as _json_string  # C-accelerated; keeps non-ASCII text as is
 from typing import Annotated, Any, Literal
 
@@ -294,6 +295,10 @@ class SourceCitation(BaseModel):
     section: str | None = None
     excerpt: str = Field(description="Start of the passage (at most 300 characters).")
     score: float = Field(description="Retrieval score (fused rank score; higher is better).")
+    synced_at: datetime | None = Field(
+        default=None,
+        description="Document kept in sync with a shared drive: when the drive last confirmed it (freshness).",
+    )
 
 
 class CitationReport(BaseModel):

@@ -26,6 +26,9 @@ class SourceRef(BaseModel):
     page: int | None = Field(default=None, ge=1)
     passage_id: str | None = None
     passage: str | None = Field(default=None, description="Short excerpt cited, not the whole chunk.")
+    synced_at: datetime | None = Field(
+        default=None, description="Document kept in sync with a shared drive: when the drive last confirmed it."
+    )
 
 
 class Provenance(BaseModel):

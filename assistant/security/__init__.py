@@ -20,6 +20,7 @@ from assistant.security._oidc_login import (
 from assistant.security._permissions import ROLE_PERMISSIONS, SCOPE_PERMISSIONS, Permission, Scope, permissions_for
 from assistant.security._principal import AuthMethod, Principal, require_owner
 from assistant.security._principal_cache import CachedKey, PrincipalCache
+from assistant.security._secret_box import SecretBox, UnreadableSecretError
 from assistant.security._tokens import (
     API_KEY_PREFIX,
     NewApiKey,
@@ -56,8 +57,10 @@ __all__ = [
     "ProviderMetadata",
     "RedisCounters",
     "Scope",
+    "SecretBox",
     "SessionSigner",
     "TokenResponse",
+    "UnreadableSecretError",
     "Window",
     "generate_api_key",
     "hash_secret",

@@ -29,6 +29,7 @@ from assistant.services.knowledge.collections import (
     update_collection,
 )
 from assistant.services.knowledge.documents import list_documents
+from assistant.services.knowledge.sources import create_source, delete_source, list_sources, request_sync
 from assistant.store.models import AccessLevel, Classification
 from assistant.web._auth import RequirePage, WebCaller
 from assistant.web._templates import PageRenderer
@@ -56,6 +57,9 @@ _DONE = {
     "modifiee": "La collection a été modifiée.",
     "supprimee": "La collection a été supprimée, avec ses documents et leurs index.",
     "partagee": "Le partage de la collection a été enregistré.",
+    "source-rattachee": "Le dossier partagé est rattaché : « Synchroniser maintenant » importe ses fichiers.",
+    "source-en-cours": "La synchronisation est lancée : rechargez la page pour suivre son résultat.",
+    "source-detachee": "Le dossier partagé est détaché ; ses documents ont été retirés de la collection.",
 }
 _ACCESS_CHOICES = {"": "Aucun accès", AccessLevel.READ.value: "Lecture", AccessLevel.WRITE.value: "Lecture et écriture"}
 _DESCRIPTION_MAX = 1000
@@ -140,6 +144,7 @@ def work_router(renderer: PageRenderer) -> APIRouter:
         collection_id: uuid.UUID,
         *,
         error: str | None = None,
+        source_error: str | None = None,
         status_code: int = 200,
     ) -> Response:
         try:
@@ -147,6 +152,7 @@ def work_router(renderer: PageRenderer) -> APIRouter:
             documents = await list_documents(runtime, caller.principal, collection_id)
             manages = summary.view.right.manages
             access = await get_access_list(runtime, caller.principal, collection_id) if manages else None
+            sources = await list_sources(runtime, caller.principal, collection_id) if manages else []
         except (NotFoundError, PermissionDeniedError) as exc:
             return refusal(request, caller, exc)
         groups = await admin.list_groups(runtime) if manages else []
@@ -172,6 +178,8 @@ def work_router(renderer: PageRenderer) -> APIRouter:
             max_files=runtime.settings.rag.max_files_per_upload,
             done=_DONE.get(request.query_params.get("fait", "")),
             error=error,
+            sources=sources,
+            source_error=source_error,
             status_code=status_code,
         )
 
@@ -267,6 +275,85 @@ def work_router(renderer: PageRenderer) -> APIRouter:
         except (NotFoundError, PermissionDeniedError) as exc:
             return refusal(request, caller, exc)
         return RedirectResponse(f"/documents/{collection_id}?fait=partagee#partage", status_code=303)
+
+    @router.post("/documents/{collection_id}/sources")
+    async def attach_source(
+        collection_id: uuid.UUID,
+        request: Request,
+        runtime: RuntimeDep,
+        client: ClientDep,
+        caller: DocumentsUser,
+        nom: Annotated[str, Form(max_length=1000)] = "",
+        kind: Annotated[str, Form(alias="type", max_length=10)] = "webdav",
+        adresse: Annotated[str, Form(max_length=2000)] = "",
+        partage: Annotated[str, Form(max_length=500)] = "",
+        dossier: Annotated[str, Form(max_length=2000)] = "",
+        compte: Annotated[str, Form(max_length=500)] = "",
+        mot_de_passe: Annotated[str, Form(max_length=2000)] = "",
+        inclure: Annotated[str, Form(max_length=20_000)] = "",
+        exclure: Annotated[str, Form(max_length=20_000)] = "",
+        frequence: Annotated[str, Form(max_length=10)] = "",
+    ) -> Response:
+        try:
+            if frequence.strip() and not frequence.strip().isdigit():
+                raise InvalidRequestError("La fréquence est un nombre de minutes (de 5 à 10 080).")
+            server, _, port = adresse.strip().partition(":") if kind == "smb" else (adresse, "", "")
+            if port and not port.isdigit():
+                raise InvalidRequestError("Port SMB invalide : écrivez serveur ou serveur:port.")
+            await create_source(
+                runtime,
+                caller.principal,
+                collection_id,
+                name=nom,
+                kind=kind,
+                location=server,
+                port=int(port) if port else None,
+                share=partage or None,
+                root_path=dossier,
+                username=compte,
+                password=mot_de_passe,
+                include=inclure.splitlines(),
+                exclude=exclure.splitlines(),
+                interval_minutes=int(frequence) if frequence.strip() else None,
+                client=client,
+            )
+        except InvalidRequestError as exc:
+            return await collection_page(
+                request, runtime, caller, collection_id, source_error=exc.message, status_code=400
+            )
+        except (NotFoundError, PermissionDeniedError) as exc:
+            return refusal(request, caller, exc)
+        return RedirectResponse(f"/documents/{collection_id}?fait=source-rattachee#sources", status_code=303)
+
+    @router.post("/documents/{collection_id}/sources/{source_id}/synchroniser")
+    async def sync_now(
+        collection_id: uuid.UUID,
+        source_id: uuid.UUID,
+        request: Request,
+        runtime: RuntimeDep,
+        client: ClientDep,
+        caller: DocumentsUser,
+    ) -> Response:
+        try:
+            await request_sync(runtime, source_id, principal=caller.principal, client=client)
+        except (NotFoundError, PermissionDeniedError) as exc:
+            return refusal(request, caller, exc)
+        return RedirectResponse(f"/documents/{collection_id}?fait=source-en-cours#sources", status_code=303)
+
+    @router.post("/documents/{collection_id}/sources/{source_id}/supprimer")
+    async def detach_source(
+        collection_id: uuid.UUID,
+        source_id: uuid.UUID,
+        request: Request,
+        runtime: RuntimeDep,
+        client: ClientDep,
+        caller: DocumentsUser,
+    ) -> Response:
+        try:
+            await delete_source(runtime, caller.principal, source_id, client=client)
+        except (NotFoundError, PermissionDeniedError) as exc:
+            return refusal(request, caller, exc)
+        return RedirectResponse(f"/documents/{collection_id}?fait=source-detachee#sources", status_code=303)
 
     @router.post("/documents/{collection_id}/supprimer")
     async def delete(

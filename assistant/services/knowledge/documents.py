@@ -34,6 +34,7 @@ __all__ = [
     "document_path",
     "get_document",
     "list_documents",
+    "remove_document",
     "upload_documents",
 ]
 
@@ -195,11 +196,13 @@ async def get_document(runtime: Runtime, principal: Principal, document_id: uuid
     return await _readable_document(runtime, principal, document_id, needed=Right.NONE)
 
 
-async def delete_document(
-    runtime: Runtime, principal: Principal, document_id: uuid.UUID, *, client: ClientInfo | None = None
-) -> None:
-    """Delete a document, its chunks, vectors and file; the collection's version moves so every replica forgets it."""
-    document = await _readable_document(runtime, principal, document_id, needed=Right.WRITE)
+async def remove_document(runtime: Runtime, document_id: uuid.UUID) -> Document | None:
+    """Delete a document, its chunks, vectors and file, whoever asks (the callers check rights); the collection's
+    version moves so every replica forgets it. ``None`` when it was gone already."""
+    async with runtime.session_factory() as session:
+        document = await document_store.get_document(session=session, document_id=document_id)
+    if document is None:
+        return None
     async with runtime.session_factory.begin() as session:
         collection = await collection_store.get_collection(
             session=session, collection_id=document.collection_id, for_update=True
@@ -211,6 +214,17 @@ async def delete_document(
     await runtime.rag.apply_change(
         document.collection_id, old_version=old_version, new_version=new_version, remove_document=document_id
     )
+    return document
+
+
+async def delete_document(
+    runtime: Runtime, principal: Principal, document_id: uuid.UUID, *, client: ClientInfo | None = None
+) -> None:
+    """Delete a document, its chunks, vectors and file; the collection's version moves so every replica forgets it."""
+    await _readable_document(runtime, principal, document_id, needed=Right.WRITE)
+    document = await remove_document(runtime, document_id)
+    if document is None:
+        raise NotFoundError("Document introuvable.")
     await runtime.audit.record(
         category="audit",
         action="document.delete",

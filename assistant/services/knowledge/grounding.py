@@ -22,6 +22,7 @@ import re
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from assistant.errors import InvalidRequestError, NotFoundError
@@ -104,6 +105,8 @@ class Passage:
     text: str
     score: float
     chunk_id: int
+    # For a document kept in sync with a shared drive: when the drive last confirmed this version.
+    synced_at: datetime | None = None
 
     def source(self) -> SourceRef:
         """The provenance entry of this passage (a short excerpt, never the whole chunk)."""
@@ -114,6 +117,7 @@ class Passage:
             page=self.page,
             passage_id=str(self.chunk_id),
             passage=_excerpt(self.text),
+            synced_at=self.synced_at,
         )
 
     def citation(self) -> SourceCitation:
@@ -127,6 +131,7 @@ class Passage:
             section=self.section,
             excerpt=_excerpt(self.text),
             score=round(self.score, 6),
+            synced_at=self.synced_at,
         )
 
 
@@ -144,11 +149,13 @@ async def retrieve(
     hits = await runtime.rag.search(query, versions=versions, k=k, mode=mode)
     document_ids = {uuid.UUID(hit.document_id) for hit in hits}
     filenames: dict[uuid.UUID, str] = {}
+    synced: dict[uuid.UUID, datetime | None] = {}
     async with runtime.session_factory() as session:
         for document_id in document_ids:
             document = await document_store.get_document(session=session, document_id=document_id)
             if document is not None:
                 filenames[document_id] = document.filename
+                synced[document_id] = document.synced_at
     passages = [
         Passage(
             marker=index,
@@ -161,6 +168,7 @@ async def retrieve(
             text=hit.text,
             score=float(hit.score),
             chunk_id=int(hit.chunk.id),
+            synced_at=synced.get(uuid.UUID(hit.document_id)),
         )
         for index, hit in enumerate(hits, start=1)
     ]

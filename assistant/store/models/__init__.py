@@ -34,6 +34,7 @@ from assistant.store.models.rag import (
     DocumentChunk,
     DocumentStatus,
 )
+from assistant.store.models.sources import KnowledgeSource, SourceFile
 from assistant.store.models.transcriptions import Transcription, TranscriptionMinutes
 from assistant.store.models.users import Role, User
 
@@ -61,6 +62,7 @@ __all__ = [
     "IncidentStatus",
     "Job",
     "JobStatus",
+    "KnowledgeSource",
     "MessageFeedback",
     "MessageRole",
     "ModelAccessGroup",
@@ -73,6 +75,7 @@ __all__ = [
     "PromptVersion",
     "RegistryReview",
     "Role",
+    "SourceFile",
     "Transcription",
     "TranscriptionMinutes",
     "UsageCounter",

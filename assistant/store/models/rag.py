@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -123,6 +124,8 @@ class Document(TimestampMixin, Base):
     embedding_model: Mapped[str | None] = mapped_column(String(200), default=None)
     job_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"), default=None)
     storage_path: Mapped[str | None] = mapped_column(String(500), default=None)
+    # Documents kept in sync with a shared drive: when the drive last confirmed this version (shown in citations).
+    synced_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class DocumentChunk(Base):

@@ -55,6 +55,9 @@ Request = tuple[str, str, Callable[[World, Caller], dict[str, object] | None], i
 _REPORT = {"category": "autre", "description": "Réponse hors sujet.", "excerpt": "Bonjour.", "model": "smollm2-135m"}
 
 
+_SOURCE = {"name": "Partage", "kind": "webdav", "location": "https://cloud.example.fr/dav/", "username": "u"}
+
+
 def _unique(prefix: str) -> str:
     return f"{prefix}{next(_counter)}"
 
@@ -206,7 +209,17 @@ REQUESTS: list[Request] = [
     ("POST", "/documents/{collection_id}/modifier", lambda w, c: None, 404),
     ("POST", "/documents/{collection_id}/partage", lambda w, c: None, 404),
     ("POST", "/documents/{collection_id}/supprimer", lambda w, c: None, 404),
+    ("POST", "/documents/{collection_id}/sources", lambda w, c: None, 404),
+    ("POST", "/documents/{collection_id}/sources/{source_id}/synchroniser", lambda w, c: None, 404),
+    ("POST", "/documents/{collection_id}/sources/{source_id}/supprimer", lambda w, c: None, 404),
     ("GET", "/taches", lambda w, c: None, 200),
+    # Knowledge sources: nobody's collection and nobody's source are « introuvables » once allowed.
+    ("GET", "/api/collections/{collection_id}/sources", lambda w, c: None, 404),
+    ("POST", "/api/collections/{collection_id}/sources", lambda w, c: _SOURCE, 404),
+    ("GET", "/api/sources/{source_id}", lambda w, c: None, 404),
+    ("PATCH", "/api/sources/{source_id}", lambda w, c: {"name": "Renommée"}, 404),
+    ("DELETE", "/api/sources/{source_id}", lambda w, c: None, 404),
+    ("POST", "/api/sources/{source_id}/sync", lambda w, c: None, 404),
     # Projects: a new one is the caller's own; an id that exists nowhere is « introuvable » once allowed.
     ("GET", "/api/projects", lambda w, c: None, 200),
     ("POST", "/api/projects", lambda w, c: {"name": _unique("Projet ")}, 201),
@@ -266,7 +279,10 @@ WEB_PAGES = {"/chat", "/mes-donnees", "/deconnexion"} | {
 WEB_PAGES |= {"/charte", "/admin/charte", "/admin/garde-fou", "/admin/garde-fou/activation"}
 WEB_PAGES |= {"/audit", "/audit/verification", "/audit/revue-des-acces"}
 WEB_PAGES |= {"/documents", "/documents/{collection_id}", "/taches"}
-WEB_PAGES |= {f"/documents/{{collection_id}}/{action}" for action in ("modifier", "partage", "supprimer")}
+WEB_PAGES |= {f"/documents/{{collection_id}}/{action}" for action in ("modifier", "partage", "supprimer", "sources")}
+WEB_PAGES |= {
+    f"/documents/{{collection_id}}/sources/{{source_id}}/{action}" for action in ("synchroniser", "supprimer")
+}
 WEB_PAGES |= {"/transcriptions", "/transcriptions/{transcription_id}"}
 WEB_PAGES |= {"/projets", "/projets/{project_id}/modifier", "/projets/{project_id}/supprimer"}
 WEB_PAGES |= {"/prompts", "/prompts/{prompt_id}/modifier", "/prompts/{prompt_id}/supprimer"}
@@ -285,6 +301,7 @@ def _path(template: str, world: World, caller: Caller) -> str:
         document_id=uuid.uuid4(),
         project_id=uuid.uuid4(),
         prompt_id=uuid.uuid4(),
+        source_id=uuid.uuid4(),
         own_report=world.own_reports.get(caller.name, uuid.uuid4()),
         report_id=world.report_id,
         transcription_id=_NOBODY_S_TRANSCRIPTION,

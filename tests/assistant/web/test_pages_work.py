@@ -280,3 +280,48 @@ def test_the_tasks_page_offers_the_presets_and_languages(client: TestClient) -> 
 )
 def test_sizes_in_french(size: int, expected: str) -> None:
     assert format_size_fr(size) == expected
+
+
+def test_attach_a_shared_folder_then_sync_and_detach_it(client: TestClient) -> None:
+    csrf = _sign_in(client, "agent.a")
+    collection = _create(client, csrf, "Procédures RH")
+    base = {"csrf_token": csrf, "nom": "Nextcloud RH", "compte": "agent.a", "mot_de_passe": "Secret-Très-Long-42"}
+    bad = client.post(f"/documents/{collection}/sources", data={**base, "type": "webdav", "adresse": "ftp://x/"})
+    assert bad.status_code == 400 and "Adresse WebDAV invalide" in _text(bad.text)
+    frequency = client.post(
+        f"/documents/{collection}/sources",
+        data={**base, "type": "webdav", "adresse": "https://cloud.example.fr/dav/", "frequence": "souvent"},
+    )
+    assert frequency.status_code == 400 and "nombre de minutes" in _text(frequency.text)
+    attached = client.post(
+        f"/documents/{collection}/sources",
+        data={
+            **base,
+            "type": "webdav",
+            "adresse": "https://cloud.example.fr/remote.php/dav/files/rh/",
+            "dossier": "Procédures",
+            "exclure": "archives/**\n",
+            "frequence": "60",
+        },
+    )
+    assert attached.status_code == 303
+    assert attached.headers["location"] == f"/documents/{collection}?fait=source-rattachee#sources"
+    page = _text(client.get(f"/documents/{collection}").text)
+    assert "Nextcloud RH" in page and "Jamais synchronisée" in page and "toutes les 60 minutes" in page
+    assert "https://cloud.example.fr/remote.php/dav/files/rh/Procédures" in page and "archives/**" in page
+    assert "Secret-Très-Long-42" not in page, "the password is never shown again"
+    source_id = re.search(r"/sources/([0-9a-f-]{36})/synchroniser", page)
+    assert source_id
+    started = client.post(
+        f"/documents/{collection}/sources/{source_id.group(1)}/synchroniser", data={"csrf_token": csrf}
+    )
+    assert started.status_code == 303 and "source-en-cours" in started.headers["location"]
+    csrf_b = _sign_in(client, "agent.b")
+    foreign = client.post(
+        f"/documents/{collection}/sources/{source_id.group(1)}/supprimer", data={"csrf_token": csrf_b}
+    )
+    assert foreign.status_code == 404
+    csrf = _sign_in(client, "agent.a")
+    detached = client.post(f"/documents/{collection}/sources/{source_id.group(1)}/supprimer", data={"csrf_token": csrf})
+    assert detached.status_code == 303
+    assert "Aucun dossier partagé n'est rattaché" in _text(client.get(f"/documents/{collection}").text)

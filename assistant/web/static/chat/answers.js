@@ -59,6 +59,7 @@ function sourceItem(source) {
   if (source.section) where.push(`section « ${source.section} »`);
   const collection = source.collection_id && collectionName(source.collection_id);
   if (collection) where.push(`collection « ${collection} »`);
+  if (source.synced_at) where.push(`synchronisé depuis le partage le ${formatDate(source.synced_at)}`);
   if (where.length) item.append(`, ${where.join(", ")}`);
   if (source.passage) {
     const details = document.createElement("details");
