@@ -75,6 +75,8 @@ class SourceOut(BaseModel):
     )
     last_error: str | None
     job_id: uuid.UUID | None
+    progress: float | None = Field(default=None, description="Synchronisation en cours : avancement (0 à 1).")
+    progress_message: str | None = None
 
     @classmethod
     def of(cls, view: SourceView) -> SourceOut:
@@ -97,6 +99,8 @@ class SourceOut(BaseModel):
             last_result=view.last_result,
             last_error=view.last_error,
             job_id=view.job_id,
+            progress=view.progress,
+            progress_message=view.progress_message,
         )
 
 

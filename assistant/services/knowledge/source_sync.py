@@ -202,6 +202,8 @@ async def synchronise(runtime: Runtime, source_id: uuid.UUID, context: JobContex
                         0.5 * (index + 1) / len(plan.to_fetch), f"{index + 1} fichier(s) lu(s) sur {len(plan.to_fetch)}"
                     )
             changes = resolve_fetched(plan, fetched)
+            if context is not None:
+                await context.report_progress(0.5, "Mise à jour des documents de la collection")
             for gone in changes.removed:
                 document_id = documents.get(gone.path)
                 if document_id is not None:
@@ -228,6 +230,8 @@ async def synchronise(runtime: Runtime, source_id: uuid.UUID, context: JobContex
                     else:
                         counts[kind] += 1
         await _queue_ingestions(runtime, source, owner_id)
+        if context is not None:
+            await context.report_progress(1.0, "Synchronisation terminée")
     except UnreadableSecretError:
         return await _failed(
             runtime,

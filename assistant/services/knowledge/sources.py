@@ -25,7 +25,7 @@ from assistant.services.knowledge.documents import remove_document
 from assistant.services.operations.jobs import submit_job
 from assistant.store import jobs as job_store
 from assistant.store import sources as store
-from assistant.store.models import JobStatus, KnowledgeSource
+from assistant.store.models import Job, JobStatus, KnowledgeSource
 
 __all__ = [
     "SYNC_JOB_KIND",
@@ -85,6 +85,9 @@ class SourceView:
     last_error: str | None
     job_id: uuid.UUID | None
     created_at: datetime
+    # While a synchronisation runs: how far it is (0..1) and what it says (« 40 fichier(s) lu(s) sur 120 »).
+    progress: float | None = None
+    progress_message: str | None = None
 
     @property
     def address(self) -> str:
@@ -95,7 +98,8 @@ class SourceView:
         return self.location.rstrip("/") + ("/" + self.root_path.strip("/") if self.root_path.strip("/") else "")
 
     @classmethod
-    def of(cls, source: KnowledgeSource) -> SourceView:
+    def of(cls, source: KnowledgeSource, job: Job | None = None) -> SourceView:
+        running = job is not None and source.status in _BUSY
         return cls(
             id=source.id,
             collection_id=source.collection_id,
@@ -118,6 +122,8 @@ class SourceView:
             last_error=source.last_error,
             job_id=source.job_id,
             created_at=source.created_at,
+            progress=job.progress if running and job is not None else None,
+            progress_message=job.progress_message if running and job is not None else None,
         )
 
 
@@ -243,7 +249,12 @@ async def list_sources(runtime: Runtime, principal: Principal, collection_id: uu
 
 
 async def get_source(runtime: Runtime, principal: Principal, source_id: uuid.UUID) -> SourceView:
-    return SourceView.of(await _managed(runtime, principal, source_id))
+    source = await _managed(runtime, principal, source_id)
+    job = None
+    if source.job_id is not None and source.status in _BUSY:
+        async with runtime.session_factory() as session:
+            job = await job_store.get_job(session=session, job_id=source.job_id)
+    return SourceView.of(source, job)
 
 
 async def update_source(
