@@ -13,6 +13,7 @@ from assistant.web._pages import LOGIN_PATH, pages_router
 from assistant.web._pages_admin import admin_router
 from assistant.web._pages_audit import audit_pages_router
 from assistant.web._pages_charter import CHARTER_PATH, charter_pages_router
+from assistant.web._pages_comparisons import comparisons_router
 from assistant.web._pages_governance import governance_router
 from assistant.web._pages_oidc import oidc_pages_router
 from assistant.web._pages_projects import projects_router
@@ -39,6 +40,7 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     app.include_router(audit_pages_router(renderer))
     app.include_router(work_router(renderer))
     app.include_router(projects_router(renderer))
+    app.include_router(comparisons_router(renderer))
     app.include_router(prompts_router(renderer))
     app.include_router(transcription_pages_router(renderer))
 

@@ -19,6 +19,7 @@ from assistant.errors import InvalidRequestError, SouverainError, UserFacingErro
 from assistant.llm.errors import UnknownModelError
 from assistant.security import Permission
 from assistant.services.charter import compliance
+from assistant.services.chat.comparisons import model_preferences
 from assistant.services.governance import admin, ai_registry, incidents, kpis, model_access, supervision
 from assistant.services.governance.model_trends import ModelTrend, model_trends
 from assistant.store.models import IncidentCategory, IncidentStatus
@@ -119,6 +120,7 @@ def governance_router(renderer: PageRenderer) -> APIRouter:
             categories=list(IncidentCategory),
             access=await model_access.list_model_access(runtime),
             groups=[group.name for group in await admin.list_groups(runtime)],
+            preferences=await model_preferences(runtime, days=_TREND_DAYS),
         )
 
     @router.get("/admin/modeles")

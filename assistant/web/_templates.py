@@ -57,6 +57,7 @@ class NavItem:
 NAVIGATION = (
     NavItem("chat", "Assistant", "/chat", Permission.CHAT),
     NavItem("projets", "Projets", "/projets", Permission.CHAT),
+    NavItem("comparer", "Comparer", "/comparer", Permission.CHAT),
     NavItem("prompts", "Prompts", "/prompts", Permission.CHAT),
     NavItem("documents", "Documents", "/documents", Permission.DOCUMENTS),
     NavItem("taches", "Tâches", "/taches", Permission.CHAT),

@@ -141,6 +141,7 @@ def _probes(client: TestClient, agent: Account, ids: dict[str, str], wav: Path) 
     conversation = f"/api/conversations/{ids['conversation_id']}"
     transcription = f"/api/transcriptions/{ids['transcription_id']}"
     ask = {"messages": [{"role": "user", "content": "Résume la note sur les congés."}], "model": "vllm-model"}
+    two = ["vllm-model", "redacteur"]
 
     def chat_completion() -> None:
         response = client.post("/v1/chat/completions", json=ask, headers=auth)
@@ -245,7 +246,39 @@ def _probes(client: TestClient, agent: Account, ids: dict[str, str], wav: Path) 
             == AI_LABEL
         )
 
+    compared: dict[str, str] = {}
+
+    def _labelled_comparison(response: Any, *, revealed: bool) -> dict[str, Any]:
+        assert response.status_code in (200, 201), response.text
+        assert response.headers.get("x-ai-generated") == "true" and response.headers.get("x-ai-model")
+        body = response.json()
+        assert body["ai_generated"] is True and len(body["answers"]) == 2, body
+        for answer in body["answers"]:
+            _labelled_json(answer)
+            assert (answer["provenance_manifest"] is not None) is revealed, answer
+        return body
+
+    def comparison() -> None:
+        blind = client.post("/api/comparisons", json={"question": "Et les congés ?", "models": two}, headers=auth)
+        compared["blind"] = _labelled_comparison(blind, revealed=False)["id"]
+        named = client.post(
+            "/api/comparisons", json={"question": "Et les congés ?", "models": two, "blind": False}, headers=auth
+        )
+        _labelled_comparison(named, revealed=True)
+
+    def comparison_detail() -> None:
+        _labelled_comparison(client.get(f"/api/comparisons/{compared['blind']}", headers=auth), revealed=False)
+
+    def comparison_vote() -> None:
+        voted = client.post(f"/api/comparisons/{compared['blind']}/vote", json={"vote": "equivalent"}, headers=auth)
+        body = _labelled_comparison(voted, revealed=True)
+        assert {answer["provenance"]["model_id"] for answer in body["answers"]} == set(two)
+
     return {
+        # A comparison is made first, then read and voted on (dict order is the run order).
+        ("POST", "/api/comparisons"): comparison,
+        ("GET", "/api/comparisons/{comparison_id}"): comparison_detail,
+        ("POST", "/api/comparisons/{comparison_id}/vote"): comparison_vote,
         ("POST", "/v1/chat/completions"): chat_completion,
         ("POST", "/api/conversations/{conversation_id}/messages"): conversation_message,
         ("GET", "/api/conversations/{conversation_id}"): conversation_detail,

@@ -94,6 +94,7 @@ class ErasureReceiptOut(BaseModel):
     conversations: int
     projects: int
     prompts: int
+    comparisons: int
     collections: int
     transcriptions: int
     api_keys_revoked: int

@@ -1,5 +1,5 @@
 """KPIs for référents (design §1, §9): usage by service and model, active users, tokens, energy, CO2, reports,
-satisfaction (👍/👎) per model, the most used prompts of the library."""
+satisfaction (👍/👎) per model, preferences in side-by-side comparisons, the most used prompts of the library."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from assistant.runtime import Runtime
+from assistant.services.chat.comparisons import ModelPreference, model_preferences
 from assistant.services.governance.incidents import IncidentStats, incident_stats
 from assistant.services.governance.satisfaction import ModelSatisfaction, model_satisfaction
 from assistant.store import kpis as kpi_store
@@ -34,6 +35,7 @@ class Kpis:
     reports: list[IncidentStats]
     satisfaction: list[ModelSatisfaction]
     prompts: list[PromptUseCount] = field(default_factory=list)
+    preferences: list[ModelPreference] = field(default_factory=list)
 
 
 async def service_kpis(runtime: Runtime, *, days: int = 30) -> Kpis:
@@ -61,4 +63,5 @@ async def service_kpis(runtime: Runtime, *, days: int = 30) -> Kpis:
         ),
         # A personal prompt's title is its author's business: référents see that one was used, not what it says.
         prompts=[item if item.published else replace(item, title="Prompt personnel") for item in prompts],
+        preferences=await model_preferences(runtime, days=days, now=until),
     )

@@ -1,5 +1,5 @@
-"""Retention limits (RGPD): delete conversations (and projects left empty), transcriptions and usage records past
-their configured age.
+"""Retention limits (RGPD): delete conversations (and projects left empty), side-by-side comparisons, transcriptions
+and usage records past their configured age.
 
 Run by every worker process on a schedule (idempotent: two workers purging together delete each row once), and
 audited with the counts, never the content.
@@ -20,6 +20,7 @@ from sqlalchemy import delete, select
 
 from assistant.runtime import Runtime
 from assistant.services.meetings.transcriptions import delete_audio
+from assistant.store import comparisons as comparison_store
 from assistant.store import conversations as conversation_store
 from assistant.store import projects as project_store
 from assistant.store import prompts as prompt_store
@@ -42,6 +43,7 @@ class RetentionOutcome:
     usage_records: int
     projects: int = 0
     prompt_uses: int = 0
+    comparisons: int = 0
 
 
 async def _purge_conversations(runtime: Runtime, days: int) -> int:
@@ -93,6 +95,12 @@ async def _purge_usage(runtime: Runtime, days: int) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def _purge_comparisons(runtime: Runtime, days: int) -> int:
+    """Comparisons hold questions and answers like conversations do: they are kept as long."""
+    async with runtime.session_factory.begin() as session:
+        return await comparison_store.purge_comparisons(session=session, before=utcnow() - timedelta(days=days))
+
+
 async def _purge_prompt_uses(runtime: Runtime, days: int) -> int:
     """The prompt library's use records: indicators like the usage records, kept as long."""
     async with runtime.session_factory.begin() as session:
@@ -119,6 +127,9 @@ async def apply_retention(runtime: Runtime) -> RetentionOutcome:
         prompt_uses=await _purge_prompt_uses(runtime, settings.retention_usage_days)
         if settings.retention_usage_days
         else 0,
+        comparisons=await _purge_comparisons(runtime, settings.retention_conversations_days)
+        if settings.retention_conversations_days
+        else 0,
     )
     if any(dataclasses.astuple(outcome)):
         await runtime.audit.record(
@@ -131,6 +142,7 @@ async def apply_retention(runtime: Runtime) -> RetentionOutcome:
                 "usage_records": outcome.usage_records,
                 "projects": outcome.projects,
                 "prompt_uses": outcome.prompt_uses,
+                "comparisons": outcome.comparisons,
             },
         )
         logger.info("retention purge: %s", outcome)

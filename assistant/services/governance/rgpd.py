@@ -22,6 +22,7 @@ from assistant.errors import InvalidRequestError, NotFoundError, UserFacingError
 from assistant.provenance import AI_LABEL
 from assistant.runtime import Runtime
 from assistant.security import Principal
+from assistant.services.chat import comparisons as comparison_service
 from assistant.services.chat import conversations as conversation_service
 from assistant.services.chat import projects as project_service
 from assistant.services.chat import prompts as prompt_service
@@ -55,6 +56,7 @@ class ErasureReceipt:
     kept: tuple[str, ...]
     projects: int = 0
     prompts: int = 0
+    comparisons: int = 0
 
 
 def _json(value: Any) -> bytes:
@@ -101,6 +103,7 @@ async def export_my_data(runtime: Runtime, *, principal: Principal, client: Clie
             "- profil.json : votre compte\n- conversations/ : chaque conversation en JSON et en Markdown\n"
             "- projets.json : vos projets (nom, consignes permanentes, collections)\n"
             "- prompts.json : vos prompts personnels\n"
+            "- comparaisons.json : vos comparaisons côte à côte (question, deux réponses, modèles, vote)\n"
             "- transcriptions/ : chaque transcription en JSON et en texte\n"
             "- collections.json : vos collections et documents déposés\n- consommation.json : votre usage\n\n"
             f"Les réponses produites par un modèle portent la mention « {AI_LABEL} ».\n",
@@ -123,6 +126,9 @@ async def export_my_data(runtime: Runtime, *, principal: Principal, client: Clie
         archive.writestr("projets.json", _json([project.model_dump(mode="json") for project in projects]))
         prompts = [p for p in await prompt_service.list_prompts(runtime, principal=principal) if p.personal]
         archive.writestr("prompts.json", _json([prompt.model_dump(mode="json") for prompt in prompts]))
+        archive.writestr(
+            "comparaisons.json", _json(await comparison_service.export_my_comparisons(runtime, principal=principal))
+        )
         for conversation_id in await _all_conversations(runtime, principal):
             detail = await conversation_service.get_conversation(
                 runtime, principal=principal, conversation_id=conversation_id
@@ -212,8 +218,8 @@ async def rectify_profile(
 async def erase_my_data(
     runtime: Runtime, *, principal: Principal, client: ClientInfo, confirmation: str
 ) -> ErasureReceipt:
-    """Erase the user's conversations, projects, personal prompts, documents (with vectors and files), transcripts
-    and audio; revoke keys."""
+    """Erase the user's conversations, comparisons, projects, personal prompts, documents (with vectors and files),
+    transcripts and audio; revoke keys."""
     if confirmation.strip() != ERASE_CONFIRMATION:
         raise InvalidRequestError(f"Pour confirmer l'effacement, recopiez exactement : « {ERASE_CONFIRMATION} ».")
     conversations = await _all_conversations(runtime, principal)
@@ -221,6 +227,7 @@ async def erase_my_data(
         await conversation_service.delete_conversation(
             runtime, principal=principal, client=client, conversation_id=conversation_id
         )
+    comparisons = await comparison_service.delete_my_comparisons(runtime, principal=principal)
     async with runtime.session_factory.begin() as session:
         prompts = await prompt_store.delete_owned_prompts(session=session, owner_id=principal.user_id)
         await prompt_store.anonymise_uses(session=session, user_id=principal.user_id)
@@ -256,6 +263,7 @@ async def erase_my_data(
         client=client,
         details={
             "conversations": len(conversations),
+            "comparisons": comparisons,
             "projects": len(projects),
             "prompts": prompts,
             "collections": len(owned),
@@ -274,4 +282,5 @@ async def erase_my_data(
         kept=kept,
         projects=len(projects),
         prompts=prompts,
+        comparisons=comparisons,
     )

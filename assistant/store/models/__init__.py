@@ -14,6 +14,7 @@ from assistant.store.models.chat import (
     UsageRecord,
     UsageService,
 )
+from assistant.store.models.comparisons import Comparison, ComparisonVote
 from assistant.store.models.governance import (
     IncidentCategory,
     IncidentReport,
@@ -47,6 +48,8 @@ __all__ = [
     "Classification",
     "Collection",
     "CollectionAccess",
+    "Comparison",
+    "ComparisonVote",
     "Conversation",
     "ConversationMessage",
     "Document",

@@ -13,6 +13,7 @@ from assistant.services.governance.retention import apply_retention
 from assistant.store import utcnow
 from assistant.store.audit import query_events
 from assistant.store.models import (
+    Comparison,
     Conversation,
     ConversationMessage,
     MessageRole,
@@ -39,6 +40,17 @@ async def _scenario(settings: Settings) -> None:
             session.add_all([old, recent])
             await session.flush()
             session.add(ConversationMessage(conversation_id=old.id, position=0, role=MessageRole.USER, content="x"))
+            # Comparisons go with the conversations' limit, by their age.
+            for days, question in ((400, "Ancienne"), (10, "Récente")):
+                session.add(
+                    Comparison(
+                        user_id=user.id,
+                        question=question,
+                        model_a="m",
+                        model_b="n",
+                        created_at=utcnow() - timedelta(days=days),
+                    )
+                )
             for days in (800, 10):
                 session.add(
                     UsageRecord(
@@ -63,13 +75,16 @@ async def _scenario(settings: Settings) -> None:
             usage = (await session.execute(select(func.count()).select_from(UsageRecord))).scalar_one()
             events = await query_events(session=session, action_prefix="retention.")
             projects = list((await session.execute(select(Project.name))).scalars())
+            comparisons = list((await session.execute(select(Comparison.question))).scalars())
         assert titles == ["Récente"] and messages == 0 and usage == 1 and projects == ["Actif"]
+        assert comparisons == ["Récente"]
         assert events[0].details == {
             "conversations": 1,
             "transcriptions": 0,
             "usage_records": 1,
             "projects": 1,
             "prompt_uses": 0,
+            "comparisons": 1,
         }
         # A second pass finds nothing more and writes nothing.
         again = await apply_retention(runtime)

@@ -238,6 +238,17 @@ REQUESTS: list[Request] = [
     ("POST", "/prompts", lambda w, c: None, 400),  # no title: the form comes back with a French error
     ("POST", "/prompts/{prompt_id}/modifier", lambda w, c: None, 404),
     ("POST", "/prompts/{prompt_id}/supprimer", lambda w, c: None, 404),
+    # Side by side: the app serves one model, so a comparison is refused (400) once the policy lets the caller in;
+    # an id that exists nowhere is « introuvable ».
+    ("GET", "/api/comparisons", lambda w, c: None, 200),
+    ("POST", "/api/comparisons", lambda w, c: {"question": "Bonjour"}, 400),
+    ("GET", "/api/comparisons/{comparison_id}", lambda w, c: None, 404),
+    ("POST", "/api/comparisons/{comparison_id}/vote", lambda w, c: {"vote": "a"}, 404),
+    ("GET", "/api/governance/comparisons", lambda w, c: None, 200),
+    ("GET", "/comparer", lambda w, c: None, 200),
+    ("POST", "/comparer", lambda w, c: None, 400),  # no question: the form comes back with a French error
+    ("GET", "/comparer/{comparison_id}", lambda w, c: None, 404),  # nobody's: the French 404 page
+    ("POST", "/comparer/{comparison_id}/vote", lambda w, c: None, 404),
     ("GET", "/projets", lambda w, c: None, 200),
     ("POST", "/projets", lambda w, c: None, 400),  # no name: the form comes back with a French error
     ("POST", "/projets/{project_id}/modifier", lambda w, c: None, 400),
@@ -286,6 +297,7 @@ WEB_PAGES |= {
 WEB_PAGES |= {"/transcriptions", "/transcriptions/{transcription_id}"}
 WEB_PAGES |= {"/projets", "/projets/{project_id}/modifier", "/projets/{project_id}/supprimer"}
 WEB_PAGES |= {"/prompts", "/prompts/{prompt_id}/modifier", "/prompts/{prompt_id}/supprimer"}
+WEB_PAGES |= {"/comparer", "/comparer/{comparison_id}", "/comparer/{comparison_id}/vote"}
 
 
 def _path(template: str, world: World, caller: Caller) -> str:
@@ -301,6 +313,7 @@ def _path(template: str, world: World, caller: Caller) -> str:
         document_id=uuid.uuid4(),
         project_id=uuid.uuid4(),
         prompt_id=uuid.uuid4(),
+        comparison_id=uuid.uuid4(),
         source_id=uuid.uuid4(),
         own_report=world.own_reports.get(caller.name, uuid.uuid4()),
         report_id=world.report_id,
