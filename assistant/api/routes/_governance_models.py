@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.llm import ModelCard, ModelStatus
 from assistant.provenance import Manifest, Provenance
+from assistant.services.chat.comparisons import ModelPreference
 from assistant.services.governance.incidents import IncidentStats
 from assistant.services.governance.kpis import Kpis
 from assistant.services.governance.model_access import ModelAccessEntry
@@ -33,6 +34,7 @@ __all__ = [
     "ModelAccessOut",
     "ModelDecisionIn",
     "ModelSupervisionOut",
+    "PreferenceOut",
     "RegistryReviewIn",
     "RegistryReviewOut",
     "SatisfactionOut",
@@ -308,6 +310,34 @@ class UsageAggregateOut(BaseModel):
         )
 
 
+class PreferenceOut(BaseModel):
+    """Votes won, lost and tied by one model over the window, and the mean cost of its comparison answers."""
+
+    model_id: str
+    wins: int
+    losses: int
+    ties: int
+    votes: int
+    win_rate: float | None = Field(description="Part des votes gagnés (null : aucun vote).")
+    answers: int = Field(description="Réponses données en comparaison sur la fenêtre.")
+    mean_energy_wh: float | None = Field(description="Énergie moyenne estimée par réponse (Wh).")
+    mean_gco2e: float | None = Field(description="Émissions moyennes estimées par réponse (g CO₂e).")
+
+    @classmethod
+    def of(cls, item: ModelPreference) -> PreferenceOut:
+        return cls(
+            model_id=item.model_id,
+            wins=item.wins,
+            losses=item.losses,
+            ties=item.ties,
+            votes=item.votes,
+            win_rate=item.win_rate,
+            answers=item.answers,
+            mean_energy_wh=round(item.mean_energy_wh, 6) if item.mean_energy_wh is not None else None,
+            mean_gco2e=round(item.mean_gco2e, 6) if item.mean_gco2e is not None else None,
+        )
+
+
 class PromptUsesOut(BaseModel):
     """How often one prompt of the library was used over the window."""
 
@@ -330,6 +360,7 @@ class KpisOut(BaseModel):
     reports: list[IncidentStatsOut]
     satisfaction: list[SatisfactionOut] = Field(description="Avis 👍/👎 des agents par modèle sur la fenêtre.")
     prompts: list[PromptUsesOut] = Field(description="Prompts de la bibliothèque les plus utilisés sur la fenêtre.")
+    preferences: list[PreferenceOut] = Field(description="Votes des comparaisons côte à côte, par modèle.")
 
     @classmethod
     def of(cls, kpis: Kpis) -> KpisOut:
@@ -347,4 +378,5 @@ class KpisOut(BaseModel):
                 PromptUsesOut(prompt_id=item.prompt_id, title=item.title, published=item.published, uses=item.uses)
                 for item in kpis.prompts
             ],
+            preferences=[PreferenceOut.of(item) for item in kpis.preferences],
         )

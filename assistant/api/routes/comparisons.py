@@ -10,10 +10,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from assistant.api.deps import ClientDep, RequirePermission, RuntimeDep
+from assistant.api.routes._governance_models import PreferenceOut
 from assistant.guard import GuardConfirmation
 from assistant.security import Permission, Principal
 from assistant.services.chat import comparisons as service
-from assistant.services.chat.comparisons import MAX_QUESTION_CHARS, ComparisonSummary, ComparisonView, ModelPreference
+from assistant.services.chat.comparisons import MAX_QUESTION_CHARS, ComparisonSummary, ComparisonView
 from assistant.store.models import ComparisonVote
 
 __all__ = ["governance_router", "router"]
@@ -44,34 +45,6 @@ class ComparisonCreate(BaseModel):
 
 class VoteIn(BaseModel):
     vote: ComparisonVote = Field(description="a : A est meilleure ; b : B est meilleure ; equivalent : équivalentes.")
-
-
-class PreferenceOut(BaseModel):
-    """Votes won, lost and tied by one model over the window, and the mean cost of its comparison answers."""
-
-    model_id: str
-    wins: int
-    losses: int
-    ties: int
-    votes: int
-    win_rate: float | None = Field(description="Part des votes gagnés (null : aucun vote).")
-    answers: int = Field(description="Réponses données en comparaison sur la fenêtre.")
-    mean_energy_wh: float | None = Field(description="Énergie moyenne estimée par réponse (Wh).")
-    mean_gco2e: float | None = Field(description="Émissions moyennes estimées par réponse (g CO₂e).")
-
-    @classmethod
-    def of(cls, item: ModelPreference) -> PreferenceOut:
-        return cls(
-            model_id=item.model_id,
-            wins=item.wins,
-            losses=item.losses,
-            ties=item.ties,
-            votes=item.votes,
-            win_rate=item.win_rate,
-            answers=item.answers,
-            mean_energy_wh=round(item.mean_energy_wh, 6) if item.mean_energy_wh is not None else None,
-            mean_gco2e=round(item.mean_gco2e, 6) if item.mean_gco2e is not None else None,
-        )
 
 
 def _labelled(view: ComparisonView, status_code: int = status.HTTP_200_OK) -> JSONResponse:

@@ -169,6 +169,8 @@ def test_preferences_per_model_for_referents(client: TestClient, alice: Account,
     assert stats["vllm-model"]["win_rate"] == 0.5 and stats["second-model"]["win_rate"] == 0.0
     assert stats["vllm-model"]["answers"] == 3 and stats["vllm-model"]["mean_energy_wh"] > 0
     assert stats["third-model"]["votes"] == 0 and stats["third-model"]["win_rate"] is None
+    kpis = client.get("/api/governance/kpis", params={"days": 7}, headers=referent.bearer).json()
+    assert {item["model_id"]: item["wins"] for item in kpis["preferences"]}["vllm-model"] == 1, "in the indicators too"
 
 
 def test_comparisons_are_exported_and_erased_with_the_account_data(
