@@ -46,7 +46,8 @@ __all__ = ["ReadinessCheck", "Runtime", "apply_model_decisions", "open_runtime"]
 
 logger = logging.getLogger(__name__)
 
-ReadinessCheck = Callable[[], Awaitable[None]]
+# A check raises ServiceUnavailableError when its dependency is down; it may return a detail (« degraded »).
+ReadinessCheck = Callable[[], Awaitable[str | None]]
 
 
 @dataclass
@@ -83,17 +84,20 @@ class Runtime:
 def _model_checks(models: ModelRegistry) -> dict[str, ReadinessCheck]:
     """One readiness check per model server, plus the integrity of local weights."""
 
-    async def integrity() -> None:
+    async def integrity() -> str | None:
         report = models.integrity
         if report is not None and not report.ok:
             failed = ", ".join(sorted(report.failed_backends()))
             raise ServiceUnavailableError(f"poids altérés ou absents : {failed}")
+        return None
 
     def probe(backend: ChatBackend) -> ReadinessCheck:
-        async def check() -> None:
+        async def check() -> str | None:
             health = await backend.health()
             if health.status == "down":
                 raise ServiceUnavailableError(health.detail or "injoignable")
+            # Serving, but not at full strength (a replica down, a breaker half-open): say which part.
+            return f"dégradé : {health.detail}" if health.status == "degraded" and health.detail else None
 
         return check
 

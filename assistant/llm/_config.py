@@ -16,7 +16,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = ["BackendConfig", "ModelCard", "ModelConfig", "ModelStatus"]
 
@@ -73,3 +73,28 @@ class BackendConfig(BaseModel):
     # repr=False: options may hold an API key, and configs end up in logs and tracebacks.
     options: dict[str, Any] = Field(default_factory=dict, repr=False, description="Validated by the kind's Options.")
     models: list[ModelConfig] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, data: Any) -> Any:
+        """Accept the one-model short form the Helm chart and Compose file write::
+
+            {"id": "mistral-small", "kind": "openai", "base_url": "http://vllm:8000/v1",
+             "model": "mistral-small", "sovereign": true}
+
+        as ``name`` = ``id``, ``options.base_url`` and one model ``id`` served upstream as ``model``.
+        """
+        if not isinstance(data, dict) or "base_url" not in data or "options" in data or "models" in data:
+            return data
+        short = dict(data)
+        model_id = short.pop("id", None)
+        upstream = short.pop("model", None) or model_id
+        options = {"base_url": short.pop("base_url")}
+        if "api_key_file" in short:
+            options["api_key_file"] = short.pop("api_key_file")
+        return {
+            **short,
+            "name": short.pop("name", model_id),
+            "options": options,
+            "models": [{"id": model_id or upstream, "upstream_name": upstream}],
+        }

@@ -43,7 +43,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 RegisterBackend = Callable[[type[ChatBackend]], None]
-DEFAULT_PLUGINS = ("assistant.llm.openai_compatible", "assistant.llm.embedded")
+DEFAULT_PLUGINS = ("assistant.llm.openai_compatible", "assistant.llm.replicas", "assistant.llm.embedded")
 ENTRY_POINT_GROUP = "souverain.llm_backends"
 
 

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import TypeAdapter
 
+from assistant.llm import BackendConfig
 from tests.deploy.helpers import DEPLOY_DIR, compose_config, one, render
 from tests.deploy.values import full_values
 
@@ -131,6 +133,8 @@ def test_application_settings_point_at_the_bundled_services(project: dict[str, A
     assert settings["SOUVERAIN_REDIS_URL"] == f"redis://:{env['REDIS_PASSWORD']}@valkey:6379/0"
     assert settings["SOUVERAIN_SECRET_KEY"] == env["SOUVERAIN_SECRET_KEY"]
     backends = json.loads(settings["SOUVERAIN_LLM_BACKENDS"])
+    parsed = TypeAdapter(list[BackendConfig]).validate_python(backends)
+    assert [(c.name, c.kind, c.models[0].id) for c in parsed] == [("mistral-small", "openai", "mistral-small")]
     assert backends == [
         {
             "id": "mistral-small",

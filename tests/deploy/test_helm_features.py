@@ -6,7 +6,9 @@ import json
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter
 
+from assistant.llm import BackendConfig
 from tests.deploy.helpers import (
     Manifest,
     RenderError,
@@ -255,6 +257,12 @@ def test_configmap_describes_the_production_service(full_manifests: list[Manifes
     assert data["SOUVERAIN_QUOTA_TOKENS_PER_DAY"] == "200000"
     backends = json.loads(data["SOUVERAIN_LLM_BACKENDS"])
     assert [b["id"] for b in backends] == ["mistral-small", "albert-large"]
+    # What the chart writes is what the service reads (the one-model short form): it would not start otherwise.
+    parsed = TypeAdapter(list[BackendConfig]).validate_python(backends)
+    assert [(c.name, c.models[0].id) for c in parsed] == [
+        ("mistral-small", "mistral-small"),
+        ("albert-large", "albert-large"),
+    ]
     vllm_service = one(full_manifests, "Service", "vllm")
     port = vllm_service["spec"]["ports"][0]["port"]
     assert backends[0] == {

@@ -37,9 +37,9 @@ async def _queue(runtime: Runtime) -> None:
     await asyncio.to_thread(runtime.job_queue.pending)
 
 
-async def _run(name: str, check: Awaitable[None]) -> CheckResult:
+async def _run(name: str, check: Awaitable[str | None]) -> CheckResult:
     try:
-        await asyncio.wait_for(check, timeout=_CHECK_TIMEOUT_SECONDS)
+        detail = await asyncio.wait_for(check, timeout=_CHECK_TIMEOUT_SECONDS)
     except TimeoutError:
         return CheckResult(name, False, "pas de réponse en 3 s")
     except ServiceUnavailableError as exc:
@@ -47,7 +47,7 @@ async def _run(name: str, check: Awaitable[None]) -> CheckResult:
     except Exception as exc:
         logger.warning("readiness check %s failed: %s", name, exc)
         return CheckResult(name, False, type(exc).__name__)
-    return CheckResult(name, True, "ok")
+    return CheckResult(name, True, detail or "ok")
 
 
 async def check_readiness(runtime: Runtime) -> list[CheckResult]:
