@@ -13,6 +13,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from assistant import __version__
 from assistant.api.body_limits import BodyLimitMiddleware, BodyLimits
 from assistant.api.errors import install_error_handlers
+from assistant.api.llm_metrics import ReplicaCollector
 from assistant.api.middleware import HttpMetrics, RequestContextMiddleware, SecurityHeadersMiddleware
 from assistant.api.routes import (
     admin,
@@ -41,12 +42,19 @@ from assistant.api.routes import (
 from assistant.api.schema import install_openapi
 from assistant.core.config import Settings, get_settings
 from assistant.core.logging import configure_logging
+from assistant.llm import ModelRegistry
 from assistant.runtime import open_runtime
 from assistant.services.governance.retention import retention_schedule
 from assistant.services.knowledge.source_sync import sync_schedule
 from assistant.web import install_web
 
 __all__ = ["create_app"]
+
+
+def _models_of(app: FastAPI) -> ModelRegistry | None:
+    """The running registry, once the lifespan opened the runtime (scrapes before start-up see none)."""
+    runtime = getattr(app.state, "runtime", None)
+    return runtime.models if runtime is not None else None
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -76,6 +84,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     registry = CollectorRegistry()
     app.state.metrics_registry = registry
+    registry.register(
+        ReplicaCollector(lambda: runtime.models if (runtime := getattr(app.state, "runtime", None)) else None)
+    )
     # Innermost of the three: a refused body still gets a request id, metrics and the security headers.
     app.add_middleware(BodyLimitMiddleware, limits=BodyLimits(settings))
     app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry))

@@ -68,6 +68,11 @@ class ReplicaState:
     def ejected(self, now: float) -> bool:
         return self.ejected_until is not None and now < self.ejected_until
 
+    @property
+    def state_label(self) -> str:
+        """How the admin page describes it (on the service's own clock)."""
+        return "Écarté après des échecs" if self.ejected(time.monotonic()) else "En service"
+
 
 class ReplicaPoolBackend(ChatBackend):
     """One model served by several OpenAI-compatible replicas (see the module docstring)."""

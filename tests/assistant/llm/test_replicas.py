@@ -155,3 +155,34 @@ def test_the_service_answers_through_replicas_while_one_is_down(  # type: ignore
         ready = client.get("/readyz").json()
         detail = str(ready)
         assert "réplica 1 : down" in detail and "réplica 2 : ok" in detail
+        metrics = client.get("/metrics").text
+        assert 'souverain_llm_replica_served_total{backend="flotte",replica="réplica 2"' in metrics
+        assert 'souverain_llm_replica_ejected{backend="flotte",replica="réplica 1"' in metrics
+
+
+def test_the_referent_sees_each_replica_on_the_models_page(  # type: ignore[no-untyped-def]
+    settings_factory, upstreams: list[FakeUpstream]
+) -> None:
+    import re
+
+    from tests.factories import PASSWORD
+
+    config = BackendConfig(
+        name="flotte",
+        kind="replicas",
+        sovereign=True,
+        options={"replicas": [{"base_url": u.url, "name": f"gpu-{i}"} for i, u in enumerate(upstreams)]},
+        models=[ModelConfig(id="mistral-small", upstream_name="fake-model", card=model_card())],
+    )
+    app = create_app(settings_factory(llm_backends=[config]))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        make_account(client, app, "referent.flotte", Role.REFERENT)
+        form = client.get("/connexion").text
+        token = re.search(r'name="jeton" value="([^"]+)"', form)
+        assert token
+        client.post(
+            "/connexion",
+            data={"identifiant": "referent.flotte", "mot_de_passe": PASSWORD, "jeton": token.group(1), "suivant": "/"},
+        )
+        page = client.get("/admin/modeles").text
+        assert "Réplicas de mistral-small" in page and "gpu-0" in page and "gpu-1" in page and "En service" in page
