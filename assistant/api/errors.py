@@ -108,8 +108,9 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.SouverainError)
     status, error_type = _status_of(exc)
     headers: dict[str, str] = {}
-    if isinstance(exc, errors.RateLimitedError):
-        headers["Retry-After"] = str(exc.retry_after)
+    retry_after = getattr(exc, "retry_after", None)  # rate limits, and a model whose queue is full
+    if isinstance(retry_after, int):
+        headers["Retry-After"] = str(retry_after)
     if isinstance(exc, errors.AuthenticationError):
         headers["WWW-Authenticate"] = "Bearer"
     if status >= 500:

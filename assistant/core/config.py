@@ -162,6 +162,11 @@ class Settings(BaseSettings):
         description="Model servers (JSON list); empty means the embedded CPU model only.",
     )
     default_model: str | None = Field(default=None, description="Model used when a request names none.")
+    llm_priority_groups: dict[str, int] = Field(
+        default_factory=dict,
+        description='Priority of a group\'s requests when a model is saturated (JSON, e.g. {"cellule de crise": 100});'
+        " chat in the web pages is 20, API keys 10.",
+    )
     embedded: EmbeddedModelSettings = Field(default_factory=EmbeddedModelSettings)
     guard_classifier_model: str | None = Field(
         default=None,

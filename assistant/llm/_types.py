@@ -77,6 +77,8 @@ class ChatRequest(BaseModel):
     messages: list[Message] = Field(min_length=1)
     params: SamplingParams = Field(default_factory=SamplingParams)
     user: str | None = None
+    # Who goes first when a model is saturated (higher first): never sent upstream.
+    priority: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ to do.
     ├── WeightsIntegrityError         local weights missing or altered          (start-up, /readyz)
     └── UpstreamError                 the model server failed; carries ``partial`` output
         ├── UpstreamUnavailableError  down, refusing, overloaded or circuit open (-> 503)
+        │   └── UpstreamSaturatedError  every replica busy, waiting line full    (-> 503 + Retry-After)
         ├── UpstreamTimeoutError      no first token, or no end, in time        (-> 504)
         └── UpstreamBadResponseError  malformed, truncated or unexpected answer (-> 502)
 """
@@ -36,6 +37,7 @@ __all__ = [
     "UpstreamBadResponseError",
     "UpstreamError",
     "UpstreamRejectedError",
+    "UpstreamSaturatedError",
     "UpstreamTimeoutError",
     "UpstreamUnavailableError",
     "WeightsIntegrityError",
@@ -138,6 +140,17 @@ class UpstreamUnavailableError(UpstreamError):
     """Raised when the model server is unreachable, overloaded (429/503) or its circuit breaker is open."""
 
     code = "upstream_unavailable"
+
+
+class UpstreamSaturatedError(UpstreamUnavailableError):
+    """Raised when every replica of a model is at its concurrency limit and its waiting line is full or too slow;
+    ``retry_after`` (seconds) goes out as ``Retry-After``."""
+
+    code = "model_saturated"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class UpstreamTimeoutError(UpstreamError):

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -31,7 +33,7 @@ from pydantic import Field
 
 from assistant.llm._base import BackendHealth, ChatBackend
 from assistant.llm._types import ChatChunk, ChatRequest, Message
-from assistant.llm.errors import UpstreamError, UpstreamUnavailableError
+from assistant.llm.errors import UpstreamError, UpstreamSaturatedError, UpstreamUnavailableError
 from assistant.llm.openai_compatible import OpenAICompatibleBackend
 
 __all__ = ["ReplicaPoolBackend", "ReplicaState", "register_backends"]
@@ -43,6 +45,9 @@ class ReplicaOptions(OpenAICompatibleBackend.Options):
     """One replica: an OpenAI-compatible server, with its share of the traffic."""
 
     name: str | None = Field(default=None, max_length=100, description="Nom affiché (défaut : l'adresse).")
+    max_concurrency: int | None = Field(
+        default=None, ge=1, description="Requêtes simultanées au plus (vLLM --max-num-seqs) ; au-delà, file d'attente."
+    )
     weight: float = Field(default=1.0, gt=0, description="Part relative du trafic (un nœud deux fois plus gros : 2).")
     # The pool fails over to another replica instead: retrying the same one first only delays the user.
     max_retries: int = Field(default=0, ge=0)
@@ -57,6 +62,7 @@ class ReplicaState:
     name: str
     url: str
     weight: float
+    max_concurrency: int | None = None
     outstanding: int = 0
     served: int = 0
     failures: int = 0
@@ -64,6 +70,10 @@ class ReplicaState:
     ejected_until: float | None = None
     last_error: str | None = None
     backend: OpenAICompatibleBackend = field(repr=False, default=None)  # type: ignore[assignment]
+
+    @property
+    def full(self) -> bool:
+        return self.max_concurrency is not None and self.outstanding >= self.max_concurrency
 
     def ejected(self, now: float) -> bool:
         return self.ejected_until is not None and now < self.ejected_until
@@ -86,6 +96,8 @@ class ReplicaPoolBackend(ChatBackend):
         eject_after: int = Field(default=3, ge=1, description="Échecs consécutifs avant d'écarter un réplica.")
         eject_seconds: float = Field(default=15.0, gt=0, description="Durée d'écartement d'un réplica en échec.")
         health_interval: float = Field(default=5.0, gt=0, description="Sondage des réplicas écartés (secondes).")
+        max_queue: int = Field(default=200, ge=0, description="Requêtes en attente au plus quand tout est plein.")
+        queue_timeout: float = Field(default=30.0, gt=0, description="Attente au plus avant un 503 (secondes).")
 
     options: Options
 
@@ -95,28 +107,35 @@ class ReplicaPoolBackend(ChatBackend):
         self.replicas: list[ReplicaState] = []
         for index, replica in enumerate(options.replicas):
             backend = OpenAICompatibleBackend(
-                OpenAICompatibleBackend.Options.model_validate(replica.model_dump(exclude={"name", "weight"}))
+                OpenAICompatibleBackend.Options.model_validate(
+                    replica.model_dump(exclude={"name", "weight", "max_concurrency"})
+                )
             )
             self.replicas.append(
                 ReplicaState(
                     name=replica.name or f"réplica {index + 1}",
                     url=backend.display_url,
                     weight=replica.weight,
+                    max_concurrency=replica.max_concurrency,
                     backend=backend,
                 )
             )
         self._probe: asyncio.Task[None] | None = None
         self._turn = 0
+        # Requests waiting for a free slot: (-priority, arrival, future) — highest priority first, then FIFO.
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
+        self._reserved = 0
 
     # ---- choosing ------------------------------------------------------------------------------------------
 
     def _candidates(self, tried: set[int]) -> list[int]:
         now = self._clock()
-        admitted = [i for i, r in enumerate(self.replicas) if i not in tried and not r.ejected(now)]
+        admitted = [i for i, r in enumerate(self.replicas) if i not in tried and not r.ejected(now) and not r.full]
         if admitted:
             return admitted
         # Every replica is ejected: better to try the one back soonest than to refuse outright.
-        waiting = [i for i in range(len(self.replicas)) if i not in tried]
+        waiting = [i for i, r in enumerate(self.replicas) if i not in tried and not r.full]
         return sorted(waiting, key=lambda i: self.replicas[i].ejected_until or 0.0)[:1]
 
     def _pick(self, tried: set[int]) -> int | None:
@@ -154,13 +173,74 @@ class ReplicaPoolBackend(ChatBackend):
 
     # ---- serving -------------------------------------------------------------------------------------------
 
+    def _free_slots(self) -> float:
+        """Free slots over the replicas, less those promised to woken waiters (unlimited replicas: infinite)."""
+        if any(replica.max_concurrency is None for replica in self.replicas):
+            return float("inf")
+        free = sum(max(0, (r.max_concurrency or 0) - r.outstanding) for r in self.replicas)
+        return free - self._reserved
+
+    async def _wait_for_room(self, priority: int) -> bool:
+        """Wait, in priority order, until a replica has a free slot; 503 with Retry-After past the bounds.
+
+        Returns True when a slot was reserved for this request (it must :meth:`_claim` it once it picked one).
+        """
+        if self._free_slots() > 0 and not self._waiting:
+            return False
+        if len(self._waiting) >= self.options.max_queue:
+            raise UpstreamSaturatedError(
+                f"Le modèle est saturé : {len(self._waiting)} demandes attendent déjà. Réessayez dans un instant.",
+                retry_after=max(1, round(self.options.queue_timeout / 4)),
+            )
+        ticket: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        entry = (-priority, next(self._arrivals), ticket)
+        heapq.heappush(self._waiting, entry)
+        self._wake()
+        try:
+            await asyncio.wait_for(asyncio.shield(ticket), timeout=self.options.queue_timeout)
+            return True
+        except TimeoutError:
+            if entry in self._waiting:
+                self._waiting.remove(entry)
+                heapq.heapify(self._waiting)
+            if ticket.done() and not ticket.cancelled():
+                self._reserved -= 1  # woken just as the wait ran out: give the slot back
+                self._wake()
+            else:
+                ticket.cancel()
+            raise UpstreamSaturatedError(
+                f"Le modèle est saturé : pas de place libérée en {self.options.queue_timeout:g} s. "
+                "Réessayez dans un instant.",
+                retry_after=max(1, round(self.options.queue_timeout / 4)),
+            ) from None
+        except asyncio.CancelledError:
+            if entry in self._waiting:
+                self._waiting.remove(entry)
+                heapq.heapify(self._waiting)
+            elif ticket.done() and not ticket.cancelled():
+                self._reserved -= 1
+                self._wake()
+            raise
+
+    def _wake(self) -> None:
+        """Promise free slots to the first waiters; each woken request claims its slot when it picks a replica."""
+        while self._waiting and self._free_slots() > 0:
+            _, _, ticket = heapq.heappop(self._waiting)
+            if not ticket.done():
+                ticket.set_result(None)
+                self._reserved += 1
+
     async def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        reserved = await self._wait_for_room(request.priority)
         tried: set[int] = set()
         last: UpstreamError | None = None
         while (index := self._pick(tried)) is not None:
             tried.add(index)
             replica = self.replicas[index]
             replica.outstanding += 1
+            if reserved:
+                self._reserved -= 1  # the promised slot is now this replica's
+                reserved = False
             started = False
             try:
                 async with aclosing(replica.backend.stream(request)) as chunks:
@@ -177,6 +257,10 @@ class ReplicaPoolBackend(ChatBackend):
                 last = exc
             finally:
                 replica.outstanding -= 1
+                self._wake()
+        if reserved:
+            self._reserved -= 1
+            self._wake()
         names = ", ".join(r.name for r in self.replicas)
         raise UpstreamUnavailableError(
             f"Aucun réplica du modèle n'a pu répondre ({names}) : {last.message if last else 'aucun disponible'}."

@@ -42,6 +42,7 @@ from assistant.services.gateway.energy import estimate_request_energy
 from assistant.services.gateway.generation import Measure, check_forbidden_uses, check_sovereignty, parse_sensitivity
 from assistant.services.gateway.labelling import provenance_for, sign_texts
 from assistant.services.gateway.model_access import resolve_model
+from assistant.services.gateway.priority import request_priority
 from assistant.services.gateway.quotas import ensure_tokens_available, record_tokens
 from assistant.services.gateway.usage import write_usage
 from assistant.services.knowledge.grounding import Grounding, collection_ids_of, ground
@@ -183,7 +184,9 @@ async def create_chat_completion(
         confirmation=request.guard_confirmation,
     )
     await ensure_tokens_available(runtime, principal)
-    backend_request = request.to_backend_request(upstream_model=model.upstream_name)
+    backend_request = request.to_backend_request(upstream_model=model.upstream_name).model_copy(
+        update={"priority": request_priority(runtime, principal)}
+    )
     provenance = provenance_for(model, request_id=client.request_id, sources=sources)
     headers = {"X-AI-Generated": "true", "X-AI-Model": model.id}
     if request.stream:

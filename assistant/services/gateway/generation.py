@@ -25,6 +25,7 @@ from assistant.security import Principal
 from assistant.sensitivity import Sensitivity, SovereigntyViolationError, assess, enforce_sovereignty
 from assistant.services.gateway.energy import estimate_request_energy
 from assistant.services.gateway.guard import check_forbidden_uses
+from assistant.services.gateway.priority import PRIORITY_INTERACTIVE
 
 __all__ = [
     "FixedAnswer",
@@ -147,6 +148,8 @@ class Generation:
     model: RegisteredModel
     messages: list[Message]
     params: SamplingParams = field(default_factory=SamplingParams)
+    # Pages are people waiting for an answer: they go before API scripts when a model is saturated.
+    priority: int = PRIORITY_INTERACTIVE
     parts: list[str] = field(default_factory=list)
     finish_reason: str | None = None
     # The server's word on an early stop: "repetition" when the model was caught looping.
@@ -167,7 +170,9 @@ class Generation:
 
     async def deltas(self) -> AsyncGenerator[str, None]:
         """Text pieces as the model produces them."""
-        request = ChatRequest(model=self.model.upstream_name, messages=self.messages, params=self.params)
+        request = ChatRequest(
+            model=self.model.upstream_name, messages=self.messages, params=self.params, priority=self.priority
+        )
         began = time.perf_counter()
         chunks = self.model.backend.stream(request)
         try:

@@ -38,6 +38,7 @@ def test_llm_package_exports() -> None:
         "UpstreamError",
         "UpstreamRejectedError",
         "UpstreamTimeoutError",
+        "UpstreamSaturatedError",
         "UpstreamUnavailableError",
         "Usage",
         "WeightsFile",

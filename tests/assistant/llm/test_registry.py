@@ -79,7 +79,7 @@ def vllm_configs(url: str) -> list[BackendConfig]:
 def test_builtin_kinds_register_like_plugins() -> None:
     kinds = BackendKinds.with_plugins(load_entry_points=False)
 
-    assert kinds.kinds() == ["embedded", "openai"]
+    assert kinds.kinds() == ["embedded", "openai", "replicas"]
     assert kinds.get("openai") is OpenAICompatibleBackend
 
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from assistant.app import create_app
 from assistant.llm import BackendConfig, ChatRequest, ModelConfig
-from assistant.llm.errors import UpstreamError, UpstreamUnavailableError
+from assistant.llm.errors import UpstreamError, UpstreamSaturatedError, UpstreamUnavailableError
 from assistant.llm.replicas import ReplicaPoolBackend
 from assistant.store.models import Role
 from tests.factories import make_account, model_card
@@ -186,3 +186,33 @@ def test_the_referent_sees_each_replica_on_the_models_page(  # type: ignore[no-u
         )
         page = client.get("/admin/modeles").text
         assert "Réplicas de mistral-small" in page and "gpu-0" in page and "gpu-1" in page and "En service" in page
+
+
+def test_under_saturation_priorities_go_first_and_the_line_is_bounded(upstreams: list[FakeUpstream]) -> None:
+    """One slot, a flood of low-priority requests, then an interactive one: it is served next, not last."""
+    upstreams[0].faults.first_token_delay = 0.4  # each answer holds the slot a little while
+    pool = ReplicaPoolBackend.from_options(
+        {"replicas": [{"base_url": upstreams[0].url, "max_concurrency": 1}], "max_queue": 6, "queue_timeout": 20}
+    )
+    assert isinstance(pool, ReplicaPoolBackend)
+    finished: list[str] = []
+
+    async def ask(name: str, priority: int) -> None:
+        request = ChatRequest(model="fake-model", messages=[{"role": "user", "content": QUESTION}], priority=priority)
+        await pool.complete(request)
+        finished.append(name)
+
+    async def scenario() -> None:
+        flood = [asyncio.create_task(ask(f"lot-{i}", 0)) for i in range(6)]
+        await asyncio.sleep(0.2)  # the first holds the slot, five wait
+        interactive = asyncio.create_task(ask("agent", 10))
+        await asyncio.sleep(0.05)
+        with pytest.raises(UpstreamSaturatedError) as full:
+            await ask("de trop", 0)
+        assert full.value.retry_after >= 1 and "saturé" in full.value.message
+        await asyncio.gather(*flood, interactive)
+        await pool.aclose()
+
+    asyncio.run(scenario())
+    assert finished.index("agent") == 1, f"the interactive request is served right after the one running: {finished}"
+    assert len(finished) == 7
