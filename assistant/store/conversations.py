@@ -9,7 +9,15 @@ from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant.store._base import utcnow
-from assistant.store.models import Conversation, ConversationMessage, MessageFeedback, MessageRole
+from assistant.store.models import (
+    Conversation,
+    ConversationMessage,
+    ConversationShare,
+    MessageFeedback,
+    MessageRole,
+    ShareGroup,
+    ShareUser,
+)
 
 __all__ = [
     "NO_PROJECT",
@@ -107,8 +115,14 @@ async def project_conversation_ids(*, session: AsyncSession, project_id: uuid.UU
 
 
 async def delete_conversation(*, session: AsyncSession, conversation_id: uuid.UUID) -> None:
-    """Delete a conversation, its messages and the feedback on them (explicitly: SQLite does not enforce
-    cascades by default)."""
+    """Delete a conversation, its messages, the feedback on them and its shares with their frozen messages
+    (explicitly: SQLite does not enforce cascades by default)."""
+    shares = select(ConversationShare.id).where(ConversationShare.conversation_id == conversation_id)
+    for recipients in (ShareUser, ShareGroup):
+        await session.execute(
+            delete(recipients).where(recipients.share_id.in_(shares)).execution_options(synchronize_session=False)
+        )
+    await session.execute(delete(ConversationShare).where(ConversationShare.conversation_id == conversation_id))
     messages = select(ConversationMessage.id).where(ConversationMessage.conversation_id == conversation_id)
     await session.execute(
         delete(MessageFeedback)

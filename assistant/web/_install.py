@@ -18,6 +18,7 @@ from assistant.web._pages_governance import governance_router
 from assistant.web._pages_oidc import oidc_pages_router
 from assistant.web._pages_projects import projects_router
 from assistant.web._pages_prompts import prompts_router
+from assistant.web._pages_shares import shares_router
 from assistant.web._pages_transcriptions import transcription_pages_router
 from assistant.web._pages_work import work_router
 from assistant.web._templates import PageRenderer
@@ -42,6 +43,7 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     app.include_router(projects_router(renderer))
     app.include_router(comparisons_router(renderer))
     app.include_router(prompts_router(renderer))
+    app.include_router(shares_router(renderer))
     app.include_router(transcription_pages_router(renderer))
 
     async def login_required(request: Request, exc: Exception) -> Response:

@@ -59,6 +59,7 @@ NAVIGATION = (
     NavItem("projets", "Projets", "/projets", Permission.CHAT),
     NavItem("comparer", "Comparer", "/comparer", Permission.CHAT),
     NavItem("prompts", "Prompts", "/prompts", Permission.CHAT),
+    NavItem("partages", "Partagés avec moi", "/partages", Permission.CHAT),
     NavItem("documents", "Documents", "/documents", Permission.DOCUMENTS),
     NavItem("taches", "Tâches", "/taches", Permission.CHAT),
     NavItem("transcriptions", "Transcriptions", "/transcriptions", Permission.TRANSCRIPTIONS),

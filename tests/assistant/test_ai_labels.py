@@ -274,7 +274,35 @@ def _probes(client: TestClient, agent: Account, ids: dict[str, str], wav: Path) 
         body = _labelled_comparison(voted, revealed=True)
         assert {answer["provenance"]["model_id"] for answer in body["answers"]} == set(two)
 
+    shared: dict[str, Any] = {}
+
+    def shared_read() -> None:
+        recipient = make_account(client, client.app, "agent.destinataire", Role.AGENT)  # type: ignore[arg-type]
+        share = client.post(
+            f"{conversation}/shares", json={"users": [recipient.username], "mode": "copy"}, headers=auth
+        )
+        assert share.status_code == 201, share.text
+        shared.update(id=share.json()["id"], recipient=recipient)
+        read = client.get(f"/api/shares/{shared['id']}", headers=recipient.bearer)
+        assert read.status_code == 200, read.text
+        answers = [message for message in read.json()["messages"] if message["role"] == "assistant"]
+        assert answers
+        for answer in answers:
+            _labelled_json(answer)
+            assert answer["provenance_manifest"], answer
+
+    def shared_copy() -> None:
+        copied = client.post(f"/api/shares/{shared['id']}/copy", headers=shared["recipient"].bearer)
+        assert copied.status_code == 201, copied.text
+        answers = [message for message in copied.json()["messages"] if message["role"] == "assistant"]
+        assert answers
+        for answer in answers:
+            _labelled_json(answer)
+
     return {
+        # A share is made and read first, then copied (dict order is the run order).
+        ("GET", "/api/shares/{share_id}"): shared_read,
+        ("POST", "/api/shares/{share_id}/copy"): shared_copy,
         # A comparison is made first, then read and voted on (dict order is the run order).
         ("POST", "/api/comparisons"): comparison,
         ("GET", "/api/comparisons/{comparison_id}"): comparison_detail,

@@ -95,6 +95,7 @@ class ErasureReceiptOut(BaseModel):
     projects: int
     prompts: int
     comparisons: int
+    shares: int = Field(default=0, description="Partages de conversations supprimés.")
     collections: int
     transcriptions: int
     api_keys_revoked: int

@@ -4,4 +4,4 @@ asked), the prompt library, and the document tasks (synthesis, translation, rewr
 
 # The modules other service groups may import (tests/test_architecture.py holds them to it); the API and
 # the CLI may use any module of the group.
-__all__: list[str] = ["comparisons", "conversations", "projects", "prompts"]
+__all__: list[str] = ["comparisons", "conversations", "projects", "prompts", "sharing"]

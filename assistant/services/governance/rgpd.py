@@ -26,6 +26,7 @@ from assistant.services.chat import comparisons as comparison_service
 from assistant.services.chat import conversations as conversation_service
 from assistant.services.chat import projects as project_service
 from assistant.services.chat import prompts as prompt_service
+from assistant.services.chat import sharing as sharing_service
 from assistant.services.gateway.usage import usage_summary
 from assistant.services.identity.api_keys import list_api_keys, revoke_api_key
 from assistant.services.knowledge.collections import delete_collection
@@ -57,6 +58,7 @@ class ErasureReceipt:
     projects: int = 0
     prompts: int = 0
     comparisons: int = 0
+    shares: int = 0
 
 
 def _json(value: Any) -> bytes:
@@ -104,6 +106,7 @@ async def export_my_data(runtime: Runtime, *, principal: Principal, client: Clie
             "- projets.json : vos projets (nom, consignes permanentes, collections)\n"
             "- prompts.json : vos prompts personnels\n"
             "- comparaisons.json : vos comparaisons côte à côte (question, deux réponses, modèles, vote)\n"
+            "- partages.json : les conversations que vous avez partagées et celles partagées avec vous\n"
             "- transcriptions/ : chaque transcription en JSON et en texte\n"
             "- collections.json : vos collections et documents déposés\n- consommation.json : votre usage\n\n"
             f"Les réponses produites par un modèle portent la mention « {AI_LABEL} ».\n",
@@ -129,6 +132,7 @@ async def export_my_data(runtime: Runtime, *, principal: Principal, client: Clie
         archive.writestr(
             "comparaisons.json", _json(await comparison_service.export_my_comparisons(runtime, principal=principal))
         )
+        archive.writestr("partages.json", _json(await sharing_service.export_my_shares(runtime, principal=principal)))
         for conversation_id in await _all_conversations(runtime, principal):
             detail = await conversation_service.get_conversation(
                 runtime, principal=principal, conversation_id=conversation_id
@@ -218,10 +222,12 @@ async def rectify_profile(
 async def erase_my_data(
     runtime: Runtime, *, principal: Principal, client: ClientInfo, confirmation: str
 ) -> ErasureReceipt:
-    """Erase the user's conversations, comparisons, projects, personal prompts, documents (with vectors and files),
-    transcripts and audio; revoke keys."""
+    """Erase the user's conversations and the shares they gave, comparisons, projects, personal prompts, documents
+    (with vectors and files), transcripts and audio; revoke keys."""
     if confirmation.strip() != ERASE_CONFIRMATION:
         raise InvalidRequestError(f"Pour confirmer l'effacement, recopiez exactement : « {ERASE_CONFIRMATION} ».")
+    # Before the conversations, whose deletion would take the shares with it: the receipt counts them.
+    shares = await sharing_service.delete_my_shares(runtime, principal=principal)
     conversations = await _all_conversations(runtime, principal)
     for conversation_id in conversations:
         await conversation_service.delete_conversation(
@@ -264,6 +270,7 @@ async def erase_my_data(
         details={
             "conversations": len(conversations),
             "comparisons": comparisons,
+            "shares": shares,
             "projects": len(projects),
             "prompts": prompts,
             "collections": len(owned),
@@ -283,4 +290,5 @@ async def erase_my_data(
         projects=len(projects),
         prompts=prompts,
         comparisons=comparisons,
+        shares=shares,
     )

@@ -35,6 +35,7 @@ from assistant.store.models.rag import (
     DocumentChunk,
     DocumentStatus,
 )
+from assistant.store.models.shares import ConversationShare, ShareGroup, ShareMode, ShareUser
 from assistant.store.models.sources import KnowledgeSource, SourceFile
 from assistant.store.models.transcriptions import Transcription, TranscriptionMinutes
 from assistant.store.models.users import Role, User
@@ -52,6 +53,7 @@ __all__ = [
     "ComparisonVote",
     "Conversation",
     "ConversationMessage",
+    "ConversationShare",
     "Document",
     "DocumentChunk",
     "DocumentStatus",
@@ -78,6 +80,9 @@ __all__ = [
     "PromptVersion",
     "RegistryReview",
     "Role",
+    "ShareGroup",
+    "ShareMode",
+    "ShareUser",
     "SourceFile",
     "Transcription",
     "TranscriptionMinutes",

@@ -6,7 +6,7 @@ import { Answer, addQuestion, answerOf, clearThread, renderMessages, scrollToEnd
 import { loadCollections, selectedCollections, setCollectionsDisabled } from "./chat/collections.js";
 import {
   clearSuccess, openAnswerReport, openDelete, openFeedback, openGuardConfirmation, openGuardReport, openRename,
-  sendFeedback,
+  openShare, sendFeedback,
 } from "./chat/dialogs.js";
 import { loadModels, selectModel } from "./chat/models.js";
 import { LABEL, announce, clearError, showError } from "./chat/page.js";
@@ -387,6 +387,9 @@ document.getElementById("supprimer").addEventListener("click", (event) => {
     loadConversations(null);
     newButton.focus();
   }, event.currentTarget);
+});
+document.getElementById("partager").addEventListener("click", (event) => {
+  if (conversation) openShare(conversation, event.currentTarget);
 });
 document.getElementById("garde-signaler").addEventListener("click", (event) => {
   if (lastGuard) openGuardReport(lastGuard.notice, lastGuard.question, lastGuard.model, event.currentTarget);

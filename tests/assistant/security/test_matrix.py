@@ -249,6 +249,16 @@ REQUESTS: list[Request] = [
     ("POST", "/comparer", lambda w, c: None, 400),  # no question: the form comes back with a French error
     ("GET", "/comparer/{comparison_id}", lambda w, c: None, 404),  # nobody's: the French 404 page
     ("POST", "/comparer/{comparison_id}/vote", lambda w, c: None, 404),
+    # Shared conversations: nobody's conversation and nobody's share are « introuvables » once allowed.
+    ("POST", "/api/conversations/{conversation_id}/shares", lambda w, c: {"users": ["agent.b"]}, 404),
+    ("GET", "/api/conversations/{conversation_id}/shares", lambda w, c: None, 404),
+    ("GET", "/api/shares/received", lambda w, c: None, 200),
+    ("GET", "/api/shares/{share_id}", lambda w, c: None, 404),
+    ("DELETE", "/api/shares/{share_id}", lambda w, c: None, 404),
+    ("POST", "/api/shares/{share_id}/copy", lambda w, c: None, 404),
+    ("GET", "/partages", lambda w, c: None, 200),
+    ("GET", "/partages/{share_id}", lambda w, c: None, 404),  # nobody's: the French 404 page
+    ("POST", "/partages/{share_id}/copie", lambda w, c: None, 404),
     ("GET", "/projets", lambda w, c: None, 200),
     ("POST", "/projets", lambda w, c: None, 400),  # no name: the form comes back with a French error
     ("POST", "/projets/{project_id}/modifier", lambda w, c: None, 400),
@@ -298,6 +308,7 @@ WEB_PAGES |= {"/transcriptions", "/transcriptions/{transcription_id}"}
 WEB_PAGES |= {"/projets", "/projets/{project_id}/modifier", "/projets/{project_id}/supprimer"}
 WEB_PAGES |= {"/prompts", "/prompts/{prompt_id}/modifier", "/prompts/{prompt_id}/supprimer"}
 WEB_PAGES |= {"/comparer", "/comparer/{comparison_id}", "/comparer/{comparison_id}/vote"}
+WEB_PAGES |= {"/partages", "/partages/{share_id}", "/partages/{share_id}/copie"}
 
 
 def _path(template: str, world: World, caller: Caller) -> str:
@@ -314,6 +325,7 @@ def _path(template: str, world: World, caller: Caller) -> str:
         project_id=uuid.uuid4(),
         prompt_id=uuid.uuid4(),
         comparison_id=uuid.uuid4(),
+        share_id=uuid.uuid4(),
         source_id=uuid.uuid4(),
         own_report=world.own_reports.get(caller.name, uuid.uuid4()),
         report_id=world.report_id,

@@ -1,7 +1,7 @@
-// The chat's dialogs: rename and delete the open conversation, report an answer (or a guard decision thought
-// unjustified), say why an answer is to be improved, confirm a request the charter asks a reason for.
+// The chat's dialogs: rename, delete and share the open conversation, report an answer (or a guard decision
+// thought unjustified), say why an answer is to be improved, confirm a request the charter asks a reason for.
 import { call } from "./api.js";
-import { announce, closeDialog, fieldError, openDialog } from "./page.js";
+import { announce, closeDialog, fieldError, formatDate, openDialog } from "./page.js";
 
 const successBox = document.getElementById("succes");
 
@@ -78,6 +78,98 @@ document.getElementById("supprimer-confirmer").addEventListener("click", async (
   closeDialog(deleteDialog);
   deleting.done();
   announce(`Conversation « ${deleting.conversation.title} » supprimée.`);
+});
+
+// ---- Share ------------------------------------------------------------------------------------------------
+
+const shareDialog = document.getElementById("dialogue-partager");
+const shareForm = document.getElementById("form-partager");
+const shareUsers = document.getElementById("partager-agents");
+const shareGroups = document.getElementById("partager-groupes");
+const shareGroup = document.getElementById("partager-groupe");
+const shareError = document.getElementById("partager-erreur");
+const sharesHeading = document.getElementById("partages-titre");
+const sharesList = document.getElementById("partages-liste");
+const sharesEmpty = document.getElementById("partages-vide");
+let sharing = null;
+
+const names = (text) => text.split(",").map((name) => name.trim()).filter(Boolean);
+
+function shareItem(share) {
+  const item = document.createElement("li");
+  const who = [...share.users, ...share.groups.map((group) => `groupe « ${group} »`)].join(", ");
+  item.append(`${share.mode_label} — ${who} — le ${formatDate(share.created_at)}`);
+  const revoke = document.createElement("button");
+  revoke.type = "button";
+  revoke.className = "fr-btn fr-btn--tertiary-no-outline fr-btn--sm fr-ml-1w";
+  revoke.textContent = "Révoquer";
+  revoke.setAttribute("aria-label", `Révoquer le partage avec ${who}`);
+  revoke.addEventListener("click", async () => {
+    try {
+      await call(`/api/shares/${share.id}`, { method: "DELETE" });
+    } catch (error) {
+      fieldError(shareGroup, shareError, error.message);
+      return;
+    }
+    await listShares();
+    // The button is gone with its share: focus goes to the list it was in.
+    sharesHeading.focus();
+    announce(`Partage avec ${who} révoqué : il n'y a plus accès.`);
+  });
+  item.append(" ", revoke);
+  return item;
+}
+
+async function listShares() {
+  let shares = [];
+  try {
+    shares = await call(`/api/conversations/${sharing.conversation.id}/shares`);
+  } catch (error) {
+    fieldError(shareGroup, shareError, error.message);
+  }
+  const current = shares.filter((share) => !share.revoked_at);
+  sharesList.replaceChildren(...current.map(shareItem));
+  sharesEmpty.hidden = current.length > 0;
+}
+
+// Opens the share dialog for `conversation` ({id, title}), with its shares in force and « Révoquer ».
+export function openShare(conversation, opener) {
+  sharing = { conversation };
+  shareForm.reset();
+  fieldError(shareGroup, shareError, "");
+  sharesList.replaceChildren();
+  sharesEmpty.hidden = true;
+  openDialog(shareDialog, opener);
+  listShares();
+}
+
+shareForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!sharing) return;
+  const users = names(shareUsers.value);
+  const groups = names(shareGroups.value);
+  if (!users.length && !groups.length) {
+    fieldError(shareGroup, shareError, "Saisissez au moins un agent ou un groupe.");
+    shareUsers.focus();
+    return;
+  }
+  const mode = shareForm.querySelector('input[name="mode"]:checked')?.value || "snapshot";
+  let share;
+  try {
+    share = await call(`/api/conversations/${sharing.conversation.id}/shares`, {
+      method: "POST",
+      json: { users, groups, mode },
+    });
+  } catch (error) {
+    fieldError(shareGroup, shareError, error.message);
+    shareUsers.focus();
+    return;
+  }
+  shareForm.reset();
+  fieldError(shareGroup, shareError, "");
+  await listShares();
+  shareUsers.focus();
+  announce(`Conversation partagée (${share.mode_label.toLowerCase()}).`);
 });
 
 // ---- Report ----------------------------------------------------------------------------------------------
