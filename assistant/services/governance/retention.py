@@ -31,6 +31,7 @@ from assistant.store.models import Conversation, Transcription, UsageRecord
 __all__ = ["RetentionOutcome", "apply_retention", "retention_loop", "retention_schedule"]
 
 logger = logging.getLogger(__name__)
+_STOP_GRACE_SECONDS = 30
 _BATCH = 500
 
 
@@ -149,23 +150,32 @@ async def apply_retention(runtime: Runtime) -> RetentionOutcome:
     return outcome
 
 
-async def retention_loop(runtime: Runtime) -> None:
-    """Apply the retention rules now and then every ``retention_interval_hours``, until cancelled."""
-    while True:
+async def retention_loop(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
+    """Apply the retention rules now and then every ``retention_interval_hours``, until ``stop`` is set."""
+    stop = stop or asyncio.Event()
+    while not stop.is_set():
         try:
             await apply_retention(runtime)
         except Exception:  # a failed pass is retried at the next interval; the worker keeps working
             logger.exception("retention pass failed")
-        await asyncio.sleep(runtime.settings.retention_interval_hours * 3600)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=runtime.settings.retention_interval_hours * 3600)
 
 
 @asynccontextmanager
 async def retention_schedule(runtime: Runtime) -> AsyncIterator[None]:
-    """Run :func:`retention_loop` in the background for the duration of the block (worker processes)."""
-    task = asyncio.create_task(retention_loop(runtime), name="retention")
+    """Run :func:`retention_loop` in the background for the duration of the block (worker processes).
+
+    At the end the pass under way finishes before the database closes: a pass cancelled in the middle of a query
+    would leave its connection to be collected unclosed.
+    """
+    stop = asyncio.Event()
+    task = asyncio.create_task(retention_loop(runtime, stop), name="retention")
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        stop.set()
+        try:
+            await asyncio.wait_for(task, timeout=_STOP_GRACE_SECONDS)
+        except TimeoutError:
+            logger.warning("retention pass still running at shutdown: cancelled")

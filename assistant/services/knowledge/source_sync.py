@@ -276,8 +276,13 @@ def register(registry: JobRegistry, runtime: Runtime) -> None:
     registry.register(SYNC_JOB_KIND, functools.partial(_run_job, runtime))
 
 
-async def _schedule_loop(runtime: Runtime) -> None:
+async def _schedule_loop(runtime: Runtime, stop: asyncio.Event) -> None:
+    # The first pass waits one tick: a process that starts and stops at once (tests, CLI) queues nothing.
     while True:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=_SCHEDULE_SECONDS)
+        if stop.is_set():
+            return
         try:
             async with runtime.session_factory() as session:
                 due = await store.due_sources(session=session, now=utcnow(), idle_statuses=_IDLE)
@@ -285,16 +290,19 @@ async def _schedule_loop(runtime: Runtime) -> None:
                 await request_sync(runtime, source.id)
         except Exception:  # a failed pass is retried at the next tick; the worker keeps working
             logger.exception("source schedule pass failed")
-        await asyncio.sleep(_SCHEDULE_SECONDS)
 
 
 @contextlib.asynccontextmanager
 async def sync_schedule(runtime: Runtime) -> AsyncIterator[None]:
-    """Queue the scheduled synchronisations in the background for the duration of the block (worker processes)."""
-    task = asyncio.create_task(_schedule_loop(runtime), name="source-schedule")
+    """Queue the scheduled synchronisations in the background for the duration of the block (worker processes);
+    at the end the pass under way finishes (never cancelled in the middle of a query)."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(_schedule_loop(runtime, stop), name="source-schedule")
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        stop.set()
+        try:
+            await asyncio.wait_for(task, timeout=30)
+        except TimeoutError:
+            logger.warning("source schedule pass still running at shutdown: cancelled")
