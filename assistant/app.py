@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
@@ -14,17 +15,20 @@ from assistant import __version__
 from assistant.api.body_limits import BodyLimitMiddleware, BodyLimits
 from assistant.api.errors import install_error_handlers
 from assistant.api.llm_metrics import ReplicaCollector
-from assistant.api.middleware import HttpMetrics, RequestContextMiddleware, SecurityHeadersMiddleware
+from assistant.api.middleware import HttpMetrics, RequestContextMiddleware, SecurityHeadersMiddleware, TracingMiddleware
 from assistant.api.routes import (
     admin,
     audit,
     auth,
+    batches,
     charter,
     collections,
     comparisons,
     conversations,
     docs,
     documents,
+    files,
+    glossary,
     governance,
     health,
     incidents,
@@ -47,7 +51,11 @@ from assistant.llm import ModelRegistry
 from assistant.runtime import open_runtime
 from assistant.services.governance.retention import retention_schedule
 from assistant.services.knowledge.source_sync import sync_schedule
+from assistant.telemetry import open_tracing
 from assistant.web import install_web
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 __all__ = ["create_app"]
 
@@ -58,14 +66,23 @@ def _models_of(app: FastAPI) -> ModelRegistry | None:
     return runtime.models if runtime is not None else None
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the service. Resources open in the lifespan, so building the app itself is cheap and side-effect free."""
+def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter | None = None) -> FastAPI:
+    """Build the service. Resources open in the lifespan, so building the app itself is cheap and side-effect free.
+
+    ``span_exporter`` replaces the OTLP exporter when telemetry is on (tests collect spans in memory).
+    """
     settings = settings or get_settings()
     configure_logging(level=settings.log_level, fmt=settings.log_format)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_runtime(settings, with_worker=settings.run_worker_in_process, start_models=True) as runtime:
+        async with (
+            open_tracing(settings, exporter=span_exporter) as tracing,
+            open_runtime(
+                settings, with_worker=settings.run_worker_in_process, start_models=True, tracing=tracing
+            ) as runtime,
+        ):
+            app.state.tracing = tracing
             app.state.runtime = runtime
             if settings.run_worker_in_process:
                 async with retention_schedule(runtime), sync_schedule(runtime):
@@ -82,6 +99,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        # FastAPI's own OpenTelemetry support stays off (even with FASTAPI_OTEL_AUTO_CONFIGURE): it would record
+        # exception messages and bodies; our spans (assistant.telemetry) carry only a closed list of attributes.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "auto_configure": False},
     )
     registry = CollectorRegistry()
     app.state.metrics_registry = registry
@@ -90,6 +110,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Innermost of the three: a refused body still gets a request id, metrics and the security headers.
     app.add_middleware(BodyLimitMiddleware, limits=BodyLimits(settings))
+    if settings.otel_enabled:  # not installed at all when off: the request path pays nothing
+        app.add_middleware(TracingMiddleware, tracing=lambda: getattr(app.state, "tracing", None))
     app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry))
     app.add_middleware(SecurityHeadersMiddleware, always_hsts=settings.environment == "production")
     # Outermost: everything inside (lockouts, rate limits, the audit log, HSTS) sees the real client and scheme,
@@ -108,6 +130,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         governance.router,
         charter.router,
         openai.router,
+        files.router,
+        batches.router,
         conversations.router,
         projects.router,
         shares.router,
@@ -120,6 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         documents.router,
         search.router,
         sources.router,
+        glossary.router,
         transcriptions.router,
     )
     for router in routers:

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cachetools import TTLCache
 from sqlalchemy.exc import SQLAlchemyError
@@ -41,6 +41,9 @@ from assistant.security import (
 from assistant.speech import SpeechEngine
 from assistant.store import create_engine, create_session_factory, upgrade_database_async
 from assistant.store import governance as governance_store
+
+if TYPE_CHECKING:
+    from assistant.telemetry import Tracing
 
 __all__ = ["ReadinessCheck", "Runtime", "apply_model_decisions", "open_runtime"]
 
@@ -161,6 +164,7 @@ def _builtin_job_modules() -> list[str]:
         "assistant.services.knowledge.ingestion",
         "assistant.services.knowledge.source_sync",
         "assistant.services.meetings.jobs",
+        "assistant.services.batch.jobs",
     ]
 
 
@@ -269,12 +273,18 @@ def _oidc_login_client(settings: Settings) -> OidcLoginClient | None:
 
 @asynccontextmanager
 async def open_runtime(
-    settings: Settings, *, migrate: bool | None = None, with_worker: bool, start_models: bool = False
+    settings: Settings,
+    *,
+    migrate: bool | None = None,
+    with_worker: bool,
+    start_models: bool = False,
+    tracing: Tracing | None = None,
 ) -> AsyncIterator[Runtime]:
     """Open the database (migrating it first unless told not to), the job queue and, if asked, a worker.
 
     ``start_models`` starts the models the service runs itself (the embedded model's process, when preloaded):
-    the API asks for it; a CLI command or a worker starts one only if a request needs it.
+    the API asks for it; a CLI command or a worker starts one only if a request needs it. ``tracing`` (telemetry
+    on, see :func:`assistant.telemetry.open_tracing`) gives the worker a span per job.
     """
     data_dir = settings.ensure_data_dir()
     url = settings.effective_database_url
@@ -331,6 +341,7 @@ async def open_runtime(
                 concurrency=settings.worker_concurrency,
                 lease=timedelta(seconds=settings.job_lease_seconds),
                 recovery_interval=settings.job_recovery_interval_seconds,
+                tracing=tracing,
             )
             await runtime.worker.start()
         yield runtime

@@ -43,6 +43,15 @@ from transcription._export import (
     to_txt,
     to_vtt,
 )
+from transcription._glossary import (
+    Correction,
+    CorrectionResult,
+    Glossary,
+    GlossaryTerm,
+    correct_text,
+    correct_transcript,
+    correct_words,
+)
 from transcription._minutes import (
     PROMPT_VERSION,
     ActionItem,
@@ -71,7 +80,11 @@ __all__ = [
     "BaseTranscriber",
     "CancelEvent",
     "CompleteFn",
+    "Correction",
+    "CorrectionResult",
     "ExportFormat",
+    "Glossary",
+    "GlossaryTerm",
     "Message",
     "Metadata",
     "Minutes",
@@ -91,6 +104,9 @@ __all__ = [
     "check_model_dir",
     "chunk_transcript",
     "cluster_speakers",
+    "correct_text",
+    "correct_transcript",
+    "correct_words",
     "diarization_available",
     "export_minutes",
     "export_transcript",

@@ -1,9 +1,13 @@
 """Speaker diarization on CPU: Resemblyzer voice embeddings over speech, then our clustering.
 
-Each transcribed segment is cut into overlapping 1.6 s voice windows, each window becomes a
-d-vector, the vectors are clustered into speakers, and every word (or segment, when there are
-no word timings) takes the speaker of the nearest window. A segment spoken by two people is
-split where the speaker changes.
+Each transcribed segment is cut into overlapping 1.6 s voice windows (a new one every 0.4 s),
+each window becomes a d-vector, the vectors are clustered into speakers (spectral clustering,
+:mod:`transcription._spectral`), and a re-segmentation pass turns the window labels into speaker
+turns on a 0.1 s grid (:mod:`transcription._resegmentation`). Every word (or segment, when there
+are no word timings) then takes the speaker of the turn it falls in; a segment spoken by two
+people is split where the speaker changes. ``method="legacy"`` keeps the first version (windows
+every 0.8 s, agglomerative clustering, nearest window per word) to measure against
+(``benchmarks/diarization.py``).
 
 Resemblyzer and torch are optional: without them :class:`ResemblyzerEmbedder` raises
 :class:`DiarizationUnavailableError` and transcription still works, without speakers.
@@ -17,19 +21,37 @@ import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from transcription._audio import SAMPLE_RATE, Samples, iter_audio_windows
 from transcription._clustering import cluster_speakers
+from transcription._resegmentation import SpeakerTurn, resegment
 from transcription._types import CancelEvent, ProgressCallback, Segment, Word
 from transcription.errors import DiarizationError, DiarizationUnavailableError, TranscriptionCancelled
 
-__all__ = ["ResemblyzerEmbedder", "SpeakerDiarizer", "SpeakerEmbedder", "diarization_available"]
+__all__ = [
+    "DiarizationMethod",
+    "ResemblyzerEmbedder",
+    "SpeakerDiarizer",
+    "SpeakerEmbedder",
+    "SpeakerTurn",
+    "diarization_available",
+]
 
 logger = logging.getLogger(__name__)
+
+DiarizationMethod = Literal["resegment", "legacy"]
+# Windows per second of speech: a 1.6 s window every 0.4 s, so turn changes are seen four times
+# over; the first version used 1.25 (every 0.8 s).
+_RESEGMENT_RATE = 2.5
+_LEGACY_RATE = 1.25
+# Clusters whose centroids are nearer than this are one voice when the count is estimated. Measured on
+# espeak-ng voices (benchmarks/diarization.py): two halves of one speaker's windows lie 0.04-0.07 apart,
+# two different voices 0.11-0.38; the first version's 0.2 merged real speakers.
+_MERGE_DISTANCE = 0.1
 
 
 def diarization_available() -> bool:
@@ -152,6 +174,7 @@ class SpeakerDiarizer:
         max_speakers: upper bound when the number of speakers is estimated.
         speaker_prefix: labels are ``f"{speaker_prefix} {n}"``, numbered by first appearance.
         min_turn_words: a speaker change inside a segment must last this many words.
+        method: ``"resegment"`` (default) or ``"legacy"``, the first version, kept for comparison.
 
     Example::
 
@@ -166,11 +189,15 @@ class SpeakerDiarizer:
         max_speakers: int = 8,
         speaker_prefix: str = "Intervenant",
         min_turn_words: int = 3,
+        method: DiarizationMethod = "resegment",
     ) -> None:
-        self.embedder: SpeakerEmbedder = embedder if embedder is not None else ResemblyzerEmbedder()
+        if embedder is None:
+            embedder = ResemblyzerEmbedder(rate=_LEGACY_RATE if method == "legacy" else _RESEGMENT_RATE)
+        self.embedder: SpeakerEmbedder = embedder
         self.max_speakers = max_speakers
         self.speaker_prefix = speaker_prefix
         self.min_turn_words = min_turn_words
+        self.method: DiarizationMethod = method
 
     def assign_speakers(
         self,
@@ -183,12 +210,63 @@ class SpeakerDiarizer:
     ) -> list[Segment]:
         """Return the segments with ``speaker`` set, split at speaker changes, in time order.
 
-        ``on_progress`` receives the fraction of segments analysed; setting ``cancel`` raises
-        :class:`TranscriptionCancelled` at the next segment.
+        ``num_speakers`` fixes how many speakers come out (as long as there are as many voice
+        windows); ``None`` estimates it. ``on_progress`` receives the fraction of segments
+        analysed; setting ``cancel`` raises :class:`TranscriptionCancelled` at the next segment.
         """
         items = sorted(segments, key=lambda s: (s.start, s.end))
         if not items:
             return []
+        vectors, windows = self._embed(source, items, on_progress, cancel)
+        if not windows:
+            label = f"{self.speaker_prefix} 1"
+            return [segment.with_speaker(label) for segment in items]
+        if self.method == "legacy":
+            labels = cluster_speakers(
+                vectors, num_speakers=num_speakers, max_speakers=self.max_speakers, method="agglomerative"
+            )
+            logger.info("Diarization: %d voice windows, %d speakers", len(windows), len(set(labels.tolist())))
+            return self._label(items, windows, labels.tolist())
+        turns = self._turns(items, vectors, windows, num_speakers)
+        return self._label_from_turns(items, [t for t in turns if not t.overlap], exact=num_speakers is not None)
+
+    def diarize(
+        self,
+        source: str | os.PathLike[str],
+        segments: Iterable[Segment],
+        *,
+        num_speakers: int | None = None,
+        on_progress: ProgressCallback | None = None,
+        cancel: CancelEvent | None = None,
+    ) -> list[SpeakerTurn]:
+        """Who speaks when over the segments' time spans, without the words: speaker turns.
+
+        Turns marked ``overlap`` are a second voice heard over another speaker's turn; the
+        others do not overlap. Speakers are numbered from 0 by first appearance.
+        """
+        items = sorted(segments, key=lambda s: (s.start, s.end))
+        if not items:
+            return []
+        vectors, windows = self._embed(source, items, on_progress, cancel)
+        if not windows:
+            return [SpeakerTurn(segment.start, segment.end, 0) for segment in items]
+        if self.method == "legacy":
+            labelled = self._label(items, windows, cluster_speakers(
+                vectors, num_speakers=num_speakers, max_speakers=self.max_speakers, method="agglomerative"
+            ).tolist())  # fmt: skip
+            names = {name: i for i, name in enumerate(dict.fromkeys(s.speaker for s in labelled))}
+            return [SpeakerTurn(s.start, s.end, names[s.speaker]) for s in labelled]
+        turns = self._turns(items, vectors, windows, num_speakers)
+        order = {speaker: i for i, speaker in enumerate(dict.fromkeys(t.speaker for t in turns))}
+        return [replace(turn, speaker=order[turn.speaker]) for turn in turns]
+
+    def _embed(
+        self,
+        source: str | os.PathLike[str],
+        items: list[Segment],
+        on_progress: ProgressCallback | None,
+        cancel: CancelEvent | None,
+    ) -> tuple[npt.NDArray[np.float32], list[_VoiceWindow]]:
         vectors: list[npt.NDArray[np.float32]] = []
         windows: list[_VoiceWindow] = []
         for done, (index, samples) in enumerate(_segment_audio(source, items), start=1):
@@ -201,12 +279,66 @@ class SpeakerDiarizer:
                 windows.extend(_VoiceWindow(index, offset + lo, offset + hi) for lo, hi in spans)
             if on_progress is not None:
                 on_progress(done / len(items))
-        if not windows:
-            label = f"{self.speaker_prefix} 1"
-            return [segment.with_speaker(label) for segment in items]
-        labels = cluster_speakers(np.concatenate(vectors), num_speakers=num_speakers, max_speakers=self.max_speakers)
-        logger.info("Diarization: %d voice windows, %d speakers", len(windows), len(set(labels.tolist())))
-        return self._label(items, windows, labels.tolist())
+        stacked = np.concatenate(vectors) if vectors else np.zeros((0, 1), dtype=np.float32)
+        return stacked, windows
+
+    def _turns(
+        self,
+        items: list[Segment],
+        vectors: npt.NDArray[np.float32],
+        windows: list[_VoiceWindow],
+        num_speakers: int | None,
+    ) -> list[SpeakerTurn]:
+        labels = cluster_speakers(
+            vectors, num_speakers=num_speakers, max_speakers=self.max_speakers, merge_distance=_MERGE_DISTANCE
+        )
+        turns = resegment(
+            [(segment.start, segment.end) for segment in items],
+            [(w.segment, w.start, w.end) for w in windows],
+            vectors,
+            labels,
+            exact=num_speakers is not None,
+        )
+        logger.info(
+            "Diarization: %d voice windows, %d speakers, %d turns",
+            len(windows),
+            len({t.speaker for t in turns}),
+            len(turns),
+        )
+        return turns
+
+    def _label_from_turns(self, items: list[Segment], turns: list[SpeakerTurn], *, exact: bool) -> list[Segment]:
+        starts = np.array([t.start for t in turns])
+        ends = np.array([t.end for t in turns])
+        speakers = [t.speaker for t in turns]
+
+        def speaker_at(lo: float, hi: float) -> int:
+            # The turn sharing most time with [lo, hi], else the nearest one (a word in a pause).
+            shared = np.minimum(ends, hi) - np.maximum(starts, lo)
+            if shared.max() > 0:
+                return speakers[int(np.argmax(shared))]
+            gap = np.maximum(starts - hi, lo - ends)
+            return speakers[int(np.argmin(gap))]
+
+        raw: list[list[int]] = [[speaker_at(w.start, w.end) for w in segment.words] for segment in items]
+        smoothed = [_smooth(labels, self.min_turn_words) if labels else labels for labels in raw]
+        if exact and len({s for labels in smoothed for s in labels}) < len({s for labels in raw for s in labels}):
+            smoothed = raw  # smoothing must not make a requested speaker disappear
+        pieces: list[tuple[Segment, int]] = []
+        for segment, word_labels in zip(items, smoothed, strict=True):
+            if word_labels:
+                pieces.extend(_split(segment, word_labels))
+            else:
+                pieces.append((segment, speaker_at(segment.start, segment.end)))
+        return self._name(pieces)
+
+    def _name(self, pieces: list[tuple[Segment, int]]) -> list[Segment]:
+        names: dict[int, str] = {}
+        result = []
+        for segment, label in pieces:
+            name = names.setdefault(label, f"{self.speaker_prefix} {len(names) + 1}")
+            result.append(segment.with_speaker(name))
+        return result
 
     def _label(self, items: list[Segment], windows: list[_VoiceWindow], labels: list[int]) -> list[Segment]:
         centers = np.array([w.center for w in windows])
@@ -227,12 +359,7 @@ class SpeakerDiarizer:
                 continue
             word_labels = _smooth([nearest((w.start + w.end) / 2, own) for w in segment.words], self.min_turn_words)
             pieces.extend(_split(segment, word_labels))
-        names: dict[int, str] = {}
-        result = []
-        for segment, label in pieces:
-            name = names.setdefault(label, f"{self.speaker_prefix} {len(names) + 1}")
-            result.append(segment.with_speaker(name))
-        return result
+        return self._name(pieces)
 
 
 def _split(segment: Segment, word_labels: list[int]) -> list[tuple[Segment, int]]:

@@ -51,6 +51,7 @@ _ROUTE_CLASSES = (
         ),
     ),
     _route("tâche", r"^/api/tasks/[^/]+$", lambda s: s.task_max_upload_bytes + _MULTIPART_OVERHEAD),
+    _route("lot", r"^/v1/files$", lambda s: s.batch_max_file_bytes + _MULTIPART_OVERHEAD),
     _route("vérification", r"^/api/provenance/verify$", lambda _: _VERIFIED_FILE_BYTES + _MULTIPART_OVERHEAD),
     _route(
         "audio",

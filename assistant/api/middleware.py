@@ -5,14 +5,19 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.core.context import request_id_var
+from assistant.telemetry import server_span
 
-__all__ = ["HttpMetrics", "RequestContextMiddleware", "SecurityHeadersMiddleware"]
+if TYPE_CHECKING:
+    from assistant.telemetry import Tracing
+
+__all__ = ["HttpMetrics", "RequestContextMiddleware", "SecurityHeadersMiddleware", "TracingMiddleware"]
 
 _INCOMING_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -72,6 +77,34 @@ class RequestContextMiddleware:
             self.metrics.requests.labels(scope["method"], route, str(status)).inc()
             self.metrics.latency.labels(scope["method"], route).observe(time.perf_counter() - started)
             request_id_var.reset(token)
+
+
+class TracingMiddleware:
+    """The server span of each request (installed only with telemetry on), inside :class:`RequestContextMiddleware`
+    so that it carries the request's id; everything the request runs below it is traced as its children."""
+
+    def __init__(self, app: ASGIApp, *, tracing: Callable[[], Tracing | None]) -> None:
+        self.app = app
+        # Read per request: the tracer opens in the lifespan, after the middleware stack is built.
+        self.tracing = tracing
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        tracing = self.tracing() if scope["type"] == "http" else None
+        if tracing is None:
+            await self.app(scope, receive, send)
+            return
+        request_id = scope.get("state", {}).get("request_id")
+        with server_span(tracing, method=scope["method"], headers=scope["headers"], request_id=request_id) as span:
+
+            async def send_with_status(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    span.status = message["status"]
+                await send(message)
+
+            try:
+                await self.app(scope, receive, send_with_status)
+            finally:
+                span.route = _route_template(scope)
 
 
 def _incoming_request_id(scope: Scope) -> str | None:

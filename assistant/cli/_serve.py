@@ -17,6 +17,7 @@ from assistant.core.logging import configure_logging
 from assistant.runtime import open_runtime
 from assistant.services.governance.retention import retention_schedule
 from assistant.services.knowledge.source_sync import sync_schedule
+from assistant.telemetry import open_tracing
 
 __all__ = ["serve", "worker"]
 
@@ -70,7 +71,12 @@ async def _run_worker(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with open_runtime(settings, with_worker=True) as runtime, retention_schedule(runtime), sync_schedule(runtime):
+    async with (
+        open_tracing(settings) as tracing,
+        open_runtime(settings, with_worker=True, tracing=tracing) as runtime,
+        retention_schedule(runtime),
+        sync_schedule(runtime),
+    ):
         if settings.worker_heartbeat_file is not None:
             await _beat(settings.worker_heartbeat_file, stop)
         else:

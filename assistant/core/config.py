@@ -147,6 +147,19 @@ class Settings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
+    # --- OpenTelemetry traces (assistant.telemetry): off by default, and then OpenTelemetry is never loaded.
+    otel_enabled: bool = Field(
+        default=False, description="Send traces (request → gateway → model server, jobs) to an OTLP collector."
+    )
+    otel_endpoint: str = Field(
+        default="http://127.0.0.1:4318",
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="OTLP/HTTP (protobuf) collector; /v1/traces is added unless the URL ends with it.",
+    )
+    otel_service_name: str = Field(default="souverain", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    otel_sampling_ratio: Annotated[float, Field(ge=0, le=1)] = Field(
+        default=1.0, description="Share of traces kept (0.1: one request in ten); a caller's sampled trace is kept."
+    )
 
     secret_key: SecretStr | None = Field(
         default=None, description="Signs sessions and CSRF tokens. Generated in data_dir in dev when unset."
@@ -251,6 +264,11 @@ class Settings(BaseSettings):
         default=40, description="Most parts one document task may be split into (bounds its cost)."
     )
     rag: RagSettings = Field(default_factory=RagSettings)
+    # --- Batches (/v1/files, /v1/batches): JSONL files of chat completions run by the workers at lowest priority.
+    batch_max_file_bytes: Annotated[int, Field(ge=1)] = Field(
+        default=50_000_000, description="Largest file /v1/files accepts (the file is stored in the database)."
+    )
+    batch_max_lines: Annotated[int, Field(ge=1)] = Field(default=50_000, description="Most requests in one batch.")
     # --- Web interface (assistant.web)
     web_assets_dir: Path = Field(
         default=Path(".build/web"),
@@ -266,6 +284,9 @@ class Settings(BaseSettings):
     )
     retention_usage_days: Annotated[int, Field(ge=0)] = Field(
         default=730, description="Usage records (KPIs, energy) older than this are deleted."
+    )
+    retention_batches_days: Annotated[int, Field(ge=0)] = Field(
+        default=30, description="Finished batches and their files (input, output, errors) older than this are deleted."
     )
     retention_interval_hours: Annotated[float, Field(gt=0)] = Field(
         default=24.0, description="How often the worker applies the retention rules."

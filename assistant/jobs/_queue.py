@@ -1,7 +1,9 @@
 """Delivery of job ids to workers through huey (SQLite file embedded, Redis in production).
 
 Only the job id travels through the queue; the job itself lives in the database (``assistant.store``), which is
-what makes a lost or duplicated message harmless: the recovery loop re-sends, the claim lets one worker win.
+what makes a lost or duplicated message harmless: the recovery loop re-sends, the claim lets one worker win. With
+telemetry on, the message also carries the sender's W3C trace context, so the job's span joins the request's trace
+(a job re-sent by the recovery loop starts a trace of its own).
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ from huey.exceptions import HueyException
 from redis.exceptions import RedisError
 
 from assistant.errors import ServiceUnavailableError
+from assistant.telemetry import job_trace_context
 
 __all__ = ["JobQueue"]
 
 logger = logging.getLogger(__name__)
 
 _TASK_NAME = "souverain.execute_job"
-Executor = Callable[[uuid.UUID], None]
+# The job id, and the trace context of whoever queued it (empty when nothing is traced).
+Executor = Callable[[uuid.UUID, dict[str, str]], None]
 
 
 class JobQueue:
@@ -57,7 +61,7 @@ class JobQueue:
     def send(self, job_id: uuid.UUID) -> None:
         """Queue ``job_id`` for a worker."""
         try:
-            self._task(str(job_id))
+            self._task(str(job_id), job_trace_context())
         except (RedisError, HueyException, OSError) as exc:
             raise ServiceUnavailableError("La file des tâches est injoignable ; réessayez plus tard.") from exc
 
@@ -68,9 +72,10 @@ class JobQueue:
         except (RedisError, HueyException, OSError) as exc:
             raise ServiceUnavailableError("La file des tâches est injoignable.") from exc
 
-    def _execute(self, job_id: str) -> None:
+    def _execute(self, job_id: str, trace: dict[str, str] | None = None) -> None:
         if self._executor is None:
             # A process without a worker never consumes; this only happens if misconfigured.
             logger.error("received job %s but no executor is bound in this process", job_id)
             return
-        self._executor(uuid.UUID(job_id))
+        # Messages queued before an upgrade carry no trace context.
+        self._executor(uuid.UUID(job_id), trace or {})

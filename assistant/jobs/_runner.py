@@ -14,6 +14,7 @@ from assistant.errors import ServiceUnavailableError, UserFacingError
 from assistant.jobs._registry import JobContext, JobRegistry
 from assistant.store import jobs as job_store
 from assistant.store.models import JobStatus
+from assistant.telemetry import note_job
 
 __all__ = ["JobRunner"]
 
@@ -57,6 +58,7 @@ class JobRunner:
             )
             can_retry = job.attempts < job.max_attempts
         logger.info("job %s (%s) started, attempt %d", job_id, context.kind, context.attempt)
+        note_job(kind=context.kind, attempt=context.attempt)
         heartbeat = asyncio.create_task(self._heartbeat(job_id))
         try:
             result = await self._registry.get(context.kind)(context)

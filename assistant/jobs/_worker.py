@@ -9,6 +9,7 @@ import os
 import socket
 import uuid
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from huey.consumer import Consumer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,6 +19,11 @@ from assistant.jobs._queue import JobQueue
 from assistant.jobs._registry import JobRegistry
 from assistant.jobs._runner import JobRunner
 from assistant.store import jobs as job_store
+from assistant.store.models import JobStatus
+from assistant.telemetry import job_span
+
+if TYPE_CHECKING:
+    from assistant.telemetry import Tracing
 
 __all__ = ["Worker"]
 
@@ -46,6 +52,7 @@ class Worker:
         concurrency: int,
         lease: timedelta,
         recovery_interval: float,
+        tracing: Tracing | None = None,
     ) -> None:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._queue = queue
@@ -58,13 +65,14 @@ class Worker:
         self._recovery_interval = recovery_interval
         self._consumer: _EmbeddedConsumer | None = None
         self._recovery: asyncio.Task[None] | None = None
+        self._tracing = tracing
 
     async def start(self) -> None:
         """Start consuming; returns at once."""
         loop = asyncio.get_running_loop()
 
-        def execute(job_id: uuid.UUID) -> None:
-            asyncio.run_coroutine_threadsafe(self._runner.run(job_id), loop).result()
+        def execute(job_id: uuid.UUID, trace: dict[str, str]) -> None:
+            asyncio.run_coroutine_threadsafe(self._run(job_id, trace), loop).result()
 
         self._queue.bind_executor(execute)
         await self.recover_once()
@@ -79,6 +87,13 @@ class Worker:
         self._consumer.start()
         self._recovery = asyncio.create_task(self._recovery_loop())
         logger.info("worker %s started with %d slots", self.worker_id, self._concurrency)
+
+    async def _run(self, job_id: uuid.UUID, trace: dict[str, str]) -> JobStatus | None:
+        """One delivery of a job, in a span of its own that continues the enqueuing request's trace."""
+        async with job_span(self._tracing, job_id=job_id, parent=trace) as span:
+            status = await self._runner.run(job_id)
+            span.outcome(status.value if status is not None else "skipped")
+        return status
 
     async def stop(self, *, grace_seconds: float = 30.0) -> None:
         """Stop taking jobs and wait (up to ``grace_seconds``) for running ones; unfinished ones are recovered later."""

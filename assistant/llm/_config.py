@@ -9,6 +9,10 @@ one connection pool and one circuit breaker. Example::
                   "context_length": 32768,
                   "card": {"name": "Mistral Small 3.1", "licence": "Apache-2.0",
                            "languages": ["fr", "en"]}}]}]
+
+``fallback`` (optional) names the models that answer instead, in order, when this backend is saturated or
+unreachable before its first byte, e.g. ``"fallback": ["mistral-small-secours"]``; the registry refuses at start a
+fallback that is unknown or less sovereign than the model it replaces.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = ["BackendConfig", "ModelCard", "ModelConfig", "ModelStatus"]
 
@@ -73,6 +77,20 @@ class BackendConfig(BaseModel):
     # repr=False: options may hold an API key, and configs end up in logs and tracebacks.
     options: dict[str, Any] = Field(default_factory=dict, repr=False, description="Validated by the kind's Options.")
     models: list[ModelConfig] = Field(min_length=1)
+    fallback: list[str] = Field(
+        default_factory=list,
+        max_length=8,
+        description="Public ids of the models to try, in order, when this backend is saturated or unreachable "
+        "before its first byte; each at least as sovereign as the model it replaces (checked at start).",
+    )
+
+    @field_validator("fallback")
+    @classmethod
+    def _distinct_fallbacks(cls, value: list[str]) -> list[str]:
+        repeated = sorted({model_id for model_id in value if value.count(model_id) > 1})
+        if repeated:
+            raise ValueError(f"modèle de repli cité deux fois : {', '.join(repeated)}")
+        return value
 
     @model_validator(mode="before")
     @classmethod

@@ -45,6 +45,7 @@ from assistant.llm.errors import (
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
+from assistant.telemetry import trace_stream, upstream_call
 
 __all__ = ["OpenAICompatibleBackend", "register_backends"]
 
@@ -168,8 +169,14 @@ class OpenAICompatibleBackend(ChatBackend):
         breaker = await self._breakers.get_breaker(self._circuit)
         return breaker.context.state
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+    def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         """Stream the completion; see the module docstring for retries, deadlines and the breaker."""
+        # The gateway span, when traces are on (the stream itself when off, or under a replica pool's span).
+        return trace_stream(
+            self._stream(request), model=request.model, backend_kind=self.kind, priority=request.priority
+        )
+
+    async def _stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         loop = asyncio.get_running_loop()
         start = loop.time()
         total_deadline = start + self.options.total_timeout
@@ -178,13 +185,16 @@ class OpenAICompatibleBackend(ChatBackend):
         try:
             breaker = await self._breakers.get_breaker(self._circuit)
             async with breaker:
-                response = await self._open(_request_body(request), deadline=first_deadline)
-                try:
-                    async for chunk in self._read(response, first_deadline, total_deadline):
-                        assembler.add(chunk)
-                        yield chunk
-                finally:
-                    await response.aclose()
+                # The client span: its W3C traceparent goes to vLLM with the request (nothing when traces are off).
+                with upstream_call("POST", f"{self._display_url}/chat/completions") as call:
+                    response = await self._open(_request_body(request), deadline=first_deadline, headers=call.headers)
+                    call.responded(response.status_code)
+                    try:
+                        async for chunk in self._read(response, first_deadline, total_deadline):
+                            assembler.add(chunk)
+                            yield chunk
+                    finally:
+                        await response.aclose()
         except OpenedState as exc:
             raise UpstreamUnavailableError(
                 f"Le serveur de modèle {self.display_url} est indisponible après plusieurs échecs ; "
@@ -194,9 +204,9 @@ class OpenAICompatibleBackend(ChatBackend):
             exc.partial = assembler.result()
             raise
 
-    async def _open(self, body: dict[str, Any], *, deadline: float) -> httpx.Response:
+    async def _open(self, body: dict[str, Any], *, deadline: float, headers: dict[str, str]) -> httpx.Response:
         """Send the request, retrying only while no byte came back; return a 200 streaming response."""
-        request = self._client.build_request("POST", "chat/completions", json=body)
+        request = self._client.build_request("POST", "chat/completions", json=body, headers=headers)
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.options.max_retries + 1),
             # Full jitter, so replicas that lost the same server do not come back in step.

@@ -105,6 +105,8 @@ class RegisteredModel:
     context_length: int | None = None
     status: ModelStatus = ModelStatus.ACTIVE
     withdrawn_reason: str | None = None
+    # Models that answer instead, in order, when this one is saturated or down (BackendConfig.fallback).
+    fallback: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,11 +153,25 @@ class ModelRegistry:
         registry = cls()
         for config in configs:
             backend = kinds.get(config.kind).from_options(config.options)
-            registry.add_backend(config.name, backend, models=config.models, sovereign=config.sovereign)
+            registry.add_backend(
+                config.name, backend, models=config.models, sovereign=config.sovereign, fallback=config.fallback
+            )
+        registry.check_fallbacks()
         return registry
 
-    def add_backend(self, name: str, backend: ChatBackend, *, models: Iterable[ModelConfig], sovereign: bool) -> None:
-        """Register a backend instance and its models; ids must be unique across backends."""
+    def add_backend(
+        self,
+        name: str,
+        backend: ChatBackend,
+        *,
+        models: Iterable[ModelConfig],
+        sovereign: bool,
+        fallback: Iterable[str] = (),
+    ) -> None:
+        """Register a backend instance and its models; ids must be unique across backends.
+
+        ``fallback`` may name models registered later: :meth:`check_fallbacks` checks the chains once all are in.
+        """
         if name in self._backends:
             raise BackendConfigError(f"Deux backends portent le nom « {name} » dans SOUVERAIN_LLM_BACKENDS.")
         self._backends[name] = backend
@@ -174,8 +190,33 @@ class ModelRegistry:
                 context_length=model.context_length or card.context_length,
                 status=model.status,
                 withdrawn_reason=model.withdrawn_reason,
+                fallback=tuple(fallback),
             )
             logger.info("Registered model %s on backend %s (%s)", model.id, name, backend.kind)
+
+    def check_fallbacks(self) -> None:
+        """Refuse a fallback chain naming an unknown model, the model itself, or a less sovereign model.
+
+        A fallback receives the same data as the model it replaces, so it must be at least as sovereign: a
+        sovereign model's requests may carry internal data that a non-sovereign one must never see.
+        """
+        for model in self._models.values():
+            for target_id in model.fallback:
+                target = self._models.get(target_id)
+                if target is None:
+                    known = ", ".join(sorted(self._models)) or "aucun"
+                    raise BackendConfigError(
+                        f"Le modèle de repli « {target_id} » du modèle « {model.id} » est inconnu (champ fallback "
+                        f"de SOUVERAIN_LLM_BACKENDS). Modèles déclarés : {known}."
+                    )
+                if target is model:
+                    raise BackendConfigError(f"Le modèle « {model.id} » ne peut pas être son propre modèle de repli.")
+                if model.sovereign and not target.sovereign:
+                    raise BackendConfigError(
+                        f"Le modèle de repli « {target.id} » n'est pas souverain, alors que le modèle « {model.id} » "
+                        "l'est : un repli doit être au moins aussi souverain que le modèle qu'il remplace. "
+                        f"Retirez « {target.id} » du champ fallback de « {model.backend_name} »."
+                    )
 
     def resolve(self, model_id: str) -> RegisteredModel:
         """The model to serve a request with; refuses unknown, withdrawn and integrity-failed models."""

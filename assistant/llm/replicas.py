@@ -35,6 +35,7 @@ from assistant.llm._base import BackendHealth, ChatBackend
 from assistant.llm._types import ChatChunk, ChatRequest, Message
 from assistant.llm.errors import UpstreamError, UpstreamSaturatedError, UpstreamUnavailableError
 from assistant.llm.openai_compatible import OpenAICompatibleBackend
+from assistant.telemetry import note_replica, trace_stream
 
 __all__ = ["ReplicaPoolBackend", "ReplicaState", "register_backends"]
 
@@ -230,13 +231,20 @@ class ReplicaPoolBackend(ChatBackend):
                 ticket.set_result(None)
                 self._reserved += 1
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+    def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        # One gateway span for the pool (its replicas open none of their own), when traces are on.
+        return trace_stream(
+            self._stream(request), model=request.model, backend_kind=self.kind, priority=request.priority
+        )
+
+    async def _stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         reserved = await self._wait_for_room(request.priority)
         tried: set[int] = set()
         last: UpstreamError | None = None
         while (index := self._pick(tried)) is not None:
             tried.add(index)
             replica = self.replicas[index]
+            note_replica(replica.name)
             replica.outstanding += 1
             if reserved:
                 self._reserved -= 1  # the promised slot is now this replica's

@@ -409,6 +409,11 @@ class ChatCompletionResponse(OpenAIBaseModel):
     guard: list[GuardNotice] | None = Field(
         default=None, description="Reminders of the usage charter that the request triggered (forbidden-use guard)."
     )
+    fallback_from: str | None = Field(
+        default=None,
+        description="The model asked for, when it was saturated or down and `model` (a fallback at least as "
+        "sovereign) answered instead.",
+    )
 
     @classmethod
     def from_result(cls, result: ChatResult, *, model: str, provenance: Provenance) -> ChatCompletionResponse:
@@ -483,6 +488,9 @@ class ChatCompletionChunk(OpenAIBaseModel):
     )
     guard: list[GuardNotice] | None = Field(
         default=None, description="On the first event: charter reminders the request triggered."
+    )
+    fallback_from: str | None = Field(
+        default=None, description="On the first and the last event: the model asked for, when a fallback answered."
     )
 
     @classmethod

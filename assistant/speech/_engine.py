@@ -20,6 +20,7 @@ from transcription import (
     AudioInfo,
     BaseTranscriber,
     CancelEvent,
+    Glossary,
     ProgressCallback,
     RemoteTranscriber,
     SpeakerDiarizer,
@@ -181,11 +182,18 @@ class SpeechEngine:
         num_speakers: int | None = None,
         on_progress: ProgressCallback | None = None,
         cancel: CancelEvent | None = None,
+        glossary: Glossary | None = None,
     ) -> Transcript:
-        """Transcribe one recording (blocking); errors are the service's (see ``speech_errors``)."""
+        """Transcribe one recording (blocking); errors are the service's (see ``speech_errors``).
+
+        ``glossary`` biases the local Whisper towards its terms (its prompt); a remote server does not take it.
+        The post-correction pass is the caller's (``transcription.correct_transcript``), which counts the changes.
+        """
         transcriber = self.transcriber()
         if diarize:
             self._diarizer(transcriber)
+        if glossary and isinstance(transcriber, Transcriber):
+            transcriber = transcriber.with_glossary(glossary)
         with speech_errors():
             return transcriber.transcribe(
                 path,

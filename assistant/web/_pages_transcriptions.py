@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from assistant.api.deps import RuntimeDep
 from assistant.errors import NotFoundError
 from assistant.security import Permission
+from assistant.services.meetings.glossary import applied_glossary
 from assistant.services.meetings.transcriptions import TranscriptionView, get_transcription, list_transcriptions
 from assistant.web._auth import RequirePage, WebCaller
 from assistant.web._templates import PageRenderer
@@ -116,6 +117,7 @@ def transcription_pages_router(renderer: PageRenderer) -> APIRouter:
                 "des transcriptions.",
                 status_code=404,
             )
+        glossary_terms, glossary_corrections = await applied_glossary(runtime, transcription_id=view.id)
         return renderer.render(
             request,
             "transcription.html",
@@ -123,6 +125,8 @@ def transcription_pages_router(renderer: PageRenderer) -> APIRouter:
             caller=caller,
             active="transcriptions",
             transcription=view,
+            glossary_terms=len(glossary_terms),
+            glossary_corrections=glossary_corrections,
             **helpers,
         )
 

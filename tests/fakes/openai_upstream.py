@@ -8,6 +8,9 @@ Its answers are a deterministic function of the request, so tests can compute wh
   ``stop`` cuts before the first stop string (``"stop"``);
 - with ``tools`` and ``tool_choice`` ``"required"``/a named function (or ``"auto"`` when the user message
   names a tool), it calls that tool with ``{"texte": <last user message>}`` in two argument fragments;
+- with ``response_format`` ``json_object`` it answers ``{"reponse": <that text>}``; with ``json_schema``, the
+  instance of the schema (:func:`schema_instance`) where strings are the last user message, integers and numbers
+  its word count, booleans true, arrays one item, enums their first value;
 - prompt tokens are the words of every message; embeddings are signed feature-hashing vectors.
 
 Faults are set per test on :attr:`FakeUpstream.faults` (see :class:`Faults`); ``stop()``/``start()`` take the
@@ -31,7 +34,15 @@ from typing import Any
 
 import uvicorn
 
-__all__ = ["FakeUpstream", "Faults", "RecordedRequest", "closed_port_url", "fake_reply", "fake_tokens"]
+__all__ = [
+    "FakeUpstream",
+    "Faults",
+    "RecordedRequest",
+    "closed_port_url",
+    "fake_reply",
+    "fake_tokens",
+    "schema_instance",
+]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -303,7 +314,7 @@ def _plan(body: dict[str, Any]) -> list[_Choice]:
             }
             plan.append(_Choice(index, [], "tool_calls", [call]))
             continue
-        text = fake_reply(user, index=index, seed=body.get("seed"))
+        text = _formatted(body.get("response_format"), user) or fake_reply(user, index=index, seed=body.get("seed"))
         finish = "stop"
         cut = min((text.find(s) for s in stops if s and s in text), default=-1)
         if cut >= 0:
@@ -313,6 +324,47 @@ def _plan(body: dict[str, Any]) -> list[_Choice]:
             tokens, finish = tokens[: int(limit)], "length"
         plan.append(_Choice(index, tokens, finish))
     return plan
+
+
+def _formatted(response_format: Any, user: str) -> str | None:
+    """The JSON answer a ``response_format`` asks for (None: free text)."""
+    kind = response_format.get("type") if isinstance(response_format, dict) else None
+    if kind == "json_object":
+        return json.dumps({"reponse": fake_reply(user)}, ensure_ascii=False)
+    if kind == "json_schema":
+        schema = (response_format.get("json_schema") or {}).get("schema") or {}
+        return json.dumps(schema_instance(schema, user), ensure_ascii=False)
+    return None
+
+
+def schema_instance(schema: dict[str, Any], text: str, *, root: dict[str, Any] | None = None) -> Any:
+    """The fake's instance of a JSON schema (see the module docstring); follows local ``$ref`` and ``anyOf``."""
+    root = root if root is not None else schema
+    if "$ref" in schema:
+        target: Any = root
+        for part in str(schema["$ref"]).removeprefix("#/").split("/"):
+            target = target[part]
+        return schema_instance(target, text, root=root)
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "anyOf" in schema:
+        options = [option for option in schema["anyOf"] if option.get("type") != "null"] or schema["anyOf"]
+        return schema_instance(options[0], text, root=root)
+    kind = schema.get("type", "object")
+    if kind == "object":
+        properties = schema.get("properties") or {}
+        return {name: schema_instance(sub, text, root=root) for name, sub in properties.items()}
+    if kind == "array":
+        return [schema_instance(schema.get("items") or {"type": "string"}, text, root=root)]
+    if kind == "integer":
+        return len(text.split())
+    if kind == "number":
+        return float(len(text.split()))
+    if kind == "boolean":
+        return True
+    if kind == "null":
+        return None
+    return text
 
 
 def _chosen_tool(body: dict[str, Any], user: str) -> str | None:

@@ -98,6 +98,7 @@ class ErasureReceiptOut(BaseModel):
     shares: int = Field(default=0, description="Partages de conversations supprimés.")
     collections: int
     transcriptions: int
+    glossary_terms: int = Field(default=0, description="Termes du glossaire personnel supprimés.")
     api_keys_revoked: int
     audit_event_hash: str
     kept: list[str]

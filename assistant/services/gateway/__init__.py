@@ -4,4 +4,13 @@ and signed provenance, quotas, usage and energy records), whoever asks (API, cha
 
 # The modules other service groups may import (tests/test_architecture.py holds them to it); the API and
 # the CLI may use any module of the group.
-__all__: list[str] = ["chat_completions", "generation", "guard", "labelling", "model_access", "quotas", "usage"]
+__all__: list[str] = [
+    "chat_completions",
+    "generation",
+    "guard",
+    "labelling",
+    "model_access",
+    "priority",
+    "quotas",
+    "usage",
+]

@@ -19,7 +19,7 @@ import anyio
 
 from assistant.audit import ClientInfo
 from assistant.guard import GuardNotice
-from assistant.llm import ChatChunk, LLMError, RegisteredModel, UpstreamError
+from assistant.llm import ChatChunk, ChatRequest, LLMError, RegisteredModel, UpstreamError, assemble
 from assistant.protocol.chat import (
     ChatCompletionChoice,
     ChatCompletionChunk,
@@ -39,6 +39,7 @@ from assistant.runtime import Runtime
 from assistant.security import Principal
 from assistant.sensitivity import Sensitivity
 from assistant.services.gateway.energy import estimate_request_energy
+from assistant.services.gateway.fallback import Fallback, fallback_chain, open_stream, serve_with_fallback
 from assistant.services.gateway.generation import Measure, check_forbidden_uses, check_sovereignty, parse_sensitivity
 from assistant.services.gateway.labelling import provenance_for, sign_texts
 from assistant.services.gateway.model_access import resolve_model
@@ -89,13 +90,20 @@ def _sent_texts(request: ChatCompletionRequest) -> list[str]:
 
 def _instruction_texts(request: ChatCompletionRequest) -> list[str]:
     """What the caller asks, for the forbidden-use guard: every user, system and developer message, in full (an
-    earlier turn or a system prompt can carry the request as well as the last message)."""
-    return [
+    earlier turn or a system prompt can carry the request as well as the last message), and what the caller wrote
+    for the model to act on: tool definitions, tool-call arguments, the response schema (a request can hide there)."""
+    texts = [
         text
         for message in request.messages
         if getattr(message, "role", None) in ("user", "system", "developer")
         for text in _content_texts(getattr(message, "content", None))
     ]
+    for message in request.messages:
+        texts.extend(call.function.arguments for call in getattr(message, "tool_calls", None) or [])
+    texts.extend(json.dumps(tool.model_dump(exclude_none=True), ensure_ascii=False) for tool in request.tools or [])
+    if request.response_format is not None and request.response_format.json_schema is not None:
+        texts.append(json.dumps(request.response_format.json_schema.model_dump(exclude_none=True), ensure_ascii=False))
+    return texts
 
 
 def _last_user_text(request: ChatCompletionRequest) -> list[str]:
@@ -187,15 +195,55 @@ async def create_chat_completion(
     backend_request = request.to_backend_request(upstream_model=model.upstream_name).model_copy(
         update={"priority": request_priority(runtime, principal)}
     )
+    chain = [model, *await fallback_chain(runtime, model, principal=principal, needs_tools=bool(request.tools))]
     provenance = provenance_for(model, request_id=client.request_id, sources=sources)
     headers = {"X-AI-Generated": "true", "X-AI-Model": model.id}
     if request.stream:
+        opened, fallback = None, None
+        if len(chain) > 1:
+            # Opened here, before the headers go: they, and the first event, name the model that answers.
+            try:
+                model, opened, fallback = await serve_with_fallback(
+                    runtime,
+                    chain,
+                    lambda candidate, _: open_stream(candidate.backend, _for_model(backend_request, candidate)),
+                    principal=principal,
+                    client=client,
+                )
+            except UpstreamError as exc:
+                opened = _failing(exc)  # in-band, labelled, like any stream whose upstream fails
+        if fallback is not None:
+            provenance = provenance_for(model, request_id=client.request_id, sources=sources, fallback=fallback)
+            headers.update({"X-AI-Model": model.id, "X-AI-Fallback-From": fallback.requested.id})
         headers["X-Gateway-Overhead-Ms"] = f"{(time.perf_counter() - started) * 1000:.2f}"
         stream = _stream_completion(
-            runtime, request, model, backend_request, provenance, principal, notices, citations, grounding
+            runtime,
+            request,
+            model,
+            _for_model(backend_request, model),
+            provenance,
+            principal,
+            notices,
+            citations,
+            grounding,
+            chunks=opened,
+            fallback=fallback,
         )
         return CompletionOutcome(provenance=provenance, stream=stream, headers=headers)
-    response, upstream_seconds = await _full_completion(runtime, request, model, backend_request, provenance)
+
+    async def attempt(candidate: RegisteredModel, fallback: Fallback | None) -> tuple[ChatCompletionResponse, float]:
+        labelled = provenance
+        if fallback is not None:
+            labelled = provenance_for(candidate, request_id=client.request_id, sources=sources, fallback=fallback)
+        return await _full_completion(runtime, request, candidate, _for_model(backend_request, candidate), labelled)
+
+    model, (response, upstream_seconds), fallback = await serve_with_fallback(
+        runtime, chain, attempt, principal=principal, client=client
+    )
+    if fallback is not None:
+        provenance = response.provenance
+        response.fallback_from = fallback.requested.id
+        headers.update({"X-AI-Model": model.id, "X-AI-Fallback-From": fallback.requested.id})
     response.sources = citations
     if grounding is not None:
         _review(runtime, response, grounding, provenance, headers)
@@ -352,6 +400,7 @@ async def _full_completion(
     response = ChatCompletionResponse.from_result(result, model=model.id, provenance=provenance)
     texts = [choice.text for choice in result.choices]
     output_tokens = result.usage.completion_tokens if result.usage else sum(len(text) // 4 for text in texts)
+    texts = [_signed_text(choice.text, choice.tool_calls) for choice in result.choices]
     response.usage = _usage_with_energy(runtime, model, response.usage, output_tokens=output_tokens, seconds=seconds)
     response.provenance_manifests = sign_texts(runtime.signer, provenance, texts)
     return response, seconds
@@ -386,19 +435,28 @@ async def _stream_completion(
     notices: list[GuardNotice],
     citations: list[SourceCitation] | None = None,
     grounding: Grounding | None = None,
+    *,
+    chunks: AsyncIterator[ChatChunk] | None = None,
+    fallback: Fallback | None = None,
 ) -> AsyncIterator[str]:
+    """``chunks``: the backend stream already opened (by the fallback chain); ``fallback`` when it is a fallback's."""
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     texts: dict[int, list[str]] = defaultdict(list)
+    tool_chunks: list[ChatChunk] = []  # only those carrying tool-call fragments, folded at the end to be signed
     usage: Usage | None = None
     first = True
     completed = False
     began = time.perf_counter()
     plain = TextChunkEncoder(id=completion_id, created=created, model=model.id)
-    chunks = model.backend.stream(backend_request)  # type: ignore[arg-type]
+    if chunks is None:
+        chunks = model.backend.stream(backend_request)  # type: ignore[arg-type]
+    fallback_from = fallback.requested.id if fallback is not None else None
     try:
         async for chunk in chunks:
             _collect(texts, chunk)
+            if any(delta.tool_calls for delta in chunk.deltas):
+                tool_chunks.append(chunk)
             if chunk.usage is not None:
                 usage = Usage.from_llm(chunk.usage)
                 if not chunk.deltas:
@@ -414,6 +472,8 @@ async def _stream_completion(
             event.usage = None
             if first and notices:
                 event.guard = notices
+            if first:
+                event.fallback_from = fallback_from
             first = False
             yield _sse(event.model_dump_json(exclude_none=True))
         completed = True
@@ -451,7 +511,8 @@ async def _stream_completion(
         choices=[],
         usage=measured if request.include_usage else None,
         provenance=provenance,
-        provenance_manifests=sign_texts(runtime.signer, provenance, ["".join(texts[i]) for i in sorted(texts)]),
+        provenance_manifests=sign_texts(runtime.signer, provenance, _stream_signed_texts(texts, tool_chunks)),
+        fallback_from=fallback_from,
         sources=citations,
         # A streamed answer cannot be taken back: its checks are reported, the reader decides.
         grounding=grounding.review("".join(texts.get(0, []))).report.model_copy(update={"declined": False})
@@ -462,7 +523,35 @@ async def _stream_completion(
     yield _sse("[DONE]")
 
 
+def _signed_text(text: str, tool_calls: Sequence[dict[str, object]]) -> str:
+    """What a choice's manifest covers: its text, then its tool calls as JSON (a tool call is generated content
+    too: its arguments are what the model produced, and what the caller will act on)."""
+    if not tool_calls:
+        return text
+    calls = json.dumps(list(tool_calls), ensure_ascii=False)
+    return f"{text}\n\n{calls}" if text else calls
+
+
+def _stream_signed_texts(texts: dict[int, list[str]], tool_chunks: list[ChatChunk]) -> list[str]:
+    """One text per choice of a stream, as :func:`_signed_text` gives it for a whole answer."""
+    calls = {choice.index: choice.tool_calls for choice in assemble(tool_chunks).choices}
+    return [_signed_text("".join(texts.get(i, [])), calls.get(i, [])) for i in sorted(set(texts) | set(calls))]
+
+
 def _collect(texts: dict[int, list[str]], chunk: ChatChunk) -> None:
     for delta in chunk.deltas:
         if delta.text:
             texts[delta.index].append(delta.text)
+
+
+def _for_model(backend_request: ChatRequest, model: RegisteredModel) -> ChatRequest:
+    """The same backend request, for ``model``'s upstream name (a fallback is another model on its server)."""
+    if backend_request.model == model.upstream_name:
+        return backend_request
+    return backend_request.model_copy(update={"model": model.upstream_name})
+
+
+async def _failing(exc: UpstreamError) -> AsyncIterator[ChatChunk]:
+    """A stream that fails at once with ``exc``: every model of the chain failed before its first byte."""
+    raise exc
+    yield  # pragma: no cover - makes this an async generator

@@ -1,5 +1,5 @@
-"""Retention limits (RGPD): delete conversations (and projects left empty), side-by-side comparisons, transcriptions
-and usage records past their configured age.
+"""Retention limits (RGPD): delete conversations (and projects left empty), side-by-side comparisons, transcriptions,
+batches with their files, and usage records past their configured age.
 
 Run by every worker process on a schedule (idempotent: two workers purging together delete each row once), and
 audited with the counts, never the content.
@@ -19,6 +19,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 
 from assistant.runtime import Runtime
+from assistant.services.batch.data import purge_batches
 from assistant.services.meetings.transcriptions import delete_audio
 from assistant.store import comparisons as comparison_store
 from assistant.store import conversations as conversation_store
@@ -45,6 +46,7 @@ class RetentionOutcome:
     projects: int = 0
     prompt_uses: int = 0
     comparisons: int = 0
+    batches: int = 0  # finished batches and old files, counted together
 
 
 async def _purge_conversations(runtime: Runtime, days: int) -> int:
@@ -131,6 +133,7 @@ async def apply_retention(runtime: Runtime) -> RetentionOutcome:
         comparisons=await _purge_comparisons(runtime, settings.retention_conversations_days)
         if settings.retention_conversations_days
         else 0,
+        batches=await purge_batches(runtime, settings.retention_batches_days) if settings.retention_batches_days else 0,
     )
     if any(dataclasses.astuple(outcome)):
         await runtime.audit.record(
@@ -144,6 +147,7 @@ async def apply_retention(runtime: Runtime) -> RetentionOutcome:
                 "projects": outcome.projects,
                 "prompt_uses": outcome.prompt_uses,
                 "comparisons": outcome.comparisons,
+                "batches": outcome.batches,
             },
         )
         logger.info("retention purge: %s", outcome)

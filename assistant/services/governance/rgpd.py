@@ -1,9 +1,9 @@
 """Data-subject rights (RGPD): access and portability (an archive of one's data), rectification, erasure.
 
-Erasure removes what the user produced — conversations, documents and their vectors, transcripts and audio — by
-the same service functions the user would call one by one (so files and index caches go too), revokes their API
-keys, and ends with an audited receipt. The account itself, the connection and audit logs (kept under the
-administration's legal obligations) and anonymous usage figures stay; the receipt says so.
+Erasure removes what the user produced — conversations, documents and their vectors, transcripts and audio, batches
+and their files — by the same service functions the user would call one by one (so files and index caches go
+too), revokes their API keys, and ends with an audited receipt. The account itself, the connection and audit logs
+(kept under the administration's legal obligations) and anonymous usage figures stay; the receipt says so.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from assistant.errors import InvalidRequestError, NotFoundError, UserFacingError
 from assistant.provenance import AI_LABEL
 from assistant.runtime import Runtime
 from assistant.security import Principal
+from assistant.services.batch import data as batch_data
 from assistant.services.chat import comparisons as comparison_service
 from assistant.services.chat import conversations as conversation_service
 from assistant.services.chat import projects as project_service
@@ -30,6 +31,7 @@ from assistant.services.chat import sharing as sharing_service
 from assistant.services.gateway.usage import usage_summary
 from assistant.services.identity.api_keys import list_api_keys, revoke_api_key
 from assistant.services.knowledge.collections import delete_collection
+from assistant.services.meetings import glossary as glossary_service
 from assistant.services.meetings import transcriptions as transcription_service
 from assistant.store import collections as collection_store
 from assistant.store import documents as document_store
@@ -57,8 +59,11 @@ class ErasureReceipt:
     kept: tuple[str, ...]
     projects: int = 0
     prompts: int = 0
+    batches: int = 0
+    batch_files: int = 0
     comparisons: int = 0
     shares: int = 0
+    glossary_terms: int = 0
 
 
 def _json(value: Any) -> bytes:
@@ -107,7 +112,9 @@ async def export_my_data(runtime: Runtime, *, principal: Principal, client: Clie
             "- prompts.json : vos prompts personnels\n"
             "- comparaisons.json : vos comparaisons côte à côte (question, deux réponses, modèles, vote)\n"
             "- partages.json : les conversations que vous avez partagées et celles partagées avec vous\n"
+            "- lots/ : vos lots de requêtes (API /v1/batches) et leurs fichiers d'entrée, de sortie et d'erreurs\n"
             "- transcriptions/ : chaque transcription en JSON et en texte\n"
+            "- glossaire.json : votre glossaire personnel (sigles, noms) pour les transcriptions\n"
             "- collections.json : vos collections et documents déposés\n- consommation.json : votre usage\n\n"
             f"Les réponses produites par un modèle portent la mention « {AI_LABEL} ».\n",
         )
@@ -133,6 +140,13 @@ async def export_my_data(runtime: Runtime, *, principal: Principal, client: Clie
             "comparaisons.json", _json(await comparison_service.export_my_comparisons(runtime, principal=principal))
         )
         archive.writestr("partages.json", _json(await sharing_service.export_my_shares(runtime, principal=principal)))
+        batch_summary, batch_files = await batch_data.export_batches(runtime, owner_id=principal.user_id)
+        archive.writestr("lots/lots.json", _json(batch_summary))
+        for name, content in batch_files.items():
+            archive.writestr(f"lots/{name}", content)
+        archive.writestr(
+            "glossaire.json", _json(await glossary_service.export_my_glossary(runtime, principal=principal))
+        )
         for conversation_id in await _all_conversations(runtime, principal):
             detail = await conversation_service.get_conversation(
                 runtime, principal=principal, conversation_id=conversation_id
@@ -234,6 +248,7 @@ async def erase_my_data(
             runtime, principal=principal, client=client, conversation_id=conversation_id
         )
     comparisons = await comparison_service.delete_my_comparisons(runtime, principal=principal)
+    batches, batch_files = await batch_data.erase_batches(runtime, owner_id=principal.user_id)
     async with runtime.session_factory.begin() as session:
         prompts = await prompt_store.delete_owned_prompts(session=session, owner_id=principal.user_id)
         await prompt_store.anonymise_uses(session=session, user_id=principal.user_id)
@@ -251,6 +266,7 @@ async def erase_my_data(
         await transcription_service.delete_transcription(
             runtime, principal=principal, client=client, transcription_id=transcription_id
         )
+    glossary_terms = await glossary_service.delete_my_glossary(runtime, principal=principal)
     keys = [key for key in await list_api_keys(runtime, owner_id=principal.user_id) if key.revoked_at is None]
     for key in keys:
         await revoke_api_key(runtime, key_id=key.id, actor=principal, own_only=True, client=client)
@@ -270,11 +286,14 @@ async def erase_my_data(
         details={
             "conversations": len(conversations),
             "comparisons": comparisons,
+            "batches": batches,
+            "batch_files": batch_files,
             "shares": shares,
             "projects": len(projects),
             "prompts": prompts,
             "collections": len(owned),
             "transcriptions": len(transcriptions),
+            "glossary_terms": glossary_terms,
             "api_keys_revoked": len(keys),
         },
     )
@@ -290,5 +309,8 @@ async def erase_my_data(
         projects=len(projects),
         prompts=prompts,
         comparisons=comparisons,
+        batches=batches,
+        batch_files=batch_files,
         shares=shares,
+        glossary_terms=glossary_terms,
     )

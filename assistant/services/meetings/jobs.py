@@ -19,9 +19,11 @@ from assistant.jobs import JobContext, JobRegistry
 from assistant.runtime import Runtime
 from assistant.services.gateway.labelling import speech_provenance
 from assistant.services.meetings.transcriptions import TRANSCRIBE_JOB, audio_dir, delete_audio
+from assistant.store import glossaries as glossary_store
 from assistant.store import jobs as job_store
 from assistant.store import transcriptions as store
 from assistant.store.models import JobStatus, Transcription
+from transcription import Glossary, correct_transcript
 
 __all__ = ["register", "transcribe"]
 
@@ -91,6 +93,10 @@ async def transcribe(runtime: Runtime, context: JobContext) -> dict[str, Any]:
         except Exception:  # a timeout or a database hiccup: the next report will catch up
             logger.warning("progress of job %s not recorded", context.job_id, exc_info=True)
 
+    async with runtime.session_factory() as session:
+        frozen = await glossary_store.get_transcription_glossary(session=session, transcription_id=row.id)
+    glossary = Glossary.from_dicts(frozen.terms) if frozen is not None else None
+
     await context.report_progress(0.0, "Chargement du modèle de transcription…")
     watcher = asyncio.create_task(_watch_cancellation(runtime, context.job_id, cancel))
     try:
@@ -102,6 +108,7 @@ async def transcribe(runtime: Runtime, context: JobContext) -> dict[str, Any]:
             num_speakers=row.num_speakers,
             on_progress=on_progress,
             cancel=cancel,
+            glossary=glossary,
         )
     except (OperationCancelledError, UserFacingError):
         await _discard_audio(runtime, row)  # a definitive failure: the audio will not be used again
@@ -113,6 +120,9 @@ async def transcribe(runtime: Runtime, context: JobContext) -> dict[str, Any]:
         await _discard_audio(runtime, row)
         raise OperationCancelledError("La transcription a été annulée.")
 
+    corrections: tuple[object, ...] = ()
+    if glossary:
+        transcript, corrections = correct_transcript(transcript, glossary)
     provenance = speech_provenance(runtime.speech.model, request_id=context.payload.get("request_id"))
     manifest = runtime.signer.sign(transcript.text, provenance, content_type="text/plain")
     async with runtime.session_factory.begin() as session:
@@ -125,6 +135,8 @@ async def transcribe(runtime: Runtime, context: JobContext) -> dict[str, Any]:
             provenance=provenance.model_dump(mode="json"),
             manifest=manifest.model_dump(mode="json", by_alias=True),
         )
+        if glossary:
+            await glossary_store.set_corrections(session=session, transcription_id=row.id, corrections=len(corrections))
     await _discard_audio(runtime, row)
     await context.report_progress(1.0, "Transcription terminée.")
     logger.info("transcription %s done: %d segments", row.id, len(transcript.segments))

@@ -26,7 +26,9 @@ from assistant.security import Principal
 from assistant.sensitivity import SovereigntyViolationError
 from assistant.services.gateway.generation import audit_sovereignty_refusal
 from assistant.services.gateway.quotas import ensure_job_slot
+from assistant.services.meetings.glossary import effective_glossary
 from assistant.speech import speech_errors
+from assistant.store import glossaries as glossary_store
 from assistant.store import jobs as job_store
 from assistant.store import transcriptions as store
 from assistant.store.models import JobStatus, Transcription
@@ -268,6 +270,12 @@ async def create_transcription(
                 diarize=options.diarize,
                 num_speakers=options.num_speakers,
             )
+            # Frozen now: a retry or a re-run uses the glossary as it was when the recording was submitted.
+            glossary = await effective_glossary(session, user_id=principal.user_id)
+            if glossary:
+                await glossary_store.set_transcription_glossary(
+                    session=session, transcription_id=transcription_id, terms=glossary.to_dicts()
+                )
     except BaseException:
         path.unlink(missing_ok=True)
         raise

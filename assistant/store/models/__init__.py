@@ -2,6 +2,7 @@
 
 from assistant.store.models.access import ApiKey, Group, GroupMember, UsageCounter, UserIdentity, UserQuota, WebSession
 from assistant.store.models.audit import AuditEvent
+from assistant.store.models.batches import Batch, BatchResult, BatchStatus, StoredFile
 from assistant.store.models.charter import CharterAcceptance, CharterVersion, GuardRuleSet
 from assistant.store.models.chat import (
     Conversation,
@@ -15,6 +16,7 @@ from assistant.store.models.chat import (
     UsageService,
 )
 from assistant.store.models.comparisons import Comparison, ComparisonVote
+from assistant.store.models.glossaries import GlossaryEntry, TranscriptionGlossary
 from assistant.store.models.governance import (
     IncidentCategory,
     IncidentReport,
@@ -44,6 +46,9 @@ __all__ = [
     "AccessLevel",
     "ApiKey",
     "AuditEvent",
+    "Batch",
+    "BatchResult",
+    "BatchStatus",
     "CharterAcceptance",
     "CharterVersion",
     "Classification",
@@ -59,6 +64,7 @@ __all__ = [
     "DocumentStatus",
     "FeedbackRating",
     "FeedbackReason",
+    "GlossaryEntry",
     "Group",
     "GroupMember",
     "GuardRuleSet",
@@ -84,7 +90,9 @@ __all__ = [
     "ShareMode",
     "ShareUser",
     "SourceFile",
+    "StoredFile",
     "Transcription",
+    "TranscriptionGlossary",
     "TranscriptionMinutes",
     "UsageCounter",
     "UsageRecord",

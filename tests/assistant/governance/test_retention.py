@@ -85,6 +85,7 @@ async def _scenario(settings: Settings) -> None:
             "projects": 1,
             "prompt_uses": 0,
             "comparisons": 1,
+            "batches": 0,
         }
         # A second pass finds nothing more and writes nothing.
         again = await apply_retention(runtime)

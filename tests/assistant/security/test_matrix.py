@@ -151,6 +151,25 @@ REQUESTS: list[Request] = [
     ("POST", "/api/provenance/verify", lambda w, c: {"content": "x", "manifest": {}}, 400),
     ("GET", "/api/provenance/public-key", lambda w, c: None, 200),
     ("POST", "/v1/embeddings", lambda w, c: {"model": "multilingual-e5-small-q4", "input": "Bonjour"}, 200),
+    # Batches: the upload is multipart (a JSON body is a 422 once allowed); files and batches are nobody's (404).
+    ("POST", "/v1/files", lambda w, c: {}, 422),
+    ("GET", "/v1/files", lambda w, c: None, 200),
+    ("GET", "/v1/files/{file_id}", lambda w, c: None, 404),
+    ("GET", "/v1/files/{file_id}/content", lambda w, c: None, 404),
+    ("DELETE", "/v1/files/{file_id}", lambda w, c: None, 404),
+    (
+        "POST",
+        "/v1/batches",
+        lambda w, c: {
+            "input_file_id": f"file-{uuid.uuid4().hex}",
+            "endpoint": "/v1/chat/completions",
+            "completion_window": "24h",
+        },
+        404,
+    ),
+    ("GET", "/v1/batches", lambda w, c: None, 200),
+    ("GET", "/v1/batches/{batch_id}", lambda w, c: None, 404),
+    ("POST", "/v1/batches/{batch_id}/cancel", lambda w, c: None, 404),
     ("POST", "/api/collections", lambda w, c: {"name": _unique("collection ")}, 201),
     ("GET", "/api/collections", lambda w, c: None, 200),
     # Unknown ids: allowed callers get 404 (ownership and access lists are tested in tests/assistant/rag).
@@ -288,6 +307,20 @@ REQUESTS: list[Request] = [
     ("GET", "/api/transcriptions/{transcription_id}/minutes/export", lambda w, c: None, 404),
     ("GET", "/api/transcriptions/{transcription_id}/audio", lambda w, c: None, 404),
     ("GET", "/transcriptions", lambda w, c: None, 200),
+    ("GET", "/api/glossary", lambda w, c: None, 200),
+    ("POST", "/api/glossary", lambda w, c: {"term": _unique("Terme ")}, 201),
+    ("PATCH", "/api/glossary/{entry_id}", lambda w, c: {"note": "n"}, 404),
+    ("DELETE", "/api/glossary/{entry_id}", lambda w, c: None, 404),
+    # Group glossaries are reached with a group that exists nowhere: allowed callers get 404.
+    ("GET", "/api/groups/{nobody_s_group}/glossary", lambda w, c: None, 404),
+    ("POST", "/api/groups/{nobody_s_group}/glossary", lambda w, c: {"term": "CSA"}, 404),
+    ("PATCH", "/api/groups/{nobody_s_group}/glossary/{entry_id}", lambda w, c: {"note": "n"}, 404),
+    ("DELETE", "/api/groups/{nobody_s_group}/glossary/{entry_id}", lambda w, c: None, 404),
+    ("GET", "/api/transcriptions/{transcription_id}/glossary", lambda w, c: None, 404),
+    ("GET", "/glossaire", lambda w, c: None, 200),
+    ("POST", "/glossaire", lambda w, c: None, 400),  # no term: the form comes back with a French error
+    ("POST", "/glossaire/{entry_id}/modifier", lambda w, c: None, 404),
+    ("POST", "/glossaire/{entry_id}/supprimer", lambda w, c: None, 404),
     ("GET", "/transcriptions/{transcription_id}", lambda w, c: None, 404),  # nobody's: the French 404 page
     ("POST", "/v1/audio/transcriptions", lambda w, c: {"model": "whisper-1"}, 422),
     ("POST", "/api/auth/logout", lambda w, c: None, 204),  # last: it ends the session callers' sessions
@@ -305,6 +338,7 @@ WEB_PAGES |= {
     f"/documents/{{collection_id}}/sources/{{source_id}}/{action}" for action in ("synchroniser", "supprimer")
 }
 WEB_PAGES |= {"/transcriptions", "/transcriptions/{transcription_id}"}
+WEB_PAGES |= {"/glossaire", "/glossaire/{entry_id}/modifier", "/glossaire/{entry_id}/supprimer"}
 WEB_PAGES |= {"/projets", "/projets/{project_id}/modifier", "/projets/{project_id}/supprimer"}
 WEB_PAGES |= {"/prompts", "/prompts/{prompt_id}/modifier", "/prompts/{prompt_id}/supprimer"}
 WEB_PAGES |= {"/comparer", "/comparer/{comparison_id}", "/comparer/{comparison_id}/vote"}
@@ -330,6 +364,10 @@ def _path(template: str, world: World, caller: Caller) -> str:
         own_report=world.own_reports.get(caller.name, uuid.uuid4()),
         report_id=world.report_id,
         transcription_id=_NOBODY_S_TRANSCRIPTION,
+        entry_id=uuid.uuid4(),
+        nobody_s_group=uuid.uuid4(),
+        file_id=f"file-{uuid.uuid4().hex}",
+        batch_id=f"batch_{uuid.uuid4().hex}",
     )
 
 
@@ -410,6 +448,7 @@ def _route(template: str) -> str:
         ("{own_key}", "{key_id}"),
         ("{foreign_key}", "{key_id}"),
         ("{own_report}", "{report_id}"),
+        ("{nobody_s_group}", "{group_id}"),
     ]:
         template = template.replace(placeholder, parameter)
     return template
