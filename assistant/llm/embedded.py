@@ -289,6 +289,12 @@ def _check_parameters(request: ChatRequest) -> None:
         raise UnsupportedParameterError(
             "Le modèle embarqué ne sait pas appeler d'outils ; choisissez un modèle servi par vLLM.", param="tools"
         )
+    if params.logprobs and params.max_tokens != 1:
+        # llama.cpp keeps only the last token's logits (all of them would cost GBs): one token can be scored.
+        raise UnsupportedParameterError(
+            "Le modèle embarqué ne donne les probabilités (logprobs) que d'une réponse d'un seul jeton (max_tokens=1).",
+            param="logprobs",
+        )
 
 
 def register_backends(register: Callable[[type[ChatBackend]], None]) -> None:

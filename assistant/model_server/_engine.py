@@ -22,6 +22,7 @@ from assistant.llm._catalog import SamplingDefaults
 from assistant.llm._repetition import RepetitionDetector
 from assistant.llm._types import ChatChunk, ChoiceDelta, Message, SamplingParams, Usage
 from assistant.llm.errors import UnsupportedParameterError, UpstreamRejectedError
+from assistant.model_server._next_token import next_token
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -90,6 +91,13 @@ class LlamaEngine:
             raise UnsupportedParameterError(
                 "Le modèle embarqué ne sait pas appeler d'outils ; choisissez un modèle servi par vLLM.",
                 param="tools",
+            )
+        if params.logprobs and params.max_tokens != 1:
+            # llama.cpp keeps only the last token's logits (all of them would cost GBs): one token can be scored.
+            raise UnsupportedParameterError(
+                "Le modèle embarqué ne donne les probabilités (logprobs) que d'une réponse d'un seul jeton "
+                "(max_tokens=1).",
+                param="logprobs",
             )
 
     async def stream(self, messages: list[Message], params: SamplingParams) -> AsyncIterator[ChatChunk]:
@@ -163,6 +171,9 @@ class LlamaEngine:
             return
         try:
             llama = self._ensure_loaded()
+            if kwargs.get("logprobs"):
+                self._score_next_token(llama, messages, kwargs, emit)
+                return
             detector = RepetitionDetector() if self.settings.stop_repetitions else None
             prompt_tokens: int | None = None
             finish: str | None = None
@@ -206,6 +217,31 @@ class LlamaEngine:
             emit(_Done(Usage(prompt_tokens=prompt, completion_tokens=max(completion, 0))))
         except Exception as exc:
             emit(exc)
+
+    def _score_next_token(
+        self,
+        llama: Llama,
+        messages: list[Message],
+        kwargs: dict[str, Any],
+        emit: Callable[[ChatChunk | _Done | BaseException], None],
+    ) -> None:
+        tokens = _prompt_tokens(llama, messages)
+        if tokens is None:
+            raise UnsupportedParameterError(
+                "Ce modèle embarqué n'a pas de modèle de conversation : logprobs indisponibles.", param="logprobs"
+            )
+        chosen = next_token(
+            llama,
+            tokens,
+            top=kwargs.get("top_logprobs") or 0,
+            temperature=kwargs.get("temperature"),
+            seed=kwargs.get("seed"),
+        )
+        delta = ChoiceDelta(
+            index=0, text=chosen.text, role="assistant", finish_reason="length", logprobs=chosen.logprobs
+        )
+        emit(ChatChunk(deltas=(delta,)))
+        emit(_Done(Usage(prompt_tokens=chosen.prompt_tokens, completion_tokens=1)))
 
     def _generation_kwargs(self, params: SamplingParams) -> dict[str, Any]:
         if params.extra:
@@ -256,15 +292,23 @@ class LlamaEngine:
         self._executor.shutdown(wait=False)
 
 
-def _count_prompt_tokens(llama: Llama, messages: list[Message]) -> int:
+def _prompt_tokens(llama: Llama, messages: list[Message]) -> list[int] | None:
+    """The prompt's tokens as generation sees them (chat template, generation prompt), or None without a template."""
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
     template = llama.metadata.get("tokenizer.chat_template")
-    if template:
-        eos = llama.detokenize([llama.token_eos()], special=True).decode(errors="replace")
-        bos = llama.detokenize([llama.token_bos()], special=True).decode(errors="replace")
-        formatted = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)(messages=messages)  # type: ignore[arg-type]
-        return len(llama.tokenize(formatted.prompt.encode(), add_bos=False, special=True))
+    if not template:
+        return None
+    eos = llama.detokenize([llama.token_eos()], special=True).decode(errors="replace")
+    bos = llama.detokenize([llama.token_bos()], special=True).decode(errors="replace")
+    formatted = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)(messages=messages)  # type: ignore[arg-type]
+    return llama.tokenize(formatted.prompt.encode(), add_bos=False, special=True)
+
+
+def _count_prompt_tokens(llama: Llama, messages: list[Message]) -> int:
+    tokens = _prompt_tokens(llama, messages)
+    if tokens is not None:
+        return len(tokens)
     texts = [str(message.get("content") or "") for message in messages]
     return sum(len(llama.tokenize(text.encode(), add_bos=False)) + 4 for text in texts)
 

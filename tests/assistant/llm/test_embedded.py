@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import math
 from collections.abc import AsyncIterator
 
 import pytest
@@ -106,6 +107,38 @@ async def test_unsupported_parameters_are_refused_clearly(embedded: EmbeddedBack
     with pytest.raises(UnsupportedParameterError, match="n=1"):
         await embedded.complete(ChatRequest(model="m", messages=FRENCH, params=SamplingParams(n=2)))
     assert embedded.supervision() is None  # refused before any process was started
+
+
+async def test_one_token_answers_come_with_the_log_probabilities_of_the_next_token(embedded: EmbeddedBackend) -> None:
+    # What a calibrated OUI/NON check reads: llama.cpp's last logits, without loading the model with logits_all.
+    question = [
+        *FRENCH[:1],
+        {"role": "user", "content": "Paris est-elle la capitale de la France ? Réponds oui ou non."},
+    ]
+    scored = ChatRequest(
+        model="m", messages=question, params=SamplingParams(temperature=0, max_tokens=1, logprobs=True, top_logprobs=5)
+    )
+    greedy = ChatRequest(model="m", messages=question, params=SamplingParams(temperature=0, max_tokens=1))
+
+    first = await embedded.complete(scored)
+    plain = await embedded.complete(greedy)
+    again = await embedded.complete(scored)  # the prompt is now cached: the same distribution must be read
+
+    (entry,) = first.choices[0].logprobs
+    top = entry["top_logprobs"]
+    assert len(top) == 5 and top[0]["token"] == entry["token"] == first.choices[0].text == plain.choices[0].text
+    assert [t["logprob"] for t in top] == sorted((t["logprob"] for t in top), reverse=True)
+    assert all(t["logprob"] <= 0 for t in top) and 0 < sum(math.exp(t["logprob"]) for t in top) <= 1 + 1e-6
+    repeated = again.choices[0].logprobs[0]["top_logprobs"]
+    assert [t["token"] for t in repeated] == [t["token"] for t in top]
+    # Re-evaluating the last token alone (prefix cached) batches the maths differently: close, not bit-identical.
+    assert [t["logprob"] for t in repeated] == pytest.approx([t["logprob"] for t in top], abs=0.25)
+    assert first.usage is not None and first.usage.completion_tokens == 1
+    with pytest.raises(UnsupportedParameterError, match="max_tokens=1") as caught:
+        await embedded.complete(
+            ChatRequest(model="m", messages=question, params=SamplingParams(max_tokens=5, logprobs=True))
+        )
+    assert caught.value.param == "logprobs"
 
 
 async def test_prompt_longer_than_the_context_is_rejected_with_a_400() -> None:
