@@ -205,6 +205,7 @@ def _speech_engine(settings: Settings, data_dir: Path) -> SpeechEngine:
         beam_size=settings.transcription.beam_size,
         max_duration_s=settings.transcription.max_duration_seconds,
         diarization=settings.transcription.diarization,
+        glossary_prompt=settings.transcription.glossary_prompt,
     )
 
 

@@ -99,6 +99,7 @@ class SpeechEngine:
         beam_size: int = 5,
         max_duration_s: float | None = None,
         diarization: bool = True,
+        glossary_prompt: bool = False,
     ) -> None:
         self._embedded = model_dir is None and remote_url is None
         self.model_dir = model_dir if model_dir is not None else data_dir / "models" / "whisper-base"
@@ -111,6 +112,7 @@ class SpeechEngine:
         self._beam_size = beam_size
         self.max_duration_s = max_duration_s
         self._diarization = diarization
+        self._glossary_prompt = glossary_prompt
         self._lock = threading.Lock()
         self._transcriber: BaseTranscriber | None = None
         self._weights_cache: tuple[object, str] | None = None
@@ -186,13 +188,14 @@ class SpeechEngine:
     ) -> Transcript:
         """Transcribe one recording (blocking); errors are the service's (see ``speech_errors``).
 
-        ``glossary`` biases the local Whisper towards its terms (its prompt); a remote server does not take it.
+        ``glossary`` biases the local Whisper towards its terms (its prompt) when the engine is built with
+        ``glossary_prompt``; a remote server does not take it.
         The post-correction pass is the caller's (``transcription.correct_transcript``), which counts the changes.
         """
         transcriber = self.transcriber()
         if diarize:
             self._diarizer(transcriber)
-        if glossary and isinstance(transcriber, Transcriber):
+        if glossary and self._glossary_prompt and isinstance(transcriber, Transcriber):
             transcriber = transcriber.with_glossary(glossary)
         with speech_errors():
             return transcriber.transcribe(
