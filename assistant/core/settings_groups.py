@@ -199,6 +199,16 @@ class RagSettings(_Group):
         description="Before answering over collections, ask the (sovereign) model in three tokens whether the "
         "passages contain the answer, and decline on a clear NON (measured in benchmarks/rag_answers.py).",
     )
+    answerability_min_yes: Annotated[float, Field(ge=0, le=1)] = Field(
+        default=0.55,
+        description="The model's answerability check declines when P(OUI) / (P(OUI) + P(NON)) of its first token "
+        "is below this (read greedily when the server gives no logprobs). Calibrated on benchmarks/rag_answers.py.",
+    )
+    answerability_word_min_yes: Annotated[float, Field(ge=0, le=1)] = Field(
+        default=0.4,
+        description="Same, for the check of each question word the passages lack (« le mot « jumeaux » "
+        "apparaît-il ? »).",
+    )
     abstention_min_score: Annotated[float, Field(ge=-1, le=1)] = Field(
         default=0.85,
         description="Below this cosine similarity of the best passage, a RAG answer declines without calling the "

@@ -18,6 +18,7 @@ decline; every ``[n]`` is checked against passage ``n``.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import unicodedata
 import uuid
@@ -386,7 +387,7 @@ async def ground(
         logger.info("RAG: %d passage(s) left out to fit the context window of %s", omitted, model.id)
     system_prompt = f"{RAG_SYSTEM_PROMPT}\n\n{context.text}"
     if runtime.settings.rag.answerability_check and model.sovereign:
-        reason = await _model_answerability(model, system_prompt, question, [p.text for p in used])
+        reason = await _model_answerability(runtime, model, system_prompt, question, [p.text for p in used])
         if reason is not None:
             logger.info("RAG: declining after the model's check of the %d passages (%s)", len(used), reason)
             return Grounding(question, [], Sensitivity.PUBLIC, names, decline_reason=reason, consulted=_titles(used))
@@ -415,40 +416,64 @@ _WORD_CHECK = (
 
 
 async def _model_answerability(
-    model: RegisteredModel, system_prompt: str, question: str, passages: list[str]
+    runtime: Runtime, model: RegisteredModel, system_prompt: str, question: str, passages: list[str]
 ) -> str | None:
     """Why the model finds the passages do not answer ``question`` (None when they may).
 
-    Two strict three-token checks. Asked whether the passages answer, a 1.5B model says OUI to most near-topic
+    Two strict one-token checks. Asked whether the passages answer, a 1.5B model says OUI to most near-topic
     questions; asked about the one word of the question the passages lack (« jumeaux », « samedi », « Navigo »),
     it is right far more often, and it still accepts a synonym the stems cannot see (« 38h30 » for « 38 heures
-    30 »): measured in benchmarks/rag_answers.py. The word checks run first: each is one short suffix after the
-    shared prefix.
+    30 »). Each check reads P(OUI) against P(NON) of the first token and compares it with a threshold calibrated
+    in benchmarks/rag_answers.py (a greedy word would be a fixed threshold of 0.5, wrong for both checks); a server
+    that gives no log-probabilities is read greedily. The word checks run first: each is one short suffix after
+    the shared prefix.
     """
+    rag = runtime.settings.rag
     for word in absent_question_words(question, passages):
-        if not await _model_says_yes(model, system_prompt, _WORD_CHECK.format(word=word)):
+        if await _yes_probability(model, system_prompt, _WORD_CHECK.format(word=word)) < rag.answerability_word_min_yes:
             return f"les extraits ne parlent pas de « {word} »"
-    if not await _model_says_yes(model, system_prompt, _CHECK.format(question=question)):
+    if await _yes_probability(model, system_prompt, _CHECK.format(question=question)) < rag.answerability_min_yes:
         return "le modèle ne trouve pas la réponse dans les extraits"
     return None
 
 
-async def _model_says_yes(model: RegisteredModel, system_prompt: str, check: str) -> bool:
-    """Ask the model a OUI/NON ``check`` about the passages, in three tokens; only a clear NON says no.
+def _verdict_word(token: str) -> bool | None:
+    """True for a token that starts OUI, False for one that starts NON, None for anything else."""
+    folded = _fold(token).strip(" \n\t.,:;!«»\"'*")
+    if folded and "oui".startswith(folded):
+        return True
+    if folded and "non".startswith(folded):
+        return False
+    return None
+
+
+async def _yes_probability(model: RegisteredModel, system_prompt: str, check: str) -> float:
+    """P(OUI) / (P(OUI) + P(NON)) for the first token the model answers to the OUI/NON ``check``.
 
     The prompt starts like the answer's (same system message with the passages), so servers that cache prompt
     prefixes (llama.cpp, vLLM) evaluate the passages once for every call. Only sovereign models are asked: the
-    passages reach the model here, before the gateway's sovereignty check. A failure lets the answer go ahead.
+    passages reach the model here, before the gateway's sovereignty check. A failure lets the answer go ahead
+    (1.0); without log-probabilities, a greedy OUI is 1.0 and only a clear NON is 0.0.
     """
     request = ChatRequest(
         model=model.upstream_name,
         messages=[{"role": "system", "content": system_prompt}, {"role": "user", "content": check}],
-        params=SamplingParams(max_tokens=3, temperature=0),
+        params=SamplingParams(max_tokens=1, temperature=0, logprobs=True, top_logprobs=10),
     )
     try:
         result = await model.backend.complete(request)
     except LLMError as exc:
         logger.info("Answerability check on %s failed (%s); answering", model.id, exc.code)
-        return True
-    verdict = _fold(result.choices[0].text if result.choices else "").strip(" \n\t.,:;!«»\"'*")
-    return not verdict.startswith("non")
+        return 1.0
+    choice = result.choices[0] if result.choices else None
+    if choice is None:
+        return 1.0
+    yes = no = 0.0
+    for entry in (choice.logprobs[0].get("top_logprobs") or []) if choice.logprobs else []:
+        verdict = _verdict_word(str(entry.get("token", "")))
+        if verdict is not None:
+            probability = math.exp(float(entry.get("logprob", -math.inf)))
+            yes, no = (yes + probability, no) if verdict else (yes, no + probability)
+    if yes + no > 0:
+        return yes / (yes + no)
+    return 0.0 if _verdict_word(choice.text) is False else 1.0

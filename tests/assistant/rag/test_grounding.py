@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -207,3 +208,58 @@ def test_a_question_word_the_passages_lack_is_checked_by_the_model_word_by_word(
         assert body["answer"].startswith("Je ne trouve pas cette information")
     else:
         assert body["answer"].startswith("Réponse")
+
+
+class _ProbabilityJudge(_Judge):
+    """Leans OUI on every check (a greedy reader would always answer), with P(OUI) = ``yes`` on the first token."""
+
+    yes = 0.5
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        asked = str(request.messages[-1]["content"])
+        if "OUI ou NON" not in asked:
+            async for chunk in super().stream(request):
+                yield chunk
+            return
+        assert request.params.logprobs and request.params.max_tokens == 1
+        top = [
+            {"token": "O", "logprob": math.log(self.yes)},
+            {"token": "NON", "logprob": math.log(1 - self.yes - 0.01)},
+            {"token": "Je", "logprob": math.log(0.01)},
+        ]
+        top.sort(key=lambda entry: -entry["logprob"])
+        logprobs = {"content": [{**top[0], "top_logprobs": top}]}
+        yield ChatChunk(deltas=(ChoiceDelta(text=top[0]["token"], finish_reason="length", logprobs=logprobs),))
+        yield ChatChunk(usage=Usage(prompt_tokens=10, completion_tokens=1))
+
+
+@pytest.mark.parametrize(("yes", "declined"), [(0.55, True), (0.7, False)], ids=["below", "above"])
+def test_the_models_check_is_read_as_a_probability_against_the_calibrated_threshold(
+    rag_settings,  # type: ignore[no-untyped-def]
+    yes: float,
+    declined: bool,
+) -> None:
+    settings = rag_settings(
+        rag_answerability_check=True, rag_min_question_coverage=0, rag_answerability_word_min_yes=0.6
+    )
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        judge = _ProbabilityJudge(_ProbabilityJudge.Options())
+        judge.yes = yes
+        runtime_of(app).models.add_backend("juge", judge, models=[ModelConfig(id="juge-model")], sovereign=True)
+        owner = make_account(client, app, "agent.juge", Role.AGENT)
+        collection = create_collection(client, owner.bearer, "Missions")
+        ingest(client, owner.bearer, collection, [("nuitee.txt", NUITEE.encode(), "text/plain")])
+
+        response = client.post(
+            "/api/rag/answer",
+            json={"query": "Quelle est l'indemnité de nuitée à Paris pour des jumeaux ?", "model": "juge-model"},
+            headers=owner.bearer,
+        )
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    # P(OUI) 0.55 is a greedy OUI: only the probability, below 0.6, declines.
+    assert body["grounding"]["declined"] is declined and body["ai_generated"] is True
+    if declined:
+        assert body["grounding"]["reason"] == "les extraits ne parlent pas de « jumeaux »"
