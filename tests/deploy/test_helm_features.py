@@ -106,6 +106,40 @@ def test_vllm_can_be_disabled_for_an_external_backend() -> None:
     assert json.loads(bare["data"]["SOUVERAIN_LLM_BACKENDS"]) == []
 
 
+def test_a_pool_of_vllm_replicas_on_several_nodes_can_be_declared_with_a_fallback() -> None:
+    # The README's recipe: one vLLM StatefulSet per model behind a headless Service, its pods listed as replicas.
+    pool = {
+        "name": "flotte",
+        "kind": "replicas",
+        "sovereign": True,
+        "options": {
+            "replicas": [
+                {"base_url": "http://vllm-0.vllm:8000/v1", "weight": 2},
+                {"base_url": "http://vllm-1.vllm:8000/v1"},
+            ]
+        },
+        "models": [{"id": "mistral-small"}],
+        "fallback": ["albert"],
+    }
+    spare = {
+        "id": "albert",
+        "kind": "openai",
+        "base_url": "http://albert:8000/v1",
+        "model": "albert",
+        "sovereign": True,
+    }
+    manifests = render({"vllm": {"enabled": False}, "config": {"llmBackends": [pool, spare]}})
+    backends = json.loads(one(manifests, "ConfigMap", "config")["data"]["SOUVERAIN_LLM_BACKENDS"])
+    parsed = TypeAdapter(list[BackendConfig]).validate_python(backends)
+    assert [(c.name, c.kind, [m.id for m in c.models]) for c in parsed] == [
+        ("flotte", "replicas", ["mistral-small"]),
+        ("albert", "openai", ["albert"]),
+    ]
+    assert parsed[0].fallback == ["albert"]
+    with pytest.raises(RenderError, match="values don't meet the specifications of the schema"):
+        render({"vllm": {"enabled": False}, "config": {"llmBackends": [{"kind": "replicas", "sovereign": True}]}})
+
+
 # -- Transcription GPU worker ------------------------------------------------------------------------------
 
 
