@@ -52,6 +52,7 @@ from transcription._glossary import (
     correct_transcript,
     correct_words,
 )
+from transcription._introductions import SpeakerProposal, propose_speaker_names
 from transcription._minutes import (
     PROMPT_VERSION,
     ActionItem,
@@ -96,6 +97,7 @@ __all__ = [
     "SegmentStream",
     "SpeakerDiarizer",
     "SpeakerEmbedder",
+    "SpeakerProposal",
     "Transcriber",
     "Transcript",
     "WindowResult",
@@ -119,6 +121,7 @@ __all__ = [
     "parse_json_object",
     "prepare_model",
     "probe_audio",
+    "propose_speaker_names",
     "to_json",
     "to_markdown",
     "to_srt",

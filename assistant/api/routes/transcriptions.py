@@ -17,6 +17,7 @@ from assistant.services.meetings import minutes as minutes_service
 from assistant.services.meetings import transcriptions as service
 from assistant.services.meetings.audio import kept_audio
 from assistant.services.meetings.edits import edit_transcript
+from assistant.services.meetings.speakers import set_speaker_names, speaker_proposals
 from assistant.services.meetings.transcriptions import ExportedFile, TranscriptionOptions
 
 __all__ = ["router"]
@@ -160,6 +161,36 @@ async def edit_transcription(
         transcription_id=transcription_id,
         speakers=body.speakers,
         texts=body.segments,
+    )
+    return JSONResponse(result, headers={"X-AI-Generated": "true", "X-AI-Model": result["provenance"]["model_id"]})
+
+
+class SpeakerNames(BaseModel):
+    """The names to give the speakers: label as in the transcript (« SPEAKER_1 ») → name (« Marie Kerdraon »)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    names: dict[str, str] = Field(min_length=1, max_length=50)
+
+
+@router.get(
+    "/{transcription_id}/speakers",
+    summary="Intervenants et noms proposés d'après les présentations (« je m'appelle … »), à confirmer",
+)
+async def get_speakers(transcription_id: uuid.UUID, principal: Transcriber, runtime: RuntimeDep) -> JSONResponse:
+    body = await speaker_proposals(runtime, owner_id=principal.user_id, transcription_id=transcription_id)
+    return JSONResponse(body, headers={"X-AI-Generated": "true"})
+
+
+@router.put(
+    "/{transcription_id}/speakers",
+    summary="Nommer les intervenants (étiquette → nom) ; la transcription est re-signée comme relue",
+)
+async def put_speakers(
+    transcription_id: uuid.UUID, body: SpeakerNames, principal: Transcriber, runtime: RuntimeDep, client: ClientDep
+) -> JSONResponse:
+    result = await set_speaker_names(
+        runtime, principal=principal, client=client, transcription_id=transcription_id, names=body.names
     )
     return JSONResponse(result, headers={"X-AI-Generated": "true", "X-AI-Model": result["provenance"]["model_id"]})
 

@@ -299,6 +299,8 @@ REQUESTS: list[Request] = [
     ("GET", "/api/transcriptions/{transcription_id}/events", lambda w, c: None, 404),
     ("GET", "/api/transcriptions/{transcription_id}/result", lambda w, c: None, 404),
     ("PATCH", "/api/transcriptions/{transcription_id}/result", lambda w, c: {"speakers": {"A": "B"}}, 404),
+    ("GET", "/api/transcriptions/{transcription_id}/speakers", lambda w, c: None, 404),
+    ("PUT", "/api/transcriptions/{transcription_id}/speakers", lambda w, c: {"names": {"A": "B"}}, 404),
     ("GET", "/api/transcriptions/{transcription_id}/export", lambda w, c: None, 404),
     ("POST", "/api/transcriptions/{transcription_id}/cancel", lambda w, c: None, 404),
     ("DELETE", "/api/transcriptions/{transcription_id}", lambda w, c: None, 404),
