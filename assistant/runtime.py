@@ -208,6 +208,7 @@ def _speech_engine(settings: Settings, data_dir: Path) -> SpeechEngine:
         cpu_threads=settings.transcription.cpu_threads,
         beam_size=settings.transcription.beam_size,
         max_duration_s=settings.transcription.max_duration_seconds,
+        window_s=settings.transcription.window_seconds,
         diarization=settings.transcription.diarization,
         glossary_prompt=settings.transcription.glossary_prompt,
     )

@@ -21,6 +21,7 @@ from transcription._audio import (
     probe_audio,
 )
 from transcription._base import BaseTranscriber, SegmentStream, WindowResult
+from transcription._checkpoint import FileCheckpoint, TranscriptionCheckpoint, WindowRecord
 from transcription._clustering import cluster_speakers
 from transcription._diarization import (
     ResemblyzerEmbedder,
@@ -57,13 +58,19 @@ from transcription._minutes import (
     PROMPT_VERSION,
     ActionItem,
     CompleteFn,
+    Decision,
+    MeetingNote,
     Message,
     Minutes,
+    MinutesPipeline,
     approx_tokens,
+    chunk_segments,
     chunk_transcript,
+    extract_minutes,
     generate_minutes,
     parse_json_object,
 )
+from transcription._minutes_dates import DateMention, find_dates
 from transcription._model import EMBEDDED_MODEL, ModelCard, check_model_dir, prepare_model
 from transcription._remote import RemoteTranscriber
 from transcription._types import AudioSource, CancelEvent, ProgressCallback, Segment, Transcript, Word
@@ -83,12 +90,17 @@ __all__ = [
     "CompleteFn",
     "Correction",
     "CorrectionResult",
+    "DateMention",
+    "Decision",
     "ExportFormat",
+    "FileCheckpoint",
     "Glossary",
     "GlossaryTerm",
+    "MeetingNote",
     "Message",
     "Metadata",
     "Minutes",
+    "MinutesPipeline",
     "ModelCard",
     "ProgressCallback",
     "RemoteTranscriber",
@@ -100,10 +112,13 @@ __all__ = [
     "SpeakerProposal",
     "Transcriber",
     "Transcript",
+    "TranscriptionCheckpoint",
+    "WindowRecord",
     "WindowResult",
     "Word",
     "approx_tokens",
     "check_model_dir",
+    "chunk_segments",
     "chunk_transcript",
     "cluster_speakers",
     "correct_text",
@@ -112,6 +127,8 @@ __all__ = [
     "diarization_available",
     "export_minutes",
     "export_transcript",
+    "extract_minutes",
+    "find_dates",
     "format_timestamp",
     "generate_minutes",
     "iter_audio_windows",

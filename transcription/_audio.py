@@ -184,17 +184,39 @@ def probe_audio(source: str | os.PathLike[str], *, max_duration_s: float | None 
     return info
 
 
-def _iter_samples(path: Path, max_duration_s: float | None) -> Iterator[Samples]:
-    """Decode ``path`` to 16 kHz mono float32 chunks, skipping undecodable packets."""
+def _seek(container: av.container.InputContainer, start_s: float) -> None:
+    """Put the demuxer at or before ``start_s``; the samples decoded before it are dropped by the caller."""
+    stream = container.streams.audio[0]
+    if stream.time_base is None:
+        container.seek(int(start_s * av.time_base), backward=True)
+    else:
+        container.seek(int(start_s / stream.time_base), backward=True, stream=stream)
+
+
+def _iter_samples(path: Path, max_duration_s: float | None, start_s: float = 0.0) -> Iterator[Samples]:
+    """Decode ``path`` to 16 kHz mono float32 chunks from ``start_s``, skipping undecodable packets.
+
+    A start past 0 seeks the container (a resumed hour-long job does not decode the windows it already has); the
+    demuxer lands on a packet at or before it, and the decoded samples before ``start_s`` are dropped, using the
+    first frame's timestamp. Without timestamps, the file is decoded from its beginning and the samples dropped.
+    """
     resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-    decoded = 0
+    start = round(start_s * SAMPLE_RATE)
+    decoded = start
     bad_packets = 0
     limit = None if max_duration_s is None else (max_duration_s + _DURATION_SLACK_S) * SAMPLE_RATE
+    # Samples still to drop before ``start_s``: unknown (None) until the first frame says where the seek landed.
+    to_skip: int | None = 0 if start == 0 else None
 
     def convert(frames: list[av.AudioFrame]) -> Iterator[Samples]:
-        nonlocal decoded
+        nonlocal decoded, to_skip
         for out in frames:
             chunk = out.to_ndarray().reshape(-1).astype(np.float32) / np.float32(32768.0)
+            if to_skip:
+                dropped = min(to_skip, len(chunk))
+                chunk, to_skip = chunk[dropped:], to_skip - dropped
+            if not len(chunk):
+                continue
             decoded += len(chunk)
             if limit is not None and decoded > limit:
                 raise _too_long(path.name, decoded / SAMPLE_RATE, max_duration_s or 0.0)
@@ -203,6 +225,8 @@ def _iter_samples(path: Path, max_duration_s: float | None) -> Iterator[Samples]
     with _open(path) as container:
         stream = container.streams.audio[0]
         try:
+            if start:
+                _seek(container, start_s)
             for packet in container.demux(stream):
                 try:
                     frames = packet.decode()
@@ -211,16 +235,35 @@ def _iter_samples(path: Path, max_duration_s: float | None) -> Iterator[Samples]
                     bad_packets += 1
                     continue
                 for frame in frames:
+                    if to_skip is None:
+                        landed = frame.time
+                        if landed is None or landed > start_s + 1 / SAMPLE_RATE:
+                            # No timestamp to trust, or the seek overshot: decode from the start instead.
+                            container.close()
+                            yield from _decode_skipping(path, max_duration_s, start)
+                            return
+                        to_skip = round((start_s - landed) * SAMPLE_RATE)
                     yield from convert(resampler.resample(frame))
             yield from convert(resampler.resample(None))
         except av.error.FFmpegError as exc:
             raise CorruptAudioError(f"Le fichier « {path.name} » est endommagé : décodage interrompu.") from exc
+    # A resumed job may seek to the very end (killed after its last window): nothing left is not an error there.
     if decoded == 0:
         if bad_packets:
             raise CorruptAudioError(f"Le fichier « {path.name} » est endommagé : aucun son décodable.")
         raise EmptyAudioError(f"Le fichier « {path.name} » ne contient aucun son.")
     if bad_packets:
         logger.warning("Skipped %d undecodable packets in %s", bad_packets, path.name)
+
+
+def _decode_skipping(path: Path, max_duration_s: float | None, start: int) -> Iterator[Samples]:
+    """Decode from the beginning and drop the first ``start`` samples (the slow, exact way to a position)."""
+    for chunk in _iter_samples(path, max_duration_s):
+        if start >= len(chunk):
+            start -= len(chunk)
+            continue
+        yield chunk[start:]
+        start = 0
 
 
 def _quietest_cut(buffer: Samples, window: int) -> int:
@@ -246,20 +289,25 @@ def iter_audio_windows(
     *,
     window_s: float = 600.0,
     max_duration_s: float | None = None,
+    start_s: float = 0.0,
 ) -> Iterator[AudioWindow]:
-    """Yield consecutive windows of about ``window_s`` seconds covering the whole recording.
+    """Yield consecutive windows of about ``window_s`` seconds covering the recording from ``start_s``.
 
-    Each cut is placed at the quietest 50 ms within the last five seconds of the window.
-    Errors are those of :func:`probe_audio`, raised when met while decoding.
+    Each cut is placed at the quietest 50 ms within the last five seconds of the window. Only one window (and
+    the decoder's few frames) is in memory at a time. ``start_s`` (the end of the last window a resumed job has)
+    seeks there instead of decoding what comes before. Errors are those of :func:`probe_audio`, raised when met
+    while decoding.
     """
     if window_s <= _CUT_SEARCH_S:
         raise ValueError("window_s must exceed the cut search span (5 s)")
+    if start_s < 0:
+        raise ValueError("start_s must not be negative")
     path = Path(source)
     window = int(window_s * SAMPLE_RATE)
     pending: list[Samples] = []
     pending_len = 0
-    offset = 0
-    for chunk in _iter_samples(path, max_duration_s):
+    offset = round(start_s * SAMPLE_RATE)
+    for chunk in _iter_samples(path, max_duration_s, start_s):
         pending.append(chunk)
         pending_len += len(chunk)
         if pending_len < window:

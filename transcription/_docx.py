@@ -16,6 +16,7 @@ from docx.shared import Pt, RGBColor
 
 from transcription._export_common import Metadata, check_label, clock_time, meta_items
 from transcription._minutes import Minutes
+from transcription._minutes_render import action_cells, decision_text, note_text
 from transcription._types import Transcript
 
 __all__ = ["minutes_to_docx", "transcript_to_docx"]
@@ -73,7 +74,7 @@ def transcript_to_docx(transcript: Transcript, *, label: str, metadata: Metadata
 
 
 def minutes_to_docx(minutes: Minutes, *, label: str, metadata: Metadata | None = None) -> bytes:
-    """The minutes as a Word document: summary, participants, decisions, actions table."""
+    """The minutes as a Word document: summary, participants, decisions, actions table, next meeting, questions."""
     document = _start(label, metadata, "Compte rendu de réunion")
     document.add_heading("Synthèse", level=2)
     for paragraph in minutes.summary.split("\n"):
@@ -83,22 +84,26 @@ def minutes_to_docx(minutes: Minutes, *, label: str, metadata: Metadata | None =
     for participant in minutes.participants or ("Non précisés",):
         document.add_paragraph(participant, style="List Bullet")
     document.add_heading("Décisions", level=2)
-    for decision in minutes.decisions or ("Aucune décision relevée.",):
-        document.add_paragraph(decision, style="List Bullet")
+    for decision in minutes.decisions:
+        document.add_paragraph(decision_text(decision), style="List Bullet")
+    if not minutes.decisions:
+        document.add_paragraph("Aucune décision relevée.", style="List Bullet")
     document.add_heading("Actions", level=2)
     if minutes.actions:
-        table = document.add_table(rows=1, cols=3)
+        table = document.add_table(rows=1, cols=4)
         table.style = "Table Grid"
-        for cell, text in zip(table.rows[0].cells, ("Action", "Responsable", "Échéance"), strict=True):
+        for cell, text in zip(table.rows[0].cells, ("Action", "Responsable", "Échéance", "Dit à"), strict=True):
             cell.text = text
         for action in minutes.actions:
-            cells = table.add_row().cells
-            cells[0].text = action.task
-            cells[1].text = action.owner or "—"
-            cells[2].text = action.due or "—"
+            for cell, text in zip(table.add_row().cells, action_cells(action), strict=True):
+                cell.text = text
     else:
         document.add_paragraph("Aucune action relevée.")
+    document.add_heading("Prochaine réunion", level=2)
+    document.add_paragraph(note_text(minutes.next_meeting) if minutes.next_meeting else "Non annoncée.")
     document.add_heading("Questions ouvertes", level=2)
-    for question in minutes.open_questions or ("Aucune question restée ouverte.",):
-        document.add_paragraph(question, style="List Bullet")
+    for question in minutes.open_questions:
+        document.add_paragraph(note_text(question), style="List Bullet")
+    if not minutes.open_questions:
+        document.add_paragraph("Aucune question restée ouverte.", style="List Bullet")
     return _save(document)

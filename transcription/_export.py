@@ -12,6 +12,7 @@ from typing import Literal
 
 from transcription._export_common import Metadata, check_label, clock_time, format_timestamp, meta_items
 from transcription._minutes import Minutes
+from transcription._minutes_render import action_cells, decision_text, note_text
 from transcription._types import Segment, Transcript
 from transcription.errors import ExportError
 
@@ -157,18 +158,20 @@ def minutes_to_markdown(minutes: Minutes, *, label: str, metadata: Metadata | No
     title = str((metadata or {}).get("title") or "Compte rendu de réunion")
     lines = [*_front_matter(notice, metadata), f"# {title}", "", f"> **{notice}**", ""]
     lines += [f"- **{key}** : {value}" for key, value in meta_items(metadata)]
-    lines += ["", "## Synthèse", "", minutes.summary, "", "## Participants", ""]
+    lines += ["", "## Synthèse", "", minutes.summary or "Pas de synthèse rédigée.", "", "## Participants", ""]
     lines += [f"- {p}" for p in minutes.participants] or ["Non précisés."]
     lines += ["", "## Décisions", ""]
-    lines += [f"- {d}" for d in minutes.decisions] or ["Aucune décision relevée."]
+    lines += [f"- {decision_text(d)}" for d in minutes.decisions] or ["Aucune décision relevée."]
     lines += ["", "## Actions", ""]
     if minutes.actions:
-        lines += ["| Action | Responsable | Échéance |", "|---|---|---|"]
-        lines += [f"| {_cell(a.task)} | {_cell(a.owner or '—')} | {_cell(a.due or '—')} |" for a in minutes.actions]
+        lines += ["| Action | Responsable | Échéance | Dit à |", "|---|---|---|---|"]
+        lines += ["| " + " | ".join(_cell(c) for c in action_cells(a)) + " |" for a in minutes.actions]
     else:
         lines.append("Aucune action relevée.")
+    lines += ["", "## Prochaine réunion", ""]
+    lines.append(note_text(minutes.next_meeting) if minutes.next_meeting else "Non annoncée.")
     lines += ["", "## Questions ouvertes", ""]
-    lines += [f"- {q}" for q in minutes.open_questions] or ["Aucune question restée ouverte."]
+    lines += [f"- {note_text(q)}" for q in minutes.open_questions] or ["Aucune question restée ouverte."]
     return "\n".join(lines) + "\n"
 
 

@@ -10,6 +10,7 @@ from odf.text import H, List, ListItem, P
 
 from transcription._export_common import Metadata, check_label, meta_items
 from transcription._minutes import Minutes
+from transcription._minutes_render import action_cells, decision_text, note_text
 
 __all__ = ["minutes_to_odt"]
 
@@ -56,20 +57,17 @@ def minutes_to_odt(minutes: Minutes, *, label: str, metadata: Metadata | None = 
     _heading(document, "Participants", 2)
     _bullets(document, minutes.participants or ("Non précisés",))
     _heading(document, "Décisions", 2)
-    _bullets(document, minutes.decisions or ("Aucune décision relevée.",))
+    _bullets(document, [decision_text(d) for d in minutes.decisions] or ["Aucune décision relevée."])
     _heading(document, "Actions", 2)
     if minutes.actions:
-        _bullets(
-            document,
-            [
-                f"{action.task} — responsable : {action.owner or '—'} — échéance : {action.due or '—'}"
-                for action in minutes.actions
-            ],
-        )
+        rows = [action_cells(action) for action in minutes.actions]
+        _bullets(document, [f"{t} — responsable : {o} — échéance : {d} — dit à {at}" for t, o, d, at in rows])
     else:
         _paragraph(document, "Aucune action relevée.")
+    _heading(document, "Prochaine réunion", 2)
+    _paragraph(document, note_text(minutes.next_meeting) if minutes.next_meeting else "Non annoncée.")
     _heading(document, "Questions ouvertes", 2)
-    _bullets(document, minutes.open_questions or ("Aucune question restée ouverte.",))
+    _bullets(document, [note_text(q) for q in minutes.open_questions] or ["Aucune question restée ouverte."])
     buffer = io.BytesIO()
     document.write(buffer)
     return buffer.getvalue()

@@ -39,6 +39,17 @@ class Word:
     def to_dict(self) -> dict[str, Any]:
         return {"start": self.start, "end": self.end, "word": self.text, "probability": self.probability}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Word:
+        """The inverse of :meth:`to_dict`."""
+        probability = data.get("probability")
+        return cls(
+            start=float(data["start"]),
+            end=float(data["end"]),
+            text=str(data["word"]),
+            probability=None if probability is None else float(probability),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Segment:
@@ -61,6 +72,18 @@ class Segment:
             "speaker": self.speaker,
             "words": [word.to_dict() for word in self.words],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Segment:
+        """The inverse of :meth:`to_dict` (e.g. a segment read back from a checkpoint)."""
+        speaker = data.get("speaker")
+        return cls(
+            start=float(data["start"]),
+            end=float(data["end"]),
+            text=str(data["text"]),
+            words=tuple(Word.from_dict(word) for word in data.get("words", ())),
+            speaker=None if speaker is None else str(speaker),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -125,6 +125,10 @@ class Transcriber(BaseTranscriber):
         clone.glossary = glossary if glossary else None
         return clone
 
+    def checkpoint_options(self) -> dict[str, object]:
+        # The glossary goes into Whisper's prompt: a checkpoint made with another glossary holds another text.
+        return {**super().checkpoint_options(), "glossary": self.glossary.to_dicts() if self.glossary else None}
+
     def _count_tokens(self, text: str) -> int:
         return len(self._model.hf_tokenizer.encode(text, add_special_tokens=False).ids)
 

@@ -257,6 +257,11 @@ class TranscriptionSettings(_Group):
     max_upload_bytes: Annotated[int, Field(ge=1)] = Field(
         default=1024 * 1024 * 1024, description="Larger uploads are refused (413)."
     )
+    window_seconds: Annotated[float, Field(gt=5, le=3600)] = Field(
+        default=600.0,
+        description="Recordings are decoded and transcribed window by window, this long (memory stays bounded); "
+        "each finished window is checkpointed, so a job re-run after a worker crash resumes from the last one.",
+    )
     sync_max_duration_seconds: Annotated[float, Field(gt=0)] = Field(
         default=600.0, description="Longest recording /v1/audio/transcriptions transcribes synchronously."
     )

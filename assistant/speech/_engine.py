@@ -26,6 +26,7 @@ from transcription import (
     SpeakerDiarizer,
     Transcriber,
     Transcript,
+    TranscriptionCheckpoint,
     check_model_dir,
     diarization_available,
     prepare_model,
@@ -98,6 +99,7 @@ class SpeechEngine:
         cpu_threads: int = 0,
         beam_size: int = 5,
         max_duration_s: float | None = None,
+        window_s: float = 600.0,
         diarization: bool = True,
         glossary_prompt: bool = False,
     ) -> None:
@@ -111,6 +113,7 @@ class SpeechEngine:
         self._cpu_threads = cpu_threads
         self._beam_size = beam_size
         self.max_duration_s = max_duration_s
+        self._window_s = window_s
         self._diarization = diarization
         self._glossary_prompt = glossary_prompt
         self._lock = threading.Lock()
@@ -145,6 +148,7 @@ class SpeechEngine:
                 model=self._remote_model,
                 api_key=self._remote_api_key,
                 max_duration_s=self.max_duration_s,
+                window_s=self._window_s,
             )
         if self._embedded:
             path = prepare_model(self.model_dir)
@@ -157,6 +161,7 @@ class SpeechEngine:
             cpu_threads=self._cpu_threads,
             beam_size=self._beam_size,
             max_duration_s=self.max_duration_s,
+            window_s=self._window_s,
         )
 
     def _diarizer(self, transcriber: BaseTranscriber) -> None:
@@ -185,12 +190,14 @@ class SpeechEngine:
         on_progress: ProgressCallback | None = None,
         cancel: CancelEvent | None = None,
         glossary: Glossary | None = None,
+        checkpoint: TranscriptionCheckpoint | None = None,
     ) -> Transcript:
         """Transcribe one recording (blocking); errors are the service's (see ``speech_errors``).
 
         ``glossary`` biases the local Whisper towards its terms (its prompt) when the engine is built with
         ``glossary_prompt``; a remote server does not take it.
         The post-correction pass is the caller's (``transcription.correct_transcript``), which counts the changes.
+        ``checkpoint`` resumes a transcription interrupted by a crash (see ``BaseTranscriber.stream``).
         """
         transcriber = self.transcriber()
         if diarize:
@@ -205,6 +212,7 @@ class SpeechEngine:
                 num_speakers=num_speakers,
                 on_progress=on_progress,
                 cancel=cancel,
+                checkpoint=checkpoint,
             )
 
     def check_weights(self) -> str:

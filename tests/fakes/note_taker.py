@@ -27,7 +27,7 @@ class NoteTaker(ChatBackend):
             notes = [json.loads(line) for line in body.strip().splitlines()]
             answer = {
                 "summary": " ".join(note["summary"] for note in notes),
-                "decisions": [d for note in notes for d in note["decisions"]],
+                "decisions": [d for note in notes for d in note.get("decisions", [])],
                 "actions": [{"task": "Diffuser le compte rendu", "owner": "secrétariat", "due": None}],
                 "participants": ["Intervenant 1"],
             }

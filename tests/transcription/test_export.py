@@ -14,6 +14,7 @@ from tests.transcription.factories import transcript
 from transcription import (
     EXPORT_MEDIA_TYPES,
     ActionItem,
+    Decision,
     Metadata,
     Minutes,
     export_minutes,
@@ -38,7 +39,7 @@ TRANSCRIPT = transcript(
 
 MINUTES = Minutes(
     summary="Le conseil a examiné le budget.\nLa bibliothèque sera rénovée.",
-    decisions=("Rénover la bibliothèque avant juin.",),
+    decisions=(Decision("Rénover la bibliothèque avant juin."),),
     actions=(
         ActionItem("Envoyer le planning", owner="Madame Dupont", due="vendredi"),
         ActionItem("Relire | corriger"),
@@ -137,14 +138,14 @@ def test_docx_transcript_has_label_in_body_header_and_properties() -> None:
 def test_minutes_exports() -> None:
     md = export_minutes(MINUTES, "md", label=LABEL, metadata=META).decode()
     assert f"> **{LABEL}**" in md and f'label: "{LABEL}"' in md
-    assert "| Envoyer le planning | Madame Dupont | vendredi |" in md
-    assert "| Relire \\| corriger | — | — |" in md
+    assert "| Envoyer le planning | Madame Dupont | « vendredi » | — |" in md
+    assert "| Relire \\| corriger | — | — | — |" in md
     assert "- Rénover la bibliothèque avant juin." in md
 
     document, texts = _docx_texts(export_minutes(MINUTES, "docx", label=LABEL, metadata=META))
     assert LABEL in texts and document.core_properties.subject == LABEL
     assert document.sections[0].header.paragraphs[0].text == LABEL
-    assert texts[texts.index("Action") + 3 :][:3] == ["Envoyer le planning", "Madame Dupont", "vendredi"]
+    assert texts[texts.index("Action") + 4 :][:3] == ["Envoyer le planning", "Madame Dupont", "« vendredi »"]
 
     data = json.loads(export_minutes(MINUTES, "json", label=LABEL, metadata=None))
     assert data["label"] == LABEL and data["actions"][0]["owner"] == "Madame Dupont"

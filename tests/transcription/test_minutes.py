@@ -1,4 +1,4 @@
-"""Minutes map-reduce with a deterministic rule-based "secretary" standing in for the chat model.
+"""Minutes map-reduce of the first pipeline (``pipeline="v1"``, kept for comparison) with a rule-based "secretary".
 
 The secretary really reads its prompts: it parses the transcript lines of map prompts with
 regular expressions (decisions, actions with owner and due date, speakers) and merges the JSON
@@ -116,13 +116,13 @@ MEETING = transcript(
 
 async def test_map_reduce_produces_structured_minutes() -> None:
     secretary = Secretary()
-    minutes = await generate_minutes(MEETING, complete=secretary, max_chunk_tokens=60)
+    minutes = await generate_minutes(MEETING, complete=secretary, max_chunk_tokens=60, pipeline="v1")
     chunks = chunk_transcript(MEETING.segments, max_tokens=60)
     assert len(chunks) >= 3
     map_calls = [c for c in secretary.calls if "<transcription>" in c[1]["content"]]
     assert len(map_calls) == len(chunks)
     assert len(secretary.calls) > len(chunks)  # at least one reduce
-    assert minutes.decisions == (
+    assert tuple(d.text for d in minutes.decisions) == (
         "Après discussion, nous avons décidé de rénover la bibliothèque avant juin.",
         "Le conseil a décidé de reporter le vote du budget à septembre.",
     )
@@ -138,7 +138,7 @@ async def test_map_reduce_produces_structured_minutes() -> None:
 
 async def test_small_budget_needs_several_reduce_rounds() -> None:
     secretary = Secretary()
-    minutes = await generate_minutes(MEETING, complete=secretary, max_chunk_tokens=30)
+    minutes = await generate_minutes(MEETING, complete=secretary, max_chunk_tokens=30, pipeline="v1")
     reduce_calls = [c for c in secretary.calls if "<notes>" in c[1]["content"]]
     assert len(reduce_calls) >= 3, "notes too long for one prompt are reduced in rounds"
     assert len(minutes.decisions) == 2 and len(minutes.actions) == 2
@@ -146,7 +146,7 @@ async def test_small_budget_needs_several_reduce_rounds() -> None:
 
 async def test_an_unusable_answer_is_asked_again_with_the_error() -> None:
     secretary = Secretary(garbage_answers=1)
-    minutes = await generate_minutes(MEETING, complete=secretary, max_chunk_tokens=5000, max_retries=1)
+    minutes = await generate_minutes(MEETING, complete=secretary, max_chunk_tokens=5000, max_retries=1, pipeline="v1")
     assert len(minutes.decisions) == 2
     retried = [c for c in secretary.calls if len(c) == 4]
     assert len(retried) == 1
@@ -157,13 +157,13 @@ async def test_an_unusable_answer_is_asked_again_with_the_error() -> None:
 async def test_persistent_nonsense_raises_minutes_error() -> None:
     secretary = Secretary(garbage_answers=100)
     with pytest.raises(MinutesError, match="compte rendu"):
-        await generate_minutes(MEETING, complete=secretary, max_retries=2)
+        await generate_minutes(MEETING, complete=secretary, max_retries=2, pipeline="v1")
     assert len(secretary.calls) == 3
 
 
 async def test_concurrency_is_bounded() -> None:
     secretary = Secretary(delay=0.01)
-    await generate_minutes(MEETING, complete=secretary, max_chunk_tokens=30, max_concurrency=2)
+    await generate_minutes(MEETING, complete=secretary, max_chunk_tokens=30, max_concurrency=2, pipeline="v1")
     assert secretary.max_in_flight == 2
 
 
@@ -205,7 +205,8 @@ def test_token_estimate_and_prompt_files() -> None:
     assert approx_tokens("a" * 350) == 100
     folder = resources.files("transcription.prompts")
     names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".txt"))
-    assert names == [f"minutes_{step}.{PROMPT_VERSION}.txt" for step in ("map", "reduce", "retry", "system")]
+    steps = ("map", "reduce", "retry", "system")
+    assert names == sorted(f"minutes_{step}.{version}.txt" for step in steps for version in ("v1", PROMPT_VERSION))
     assert "$transcript" in folder.joinpath(f"minutes_map.{PROMPT_VERSION}.txt").read_text("utf-8")
 
 
@@ -216,7 +217,7 @@ def test_open_questions_are_parsed_under_either_key_and_exported() -> None:
     parsed = _MinutesModel.model_validate(
         {"résumé": "Budget des écoles.", "questions_ouvertes": ["Qui finance la cantine ?", "Qui finance la cantine ?"]}
     ).to_minutes()
-    assert parsed.open_questions == ("Qui finance la cantine ?",)
+    assert tuple(q.text for q in parsed.open_questions) == ("Qui finance la cantine ?",)
     markdown = export_minutes(parsed, "md", label="Contenu généré par IA — à vérifier").decode()
     assert "## Questions ouvertes" in markdown and "Qui finance la cantine ?" in markdown
-    assert parsed.to_dict()["open_questions"] == ["Qui finance la cantine ?"]
+    assert [q["text"] for q in parsed.to_dict()["open_questions"]] == ["Qui finance la cantine ?"]

@@ -20,6 +20,8 @@ def test_exported_names_are_exactly_the_curated_surface() -> None:
         "Correction", "CorrectionResult", "Glossary", "GlossaryTerm",
         "correct_text", "correct_transcript", "correct_words",
         "SpeakerProposal", "propose_speaker_names",
+        "Decision", "MeetingNote", "MinutesPipeline", "DateMention", "chunk_segments", "extract_minutes", "find_dates",
+        "FileCheckpoint", "TranscriptionCheckpoint", "WindowRecord",
         "diarization_available", "export_minutes", "export_transcript", "format_timestamp",
         "generate_minutes", "iter_audio_windows", "load_audio", "minutes_to_docx",
         "minutes_to_markdown", "parse_json_object", "prepare_model", "probe_audio", "to_json",

@@ -2,7 +2,11 @@
 
 Registered through ``runtime._builtin_job_modules()``. The handler is idempotent: a transcript already stored
 is not redone, and a transcription deleted meanwhile is skipped. Whisper runs in a thread; its progress is
-written to the job (0..1, French messages) and a cancellation by the user stops it at the next segment.
+written to the job (0..1, French messages in minutes of audio processed) and a cancellation by the user stops it
+at the next segment. Each finished window of audio is checkpointed next to the recording (``checkpoint_path``),
+so a job re-run after its worker died resumes at the last finished window instead of starting over; speaker
+identification, which comes after the text, is redone in full. The checkpoint is removed with the audio, and as
+soon as the transcript is stored or the job ends for good.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 import threading
 import uuid
 from typing import Any
@@ -18,12 +23,12 @@ from assistant.errors import InvalidRequestError, OperationCancelledError, UserF
 from assistant.jobs import JobContext, JobRegistry
 from assistant.runtime import Runtime
 from assistant.services.gateway.labelling import speech_provenance
-from assistant.services.meetings.transcriptions import TRANSCRIBE_JOB, audio_dir, delete_audio
+from assistant.services.meetings.transcriptions import TRANSCRIBE_JOB, audio_dir, checkpoint_path, delete_audio
 from assistant.store import glossaries as glossary_store
 from assistant.store import jobs as job_store
 from assistant.store import transcriptions as store
 from assistant.store.models import JobStatus, Transcription
-from transcription import Glossary, correct_transcript
+from transcription import FileCheckpoint, Glossary, correct_transcript
 
 __all__ = ["register", "transcribe"]
 
@@ -35,10 +40,21 @@ _CANCEL_POLL_SECONDS = 0.5
 _DIARIZATION_FROM = 0.85  # the transcription library's share of text before speaker assignment
 
 
-def _message(fraction: float, diarize: bool) -> str:
+# Below this length, progress is told in seconds: « 0 min traitées sur 1 » says nothing.
+_MINUTES_FROM_SECONDS = 120.0
+
+
+def _message(fraction: float, diarize: bool, duration_s: float | None = None) -> str:
+    """« 12 min traitées sur 60 » while the text is made, then the share of speaker identification done."""
     if diarize and fraction >= _DIARIZATION_FROM:
-        return "Identification des intervenants…"
-    return f"Transcription en cours : {int(fraction * 100)} %"
+        share = (fraction - _DIARIZATION_FROM) / (1 - _DIARIZATION_FROM)
+        return f"Identification des intervenants : {int(share * 100)} %"
+    text = min(fraction / _DIARIZATION_FROM, 1.0) if diarize else fraction
+    if not duration_s:
+        return f"Transcription en cours : {int(text * 100)} %"
+    if duration_s < _MINUTES_FROM_SECONDS:
+        return f"Transcription : {int(text * duration_s)} s traitées sur {math.ceil(duration_s)}"
+    return f"Transcription : {int(text * duration_s / 60)} min traitées sur {math.ceil(duration_s / 60)}"
 
 
 async def _watch_cancellation(runtime: Runtime, job_id: uuid.UUID, cancel: threading.Event) -> None:
@@ -51,7 +67,12 @@ async def _watch_cancellation(runtime: Runtime, job_id: uuid.UUID, cancel: threa
             cancel.set()
 
 
+async def _discard_checkpoint(runtime: Runtime, row: Transcription) -> None:
+    await asyncio.to_thread(FileCheckpoint(checkpoint_path(runtime, row.id)).clear)
+
+
 async def _discard_audio(runtime: Runtime, row: Transcription) -> None:
+    await _discard_checkpoint(runtime, row)  # kept audio or not, the windows done are of no further use
     if row.keep_audio or not row.audio_path:
         return
     await asyncio.to_thread(delete_audio, runtime, row)
@@ -86,7 +107,7 @@ async def transcribe(runtime: Runtime, context: JobContext) -> dict[str, Any]:
             return
         reported = fraction
         future = asyncio.run_coroutine_threadsafe(
-            context.report_progress(min(fraction, 0.99), _message(fraction, row.diarize)), loop
+            context.report_progress(min(fraction, 0.99), _message(fraction, row.diarize, row.duration_seconds)), loop
         )
         try:
             future.result(timeout=10)
@@ -97,7 +118,11 @@ async def transcribe(runtime: Runtime, context: JobContext) -> dict[str, Any]:
         frozen = await glossary_store.get_transcription_glossary(session=session, transcription_id=row.id)
     glossary = Glossary.from_dicts(frozen.terms) if frozen is not None else None
 
-    await context.report_progress(0.0, "Chargement du modèle de transcription…")
+    checkpoint = FileCheckpoint(checkpoint_path(runtime, row.id))
+    resuming = await asyncio.to_thread(checkpoint.path.is_file)
+    await context.report_progress(
+        0.0, "Reprise de la transcription interrompue…" if resuming else "Chargement du modèle de transcription…"
+    )
     watcher = asyncio.create_task(_watch_cancellation(runtime, context.job_id, cancel))
     try:
         transcript = await asyncio.to_thread(
@@ -109,6 +134,7 @@ async def transcribe(runtime: Runtime, context: JobContext) -> dict[str, Any]:
             on_progress=on_progress,
             cancel=cancel,
             glossary=glossary,
+            checkpoint=checkpoint,
         )
     except (OperationCancelledError, UserFacingError):
         await _discard_audio(runtime, row)  # a definitive failure: the audio will not be used again

@@ -1,5 +1,9 @@
 """Meeting minutes from a transcript: map-reduce with the chat model of the registry, labelled and signed.
 
+The minutes are a draft for the secretariat to check: each decision, action, next meeting and open question
+carries the transcript passages and times where it was said (the page shows them side by side), dates are
+normalised against the meeting date (the day the recording was uploaded) and owners are the meeting's speakers.
+
 The transcript of a meeting is internal data: a non-sovereign model is refused (and the refusal audited), as
 for chat. Tokens spent count against the user's daily quota.
 """
@@ -11,7 +15,9 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, date
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from assistant.audit import ClientInfo
 from assistant.errors import NotFoundError
@@ -34,7 +40,7 @@ from assistant.services.meetings.transcriptions import (
 from assistant.speech import speech_errors
 from assistant.store import transcriptions as store
 from assistant.store.models import Transcription, TranscriptionMinutes
-from transcription import EXPORT_MEDIA_TYPES, ActionItem, Message, Minutes, export_minutes, generate_minutes
+from transcription import EXPORT_MEDIA_TYPES, Message, Minutes, export_minutes, generate_minutes
 
 __all__ = ["MinutesView", "create_minutes", "export_transcription_minutes", "get_minutes", "minutes_content"]
 
@@ -122,7 +128,10 @@ async def create_minutes(
     try:
         with speech_errors():
             minutes: Minutes = await generate_minutes(
-                transcript, complete=complete, max_chunk_tokens=_chunk_tokens(model)
+                transcript,
+                complete=complete,
+                max_chunk_tokens=_chunk_tokens(model),
+                meeting_date=_meeting_date(row),
             )
     finally:
         await record_tokens(runtime, principal, spent)
@@ -163,14 +172,19 @@ async def get_minutes(runtime: Runtime, *, owner_id: uuid.UUID, transcription_id
     return MinutesView.of(row)
 
 
+def _meeting_date(row: Transcription) -> date | None:
+    """The reference of « vendredi », « le 3 mars »: the day the recording was uploaded, in French time."""
+    created = getattr(row, "created_at", None)
+    if created is None:
+        return None
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    return created.astimezone(ZoneInfo("Europe/Paris")).date()
+
+
 def _minutes_value(data: dict[str, Any]) -> Minutes:
-    return Minutes(
-        summary=str(data.get("summary", "")),
-        decisions=tuple(data.get("decisions", [])),
-        actions=tuple(ActionItem(a["task"], a.get("owner"), a.get("due")) for a in data.get("actions", [])),
-        participants=tuple(data.get("participants", [])),
-        open_questions=tuple(data.get("open_questions", [])),
-    )
+    # stored minutes of either version load: the first stored decisions as plain strings and had no times
+    return Minutes.from_dict(data)
 
 
 async def export_transcription_minutes(

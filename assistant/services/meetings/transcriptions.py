@@ -32,7 +32,7 @@ from assistant.store import glossaries as glossary_store
 from assistant.store import jobs as job_store
 from assistant.store import transcriptions as store
 from assistant.store.models import JobStatus, Transcription
-from transcription import EXPORT_MEDIA_TYPES, Segment, Transcript, Word, export_transcript
+from transcription import EXPORT_MEDIA_TYPES, FileCheckpoint, Segment, Transcript, Word, export_transcript
 
 __all__ = [
     "TRANSCRIBE_JOB",
@@ -41,6 +41,7 @@ __all__ = [
     "TranscriptionView",
     "audio_dir",
     "cancel_transcription",
+    "checkpoint_path",
     "create_transcription",
     "delete_audio",
     "delete_transcription",
@@ -148,6 +149,13 @@ class ExportedFile:
 def audio_dir(runtime: Runtime) -> Path:
     """Where uploaded recordings wait for their transcription."""
     return runtime.settings.data_dir / "transcriptions" / "audio"
+
+
+def checkpoint_path(runtime: Runtime, transcription_id: uuid.UUID) -> Path:
+    """The windows already transcribed of a running transcription, next to its audio so that every worker sees
+    them: a job re-run after a worker crash resumes from there. Named after the transcription, not the audio, so
+    that it is found even once the audio is gone."""
+    return audio_dir(runtime) / f"{transcription_id}.checkpoint.jsonl"
 
 
 def _check_options(runtime: Runtime, options: TranscriptionOptions) -> TranscriptionOptions:
@@ -449,9 +457,11 @@ async def export_transcription(
 
 
 def delete_audio(runtime: Runtime, row: Transcription) -> None:
-    """Remove the recording's file (blocking; missing files are fine)."""
+    """Remove the recording's file and its transcription checkpoint (blocking; missing files are fine)."""
     if row.audio_path:
         (audio_dir(runtime) / Path(row.audio_path).name).unlink(missing_ok=True)
+    # The checkpoint holds transcribed text: it goes with the audio (cancel, delete, retention, erasure).
+    FileCheckpoint(checkpoint_path(runtime, row.id)).clear()
 
 
 async def cancel_transcription(
@@ -463,6 +473,8 @@ async def cancel_transcription(
         cancelled = row.job_id is not None and await store.cancel_job(session=session, job_id=row.job_id)
     if not cancelled:
         raise ConflictError("Cette transcription est déjà terminée.", code="already_finished")
+    # A cancelled job is not resumed: its checkpoint goes now (the worker removes one it writes meanwhile).
+    await asyncio.to_thread(FileCheckpoint(checkpoint_path(runtime, row.id)).clear)
     if not row.keep_audio:
         # A running worker may still read the file: it stops at its next segment and has the audio open already.
         await asyncio.to_thread(delete_audio, runtime, row)

@@ -450,6 +450,86 @@ import { apiFetch } from "/static/shared/http.js";
     else if (response?.status !== 404) showError(await errorMessage(response));
   }
 
+  // Minutes items, each beside the passage it cites (side by side, for the secretariat's check).
+  // Minutes of the first version stored decisions and questions as plain strings: they still render, uncited.
+
+  function frenchDate(iso) {
+    const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || "");
+    return match ? `${match[3]}/${match[2]}/${match[1]}` : iso;
+  }
+
+  function dated(iso, said) {
+    if (iso && said) return `${frenchDate(iso)} (« ${said} »)`;
+    return iso ? frenchDate(iso) : said ? `« ${said} »` : "";
+  }
+
+  function decisionLines(item) {
+    return [item.text, item.effective_date || item.effective_said ? `Date d'effet : ${dated(item.effective_date, item.effective_said)}` : ""];
+  }
+
+  function actionLines(item) {
+    return [
+      item.task,
+      `Responsable : ${item.owner || "non précisé"} · Échéance : ${dated(item.due_date, item.due) || "non précisée"}`,
+    ];
+  }
+
+  function noteLines(item) {
+    return [item.text, item.date ? `Date : ${frenchDate(item.date)}` : ""];
+  }
+
+  function showCited(indexes) {
+    segmentsList.querySelectorAll(".sv-segment--cited").forEach((node) => node.classList.remove("sv-segment--cited"));
+    const items = indexes.map((index) => segmentsList.querySelector(`li[data-index="${index}"]`)).filter(Boolean);
+    if (!items.length) return;
+    items.forEach((node) => node.classList.add("sv-segment--cited"));
+    items[0].scrollIntoView({ block: "center" });
+    items[0].setAttribute("tabindex", "-1");
+    items[0].focus();
+    if (player && transcript?.segments?.[indexes[0]]) player.currentTime = transcript.segments[indexes[0]].start;
+  }
+
+  function citedQuote(item) {
+    const quote = element("blockquote", "sv-minute__quote");
+    const indexes = Array.isArray(item.segments) ? item.segments : [];
+    const segments = indexes.map((index) => transcript?.segments?.[index]).filter(Boolean);
+    if (!segments.length) {
+      quote.append(element("p", "", "Passage non relié (compte rendu d'une version précédente)."));
+      return quote;
+    }
+    for (const segment of segments) {
+      const line = element("p");
+      line.append(element("strong", "", `${clock(segment.start)} ${segment.speaker ? `${segment.speaker} : ` : ""}`));
+      line.append(document.createTextNode(segment.text));
+      quote.append(line);
+    }
+    const go = element("button", "fr-btn fr-btn--sm fr-btn--tertiary-no-outline", `Voir dans la transcription (${clock(item.start)})`);
+    go.type = "button";
+    go.addEventListener("click", () => showCited(indexes));
+    quote.append(go);
+    return quote;
+  }
+
+  function renderItems(id, items, lines, empty) {
+    const list = document.getElementById(id);
+    if (!items.length) {
+      list.replaceChildren(element("li", "", empty));
+      return;
+    }
+    list.replaceChildren(...items.map((raw) => {
+      const item = typeof raw === "string" ? { text: raw, segments: [] } : raw;
+      const row = element("li", "sv-minute");
+      const body = element("div");
+      const [main, meta] = lines(item);
+      body.append(element("p", "fr-mb-0", main));
+      if (meta) body.append(element("p", "sv-minute__meta", meta));
+      if (item.source === "modèle") body.append(element("p", "fr-badge fr-badge--sm fr-badge--info fr-badge--no-icon", "relevé par le modèle"));
+      if (item.check) body.append(element("p", "fr-badge fr-badge--sm fr-badge--warning", `À vérifier : ${item.check}`));
+      row.append(body, citedQuote(item));
+      return row;
+    }));
+  }
+
   function renderMinutes(body) {
     const minutes = body.minutes || {};
     const provenance = body.provenance || {};
@@ -458,22 +538,12 @@ import { apiFetch } from "/static/shared/http.js";
       provenance.sovereign ? "modèle souverain" : "modèle non souverain",
       when(provenance.created_at),
     ].filter(Boolean).join(" · ");
-    document.getElementById("cr-synthese").textContent = minutes.summary || "";
-    fillList(document.getElementById("cr-decisions"), minutes.decisions || [], "Aucune décision relevée.");
+    document.getElementById("cr-synthese").textContent = minutes.summary || "Pas de synthèse rédigée.";
+    renderItems("cr-decisions", minutes.decisions || [], decisionLines, "Aucune décision relevée.");
+    renderItems("cr-actions", minutes.actions || [], actionLines, "Aucune action relevée.");
+    renderItems("cr-prochaine", minutes.next_meeting ? [minutes.next_meeting] : [], noteLines, "Non annoncée.");
+    renderItems("cr-questions", minutes.open_questions || [], noteLines, "Aucune.");
     fillList(document.getElementById("cr-participants"), minutes.participants || [], "Non précisés.");
-    fillList(document.getElementById("cr-questions"), minutes.open_questions || [], "Aucune.");
-    const actions = minutes.actions || [];
-    document.getElementById("cr-actions").replaceChildren(...actions.map((action) => {
-      const row = element("tr");
-      row.append(
-        element("td", "", action.task),
-        element("td", "", action.owner || "non précisé"),
-        element("td", "", action.due || "non précisée"),
-      );
-      return row;
-    }));
-    document.getElementById("cr-actions-table").hidden = actions.length === 0;
-    document.getElementById("cr-actions-vide").hidden = actions.length > 0;
     minutesContent.hidden = false;
     minutesAbsent.hidden = true;
     minutesButton.textContent = "Rédiger à nouveau le compte rendu";

@@ -41,8 +41,14 @@ def test_minutes_are_written_labelled_signed_stored_and_exported(
     assert body["ai_generated"] is True and body["label"] == AI_LABEL
     minutes = body["minutes"]
     assert "conseil" in minutes["summary"].lower()
-    assert any("bibliothèque" in decision.lower() for decision in minutes["decisions"])
-    assert minutes["actions"] == [{"task": "Diffuser le compte rendu", "owner": "secrétariat", "due": None}]
+    decision = next(d for d in minutes["decisions"] if "bibliothèque" in d["text"].lower())
+    # the decision is tied to the passage where it was said, for the side-by-side check
+    transcript = client.get(f"/api/transcriptions/{transcription_id}/result", headers=agent.bearer).json()
+    said = [transcript["segments"][i] for i in decision["segments"]]
+    assert said and any("biblioth" in s["text"].lower() for s in said)
+    assert decision["start"] == said[0]["start"] and decision["end"] == said[-1]["end"]
+    assert minutes["version"] == 2 and minutes["pipeline"] == "v2" and minutes["meeting_date"]
+    assert minutes["next_meeting"] is None and minutes["actions"] == []
     assert body["provenance"]["model_id"] == "redacteur" and body["provenance"]["sovereign"] is True
     assert body["provenance"]["sources"][0]["document_id"] == transcription_id
     manifest = Manifest.model_validate(body["provenance_manifest"])

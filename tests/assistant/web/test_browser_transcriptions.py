@@ -268,12 +268,18 @@ def test_upload_follow_read_correct_export_summarise_and_delete(
     minutes = page.locator("#cr-contenu")
     expect(minutes).to_be_visible(timeout=30_000)
     expect(page.locator("#erreur")).to_be_hidden()
+    expect(page.get_by_role("heading", name="Compte rendu", exact=True)).to_be_focused()
     expect(minutes.get_by_text(UI_LABEL)).to_be_visible()
     expect(page.locator("#cr-decisions")).to_contain_text("bibliothèque")
-    expect(page.locator("#cr-actions")).to_contain_text("Diffuser le compte rendu")
-    expect(page.locator("#cr-participants")).to_contain_text("Intervenant 1")
+    # side by side: the decision beside the passage it cites; the button leads to that passage in the transcript
+    decision = page.locator("#cr-decisions li.sv-minute").first
+    expect(decision.locator("blockquote")).to_contain_text("bibliothèque")
+    decision.get_by_role("button", name=re.compile(r"^Voir dans la transcription \(\d\d:\d\d:\d\d\)$")).click()
+    expect(page.locator("#segments li.sv-segment--cited").first).to_be_focused()
+    expect(page.locator("#cr-actions")).to_contain_text("Aucune action relevée.")
+    # The participants are the speakers as named in the transcript, not a list the model wrote.
+    expect(page.locator("#cr-participants")).to_contain_text("Mme la Présidente" if DIARIZE else "Non précisés.")
     expect(page.locator("#cr-provenance")).to_contain_text("redacteur")
-    expect(page.get_by_role("heading", name="Compte rendu", exact=True)).to_be_focused()
     assert serious_violations(page, "transcription-compte-rendu") == []
     minutes_exports = {"md": "Markdown", "docx": "Word (DOCX)", "odt": "OpenDocument (ODT)", "json": "JSON"}
     for file_format, name in minutes_exports.items():
