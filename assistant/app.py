@@ -32,6 +32,7 @@ from assistant.api.routes import (
     governance,
     health,
     incidents,
+    live_transcriptions,
     me,
     openai,
     projects,
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter 
         sources.router,
         glossary.router,
         transcriptions.router,
+        live_transcriptions.router,
     )
     for router in routers:
         app.include_router(router)

@@ -54,6 +54,7 @@ from transcription._glossary import (
     correct_words,
 )
 from transcription._introductions import SpeakerProposal, propose_speaker_names
+from transcription._live import LiveTranscriber, LiveUpdate, pcm16_to_float
 from transcription._minutes import (
     PROMPT_VERSION,
     ActionItem,
@@ -96,6 +97,8 @@ __all__ = [
     "FileCheckpoint",
     "Glossary",
     "GlossaryTerm",
+    "LiveTranscriber",
+    "LiveUpdate",
     "MeetingNote",
     "Message",
     "Metadata",
@@ -136,6 +139,7 @@ __all__ = [
     "minutes_to_docx",
     "minutes_to_markdown",
     "parse_json_object",
+    "pcm16_to_float",
     "prepare_model",
     "probe_audio",
     "propose_speaker_names",

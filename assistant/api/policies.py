@@ -47,7 +47,9 @@ def route_policies(app: FastAPI) -> list[RoutePolicy]:
     # FastAPI ≥ 0.160 keeps included routers lazily; iter_route_contexts yields the effective routes.
     for context in routing.iter_route_contexts(app.routes):
         dependant = (
-            getattr(context, "dependant", None) if isinstance(context.original_route, routing.APIRoute) else None
+            getattr(context, "dependant", None)
+            if isinstance(context.original_route, (routing.APIRoute, routing.APIWebSocketRoute))
+            else None
         )
         policy = _policy(dependant)
         for method in sorted(context.methods or {"*"}):

@@ -277,6 +277,15 @@ class TranscriptionSettings(_Group):
         "benchmarks/transcription_glossary.py it wrote more terms right (0 % → 18.5 %) but made Whisper base repeat "
         "itself (WER 102 % → 188 %); the post-correction pass applies either way.",
     )
+    live_max_frame_bytes: Annotated[int, Field(ge=1024, le=1024 * 1024)] = Field(
+        default=64 * 1024, description="Live transcription: largest audio frame (16 kHz PCM, 64 KiB ≈ 2 s)."
+    )
+    live_max_frames_per_second: Annotated[float, Field(gt=0, le=1000)] = Field(
+        default=40.0, description="Live transcription: frames read per second at most (a resent backlog is paced)."
+    )
+    live_tail_seconds: Annotated[float, Field(gt=5, le=30)] = Field(
+        default=12.0, description="Live transcription: longest unconfirmed tail re-decoded for the partial text."
+    )
 
 
 # Attribute of Settings -> its group; also the prefix of the group's flat names (``rag_chunk_tokens``).

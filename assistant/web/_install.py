@@ -16,6 +16,7 @@ from assistant.web._pages_charter import CHARTER_PATH, charter_pages_router
 from assistant.web._pages_comparisons import comparisons_router
 from assistant.web._pages_glossary import glossary_router
 from assistant.web._pages_governance import governance_router
+from assistant.web._pages_live import live_pages_router
 from assistant.web._pages_oidc import oidc_pages_router
 from assistant.web._pages_projects import projects_router
 from assistant.web._pages_prompts import prompts_router
@@ -46,6 +47,7 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     app.include_router(prompts_router(renderer))
     app.include_router(shares_router(renderer))
     app.include_router(transcription_pages_router(renderer))
+    app.include_router(live_pages_router(renderer))
     app.include_router(glossary_router(renderer))
 
     async def login_required(request: Request, exc: Exception) -> Response:

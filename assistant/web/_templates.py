@@ -63,6 +63,7 @@ NAVIGATION = (
     NavItem("documents", "Documents", "/documents", Permission.DOCUMENTS),
     NavItem("taches", "Tâches", "/taches", Permission.CHAT),
     NavItem("transcriptions", "Transcriptions", "/transcriptions", Permission.TRANSCRIPTIONS),
+    NavItem("transcription-direct", "Transcription en direct", "/transcription-en-direct", Permission.TRANSCRIPTIONS),
     NavItem("mes-donnees", "Mes données", "/mes-donnees", Permission.PROFILE),
     NavItem("bonnes-pratiques", "Bonnes pratiques", "/bonnes-pratiques"),
     NavItem("admin", "Administration", "/admin", Permission.READ_GOVERNANCE),

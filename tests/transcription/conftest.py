@@ -7,11 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.transcription.factories import silence, speak, write_wav
+from tests.transcription.factories import LONG_FRENCH_SENTENCES, SENTENCE_1, SENTENCE_2, silence, speak, write_wav
 from transcription import Transcriber, load_audio, prepare_model
-
-SENTENCE_1 = "Bonjour à tous. La séance du conseil municipal est ouverte."
-SENTENCE_2 = "Nous avons décidé de rénover la bibliothèque avant le mois de juin."
 
 
 @pytest.fixture(scope="session")
@@ -40,12 +37,7 @@ def french_wav(audio_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def long_french_wav(audio_dir: Path) -> Path:
     """About fifteen seconds: three sentences separated by pauses, for windowing tests."""
-    texts = [
-        SENTENCE_1,
-        SENTENCE_2,
-        "Le budget de la commune sera présenté au mois de septembre.",
-    ]
     parts = []
-    for i, text in enumerate(texts):
+    for i, text in enumerate(LONG_FRENCH_SENTENCES):
         parts += [load_audio(speak(text, audio_dir / f"long-{i}.wav")), silence(1.0)]
     return write_wav(np.concatenate(parts), audio_dir / "long.wav")

@@ -133,3 +133,9 @@ class BandEnergyEmbedder:
             vectors.append(bands / (np.linalg.norm(bands) or 1.0))
             spans.append((start / RATE, min(start + size, len(samples)) / RATE))
         return np.asarray(vectors, dtype=np.float32), spans
+
+
+SENTENCE_1 = "Bonjour à tous. La séance du conseil municipal est ouverte."
+SENTENCE_2 = "Nous avons décidé de rénover la bibliothèque avant le mois de juin."
+#: What the ``long_french_wav`` fixture says, one sentence after the other with a second of silence between.
+LONG_FRENCH_SENTENCES = (SENTENCE_1, SENTENCE_2, "Le budget de la commune sera présenté au mois de septembre.")

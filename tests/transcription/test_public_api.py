@@ -21,6 +21,7 @@ def test_exported_names_are_exactly_the_curated_surface() -> None:
         "correct_text", "correct_transcript", "correct_words",
         "SpeakerProposal", "propose_speaker_names",
         "Decision", "MeetingNote", "MinutesPipeline", "DateMention", "chunk_segments", "extract_minutes", "find_dates",
+        "LiveTranscriber", "LiveUpdate", "pcm16_to_float",
         "FileCheckpoint", "TranscriptionCheckpoint", "WindowRecord",
         "diarization_available", "export_minutes", "export_transcript", "format_timestamp",
         "generate_minutes", "iter_audio_windows", "load_audio", "minutes_to_docx",

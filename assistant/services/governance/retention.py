@@ -20,6 +20,7 @@ from sqlalchemy import delete, select
 
 from assistant.runtime import Runtime
 from assistant.services.batch.data import purge_batches
+from assistant.services.meetings.live import purge_live_sessions
 from assistant.services.meetings.transcriptions import delete_audio
 from assistant.store import comparisons as comparison_store
 from assistant.store import conversations as conversation_store
@@ -73,6 +74,7 @@ async def _purge_projects(runtime: Runtime, days: int) -> int:
 
 
 async def _purge_transcriptions(runtime: Runtime, days: int) -> int:
+    await purge_live_sessions(runtime, days=days)  # live sessions: their audio, or a pointer to a transcription
     cutoff = utcnow() - timedelta(days=days)
     async with runtime.session_factory() as session:
         rows = list(

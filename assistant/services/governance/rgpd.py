@@ -32,6 +32,7 @@ from assistant.services.gateway.usage import usage_summary
 from assistant.services.identity.api_keys import list_api_keys, revoke_api_key
 from assistant.services.knowledge.collections import delete_collection
 from assistant.services.meetings import glossary as glossary_service
+from assistant.services.meetings import live as live_service
 from assistant.services.meetings import transcriptions as transcription_service
 from assistant.store import collections as collection_store
 from assistant.store import documents as document_store
@@ -266,6 +267,7 @@ async def erase_my_data(
         await transcription_service.delete_transcription(
             runtime, principal=principal, client=client, transcription_id=transcription_id
         )
+    await live_service.delete_live_sessions(runtime, owner_id=principal.user_id)  # their audio not transcribed yet
     glossary_terms = await glossary_service.delete_my_glossary(runtime, principal=principal)
     keys = [key for key in await list_api_keys(runtime, owner_id=principal.user_id) if key.revoked_at is None]
     for key in keys:

@@ -5,4 +5,4 @@ from the ``transcription`` library it drives.
 
 # The modules other service groups may import (tests/test_architecture.py holds them to it); the API and
 # the CLI may use any module of the group.
-__all__: list[str] = ["glossary", "transcriptions"]
+__all__: list[str] = ["glossary", "live", "transcriptions"]

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fastapi import FastAPI
+from fastapi import FastAPI, WebSocketDisconnect
 from fastapi.testclient import TestClient
 
 from assistant.api.policies import route_policies
@@ -309,6 +309,12 @@ REQUESTS: list[Request] = [
     ("GET", "/api/transcriptions/{transcription_id}/minutes/export", lambda w, c: None, 404),
     ("GET", "/api/transcriptions/{transcription_id}/audio", lambda w, c: None, 404),
     ("GET", "/transcriptions", lambda w, c: None, 200),
+    ("POST", "/api/live-transcriptions", lambda w, c: {"inconnu": 1}, 422),
+    ("GET", "/api/live-transcriptions/{session_id}", lambda w, c: None, 404),
+    ("POST", "/api/live-transcriptions/{session_id}/finish", lambda w, c: None, 404),
+    # A WebSocket: the handshake's outcome is read from its close code (4000 + the HTTP status it mirrors).
+    ("*", "/api/live-transcriptions/{session_id}/ws", lambda w, c: None, 404),
+    ("GET", "/transcription-en-direct", lambda w, c: None, 200),
     ("GET", "/api/glossary", lambda w, c: None, 200),
     ("POST", "/api/glossary", lambda w, c: {"term": _unique("Terme ")}, 201),
     ("PATCH", "/api/glossary/{entry_id}", lambda w, c: {"note": "n"}, 404),
@@ -339,7 +345,7 @@ WEB_PAGES |= {f"/documents/{{collection_id}}/{action}" for action in ("modifier"
 WEB_PAGES |= {
     f"/documents/{{collection_id}}/sources/{{source_id}}/{action}" for action in ("synchroniser", "supprimer")
 }
-WEB_PAGES |= {"/transcriptions", "/transcriptions/{transcription_id}"}
+WEB_PAGES |= {"/transcriptions", "/transcriptions/{transcription_id}", "/transcription-en-direct"}
 WEB_PAGES |= {"/glossaire", "/glossaire/{entry_id}/modifier", "/glossaire/{entry_id}/supprimer"}
 WEB_PAGES |= {"/projets", "/projets/{project_id}/modifier", "/projets/{project_id}/supprimer"}
 WEB_PAGES |= {"/prompts", "/prompts/{prompt_id}/modifier", "/prompts/{prompt_id}/supprimer"}
@@ -366,6 +372,7 @@ def _path(template: str, world: World, caller: Caller) -> str:
         own_report=world.own_reports.get(caller.name, uuid.uuid4()),
         report_id=world.report_id,
         transcription_id=_NOBODY_S_TRANSCRIPTION,
+        session_id=uuid.uuid4(),
         entry_id=uuid.uuid4(),
         nobody_s_group=uuid.uuid4(),
         file_id=f"file-{uuid.uuid4().hex}",
@@ -456,6 +463,16 @@ def _route(template: str) -> str:
     return template
 
 
+def _websocket_status(client: TestClient, path: str, headers: dict[str, str]) -> int:
+    """The HTTP status a WebSocket's close code mirrors (4401 → 401), from this site's origin as a browser."""
+    try:
+        with client.websocket_connect(path, headers={**headers, "Origin": "http://testserver"}) as socket:
+            socket.receive_json()
+    except WebSocketDisconnect as exc:
+        return exc.code - 4000 if exc.code >= 4000 else exc.code
+    return 101  # open and talking: no refusal
+
+
 def test_authorization_matrix(settings_factory, database_url: str) -> None:  # type: ignore[no-untyped-def]
     app = create_app(
         settings_factory(
@@ -471,11 +488,16 @@ def test_authorization_matrix(settings_factory, database_url: str) -> None:  # t
         for method, template, body, allowed in REQUESTS:
             key = (method, _route(template))
             for caller in callers:
+                expected = _expected(policies[key], caller, allowed, template)
+                if method == "*":
+                    got = _websocket_status(client, _path(template, world, caller), caller.headers)
+                    if got != expected:
+                        failures.append(f"{caller.name} WS {template}: {got} != {expected}")
+                    continue
                 payload = body(world, caller)
                 response = client.request(
                     method, _path(template, world, caller), json=payload, headers=caller.headers, follow_redirects=False
                 )
-                expected = _expected(policies[key], caller, allowed, template)
                 if response.status_code != expected:
                     failures.append(f"{caller.name} {method} {template}: {response.status_code} != {expected}")
                 if response.status_code >= 400 and response.headers.get("content-type") == "application/json":
