@@ -35,6 +35,14 @@ from transcription._live import _key  # noqa: E402  (the same word comparison as
 
 CHUNK_S = 0.25
 RATE = 16_000
+# (column, decoding temperatures, new audio needed before the next decode, longest tail): the first version, the
+# service's (temperature 0 alone: a fallback decodes the tail up to six times), then variants.
+CONFIGS = [
+    ("fallback, 1 s, tail 12", (0.0, 0.2, 0.4, 0.6, 0.8, 1.0), 1.0, 12.0),
+    ("t=0, 1 s, tail 12", 0.0, 1.0, 12.0),
+    ("t=0, 0.5 s, tail 12", 0.0, 0.5, 12.0),
+    ("t=0, 1 s, tail 8", 0.0, 1.0, 8.0),
+]
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -42,8 +50,8 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def run_live(engine: Transcriber, samples, language: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    live = LiveTranscriber(engine, language=language)
+def run_live(engine: Transcriber, samples, language: str, min_new_s: float, tail_s: float) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    live = LiveTranscriber(engine, language=language, min_new_s=min_new_s, tail_s=tail_s)
     chunk = int(CHUNK_S * RATE)
     arrivals: list[float] = []  # wall time each chunk was fed
     start = time.perf_counter()
@@ -110,31 +118,53 @@ def main() -> None:
         started = time.perf_counter()
         offline = offline_engine.transcribe(wav, language="fr").text
         offline_seconds = time.perf_counter() - started
-        live_engine = copy.copy(offline_engine)
-        live_engine.beam_size = 1  # what the service uses for the tail
-        result = run_live(live_engine, samples, "fr")
-    latencies: list[float] = result["latencies"]  # type: ignore[assignment]
-    decodes: list[float] = result["decodes"]  # type: ignore[assignment]
+        results = []
+        for name, temperature, min_new_s, tail_s in CONFIGS:
+            live_engine = copy.copy(offline_engine)
+            live_engine.beam_size = 1  # what the service uses for the tail
+            live_engine.temperature = temperature
+            results.append((name, run_live(live_engine, samples, "fr", min_new_s, tail_s)))
     duration = len(samples) / RATE
-    rows = [
-        ("audio (s), fed in real time", f"{duration:.1f}"),
-        ("device / threads", f"{offline_engine.device} {offline_engine.compute_type} / {args.threads}"),
-        ("words timed (shown before the end)", f"{len(latencies)}"),
-        ("words first shown at finish()", f"{result['late']}"),
-        ("partial latency p50 (s)", f"{statistics.median(latencies):.2f}" if latencies else "—"),
-        ("partial latency p95 (s)", f"{_percentile(latencies, 0.95):.2f}" if latencies else "—"),
-        ("decodes / median decode (s)", f"{len(decodes)} / {statistics.median(decodes):.2f}" if decodes else "—"),
-        ("finish() decode (s)", f"{result['finish_seconds']:.2f}"),
-        ("WER live final vs script", f"{word_error_rate(reference, str(result['text'])):.1%}"),
-        ("WER offline (beam 5) vs script", f"{word_error_rate(reference, offline):.1%}"),
-        ("WER live final vs offline", f"{word_error_rate(offline, str(result['text'])):.1%}"),
-        ("offline RTF", f"{offline_seconds / duration:.2f}"),
+    print(
+        f"audio {duration:.1f} s fed in real time; {offline_engine.device} {offline_engine.compute_type}, "
+        f"{args.threads} threads; offline (beam 5) WER vs script {word_error_rate(reference, offline):.1%}, "
+        f"RTF {offline_seconds / duration:.2f}"
+    )
+    rows: list[tuple[str, list[str]]] = [
+        ("words timed (shown before the end)", []),
+        ("words first shown at finish()", []),
+        ("partial latency p50 (s)", []),
+        ("partial latency p95 (s)", []),
+        ("decodes / median decode (s)", []),
+        ("longest decode (s)", []),
+        ("finish() decode (s)", []),
+        ("WER live final vs script", []),
+        ("WER live final vs offline", []),
     ]
+    for _, result in results:
+        latencies: list[float] = result["latencies"]  # type: ignore[assignment]
+        decodes: list[float] = result["decodes"]  # type: ignore[assignment]
+        values = [
+            f"{len(latencies)}",
+            f"{result['late']}",
+            f"{statistics.median(latencies):.2f}" if latencies else "—",
+            f"{_percentile(latencies, 0.95):.2f}" if latencies else "—",
+            f"{len(decodes)} / {statistics.median(decodes):.2f}" if decodes else "—",
+            f"{max(decodes):.2f}" if decodes else "—",
+            f"{result['finish_seconds']:.2f}",
+            f"{word_error_rate(reference, str(result['text'])):.1%}",
+            f"{word_error_rate(offline, str(result['text'])):.1%}",
+        ]
+        for (_, cells), value in zip(rows, values, strict=True):
+            cells.append(value)
     width = max(len(name) for name, _ in rows)
-    print(f"| {'measure'.ljust(width)} | value |")
-    print(f"|{'-' * (width + 2)}|-------|")
-    for name, value in rows:
-        print(f"| {name.ljust(width)} | {value} |")
+    names = [name for name, _ in results]
+    print(f"| {'measure'.ljust(width)} | " + " | ".join(names) + " |")
+    print(f"|{'-' * (width + 2)}|" + "|".join("-" * (len(n) + 2) for n in names) + "|")
+    for name, cells in rows:
+        print(
+            f"| {name.ljust(width)} | " + " | ".join(c.ljust(len(n)) for c, n in zip(cells, names, strict=True)) + " |"
+        )
 
 
 def _speech(folder: Path, count: int) -> tuple[Path, str]:
